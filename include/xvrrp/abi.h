@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The BPF ABI of xvrrp: map keys and values, counter indices and the reason
+ * enum shared by the XDP program (clang -target bpf) and the C++ controller.
+ * One copy only; every layout is pinned with _Static_assert on both sides.
+ */
+#ifndef XVRRP_ABI_H
+#define XVRRP_ABI_H
+
+#include <linux/types.h>
+
+#define XVRRP_MAX_VIPS 65536
+#define XVRRP_MAX_VRID 255
+#define XVRRP_VRID_SLOTS 256 /* array index = VRID, slot 0 unused */
+#define XVRRP_MAX_PEERS 64
+#define IPPROTO_VRRP_NUM 112
+
+/*
+ * Why a VRRP advertisement was rejected. The core codec (RFC 3768 / RFC 5798
+ * section 7.1 checks) and the XDP program return the same values, so a drop
+ * in the kernel and a rejection in userspace are counted under one name.
+ */
+enum xvrrp_reason {
+	XVRRP_REASON_OK = 0,
+	XVRRP_REASON_TRUNCATED,          /* shorter than the fixed header or the IP payload */
+	XVRRP_REASON_BAD_TTL,            /* TTL / hop limit not 255 */
+	XVRRP_REASON_BAD_VERSION,        /* version neither 2 nor 3 */
+	XVRRP_REASON_VERSION_MISMATCH,   /* valid version, but not the one configured for this VRID */
+	XVRRP_REASON_BAD_TYPE,           /* type not ADVERTISEMENT (1) */
+	XVRRP_REASON_BAD_LENGTH,         /* payload length does not match the address count */
+	XVRRP_REASON_BAD_ADDR_COUNT,     /* zero addresses */
+	XVRRP_REASON_BAD_CHECKSUM,       /* checksum matches no accepted variant */
+	XVRRP_REASON_BAD_AUTH,           /* v2 auth type or PASS key differs */
+	XVRRP_REASON_INTERVAL_MISMATCH,  /* v2: advert interval differs from ours */
+	XVRRP_REASON_UNKNOWN_VRID,       /* VRID not configured on this node */
+	XVRRP_REASON_NOT_A_PEER,         /* unicast mode: source not among the peers */
+	XVRRP_REASON_BAD_SOURCE,         /* source address is ours, multicast or unspecified */
+	XVRRP_REASON_FRAGMENT,           /* IP fragment: adverts are never fragmented */
+	XVRRP_REASON_BAD_IP_HEADER,      /* IPv4 IHL < 5, total length wrong */
+	XVRRP_REASON_ZERO_INTERVAL,      /* advert interval 0 */
+	XVRRP_REASON_COUNT
+};
+
+/* Index of every per-CPU counter in the xvrrp_stats map. */
+enum xvrrp_counter {
+	XVRRP_C_PACKETS = 0,        /* every frame the program saw */
+	XVRRP_C_PASS_OTHER,         /* not ARP/NS/VRRP: passed untouched */
+	XVRRP_C_ARP_REPLIED,        /* ARP request for an owned VIP answered with XDP_TX */
+	XVRRP_C_ARP_DROP_NOT_OWNED, /* ARP request for a VIP of a group we do not own */
+	XVRRP_C_ARP_DROP_STALE,     /* owned, but the controller heartbeat is too old */
+	XVRRP_C_ARP_PASS_GRATUITOUS,
+	XVRRP_C_ARP_PASS_NON_VIP,
+	XVRRP_C_ARP_PASS_MALFORMED, /* truncated or not Ethernet/IPv4 ARP: kernel decides */
+	XVRRP_C_ARP_CONFLICT,       /* reply or GARP for an owned VIP from another MAC */
+	XVRRP_C_NS_REPLIED,
+	XVRRP_C_NS_DROP_NOT_OWNED,
+	XVRRP_C_NS_DROP_STALE,
+	XVRRP_C_NS_PASS_NON_VIP,
+	XVRRP_C_NS_PASS_MALFORMED,
+	XVRRP_C_NA_CONFLICT,        /* NA for an owned VIP from another MAC */
+	XVRRP_C_VLAN,               /* frames that carried one 802.1Q tag */
+	XVRRP_C_VRRP_PASS,          /* valid advert passed to the controller */
+	XVRRP_C_VRRP_DROP_BASE,     /* + enum xvrrp_reason (> 0) */
+	XVRRP_C_COUNT = (int)XVRRP_C_VRRP_DROP_BASE + (int)XVRRP_REASON_COUNT
+};
+
+/* xvrrp_vip4 / xvrrp_vip6 values: which group (VRID) a VIP belongs to. */
+struct xvrrp_vip {
+	__u8 vrid;
+	__u8 pad[3];
+};
+
+struct xvrrp_vip6_key {
+	__u8 addr[16];
+};
+
+/*
+ * xvrrp_groups: array indexed by VRID. Owning a group is ONE write of this
+ * value, whatever the number of VIPs that point at it.
+ */
+struct xvrrp_group {
+	__u8 owned;                 /* 1: this node is MASTER, answer ARP/NS */
+	__u8 pad[1];
+	__u8 mac[6];                /* source MAC of replies (interface or virtual MAC) */
+	__u64 master_down_ns;       /* liveness gate: stop answering when the heartbeat is older */
+};
+
+#define XVRRP_VERSION_2 (1u << 2)
+#define XVRRP_VERSION_3 (1u << 3)
+
+/* xvrrp_vrids: array indexed by VRID, what adverts XDP lets through. */
+struct xvrrp_vrid_config {
+	__u8 configured;            /* 1: this VRID is ours */
+	__u8 versions;              /* XVRRP_VERSION_2 | XVRRP_VERSION_3 */
+	__u8 unicast;               /* 1: accept only sources in xvrrp_peers */
+	__u8 pad[5];
+};
+
+/* xvrrp_peers key: a unicast peer address (IPv4 in the first 4 bytes). */
+struct xvrrp_peer_key {
+	__u8 family;                /* 4 or 6 */
+	__u8 pad[3];
+	__u8 addr[16];
+};
+
+/* xvrrp_heartbeat: one slot, bpf_ktime_get_ns() clock (CLOCK_MONOTONIC). */
+struct xvrrp_heartbeat {
+	__u64 ns;
+};
+
+#ifdef __cplusplus
+#define XVRRP_ABI_ASSERT(c, m) static_assert(c, m)
+#else
+#define XVRRP_ABI_ASSERT(c, m) _Static_assert(c, m)
+#endif
+XVRRP_ABI_ASSERT(sizeof(struct xvrrp_vip) == 4, "xvrrp_vip size");
+XVRRP_ABI_ASSERT(sizeof(struct xvrrp_vip6_key) == 16, "xvrrp_vip6_key size");
+XVRRP_ABI_ASSERT(sizeof(struct xvrrp_group) == 16, "xvrrp_group size");
+XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_group, mac) == 2, "xvrrp_group.mac offset");
+XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_group, master_down_ns) == 8, "xvrrp_group.master_down_ns offset");
+XVRRP_ABI_ASSERT(sizeof(struct xvrrp_vrid_config) == 8, "xvrrp_vrid_config size");
+XVRRP_ABI_ASSERT(sizeof(struct xvrrp_peer_key) == 20, "xvrrp_peer_key size");
+XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_peer_key, addr) == 4, "xvrrp_peer_key.addr offset");
+XVRRP_ABI_ASSERT(sizeof(struct xvrrp_heartbeat) == 8, "xvrrp_heartbeat size");
+
+#endif /* XVRRP_ABI_H */

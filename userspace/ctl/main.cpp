@@ -1,0 +1,2 @@
+// xvrrpctl: command-line client of xvrrpd. Placeholder.
+int main() { return 0; }

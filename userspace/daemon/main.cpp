@@ -1,0 +1,2 @@
+// xvrrpd: the VRRP controller. Placeholder until the configuration contract lands.
+int main() { return 0; }
