@@ -29,6 +29,53 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
+# vmtests (issue 8) also boot Debian's 6.12 kernel from bookworm-backports. The suite is added by
+# rewriting the suite name of the existing Debian entry (same mirror, same signing key), never by
+# writing a host name. Installing a kernel package only adds files under /boot and /lib/modules;
+# the versioned package is installed by name so the host's linux-image-amd64 (6.1) stays as it is.
+add_backports_kernel() {
+  compgen -G '/boot/vmlinuz-6.12*' >/dev/null && return 0
+  local src822=/etc/apt/sources.list.d/xvrrp-bookworm-backports.sources
+  local srclist=/etc/apt/sources.list.d/xvrrp-bookworm-backports.list
+  if [ ! -f "$src822" ] && [ ! -f "$srclist" ]; then
+    local f
+    for f in /etc/apt/sources.list.d/*.sources; do
+      [ -f "$f" ] || continue
+      # deb822: the first stanza whose Suites has the bare word "bookworm".
+      awk 'BEGIN { RS = ""; ORS = "\n" }
+           /(^|\n)Suites:([^\n]* )?bookworm( |\n|$)/ && !done {
+             sub(/(^|\n)Suites:[^\n]*/, "\nSuites: bookworm-backports"); sub(/^\n/, ""); print; done = 1 }' \
+        "$f" >"$src822.tmp"
+      if [ -s "$src822.tmp" ]; then mv "$src822.tmp" "$src822"; break; fi
+      rm -f "$src822.tmp"
+    done
+    if [ ! -f "$src822" ] && [ -f /etc/apt/sources.list ]; then
+      # one-line format: "deb [opts] URI bookworm components"
+      sed -nE '/^deb(\s+\[[^]]*\])?\s+\S+\s+bookworm\s/{s/(\s)bookworm(\s)/\1bookworm-backports\2/p;q}' \
+        /etc/apt/sources.list >"$srclist"
+      [ -s "$srclist" ] || rm -f "$srclist"
+    fi
+    if [ ! -f "$src822" ] && [ ! -f "$srclist" ]; then
+      echo "install-deps.sh: no Debian bookworm apt entry to derive bookworm-backports from;" \
+           "vmtests will boot the 6.1 kernel only" >&2
+      return 0
+    fi
+  fi
+  apt-get update -q
+  local kpkg
+  kpkg=$(apt-cache show linux-image-amd64/bookworm-backports 2>/dev/null |
+         sed -nE 's/^Depends:.*(linux-image-6\.12[^ ,]*-amd64).*/\1/p' | head -n1)
+  if [ -z "$kpkg" ]; then
+    echo "install-deps.sh: bookworm-backports has no 6.12 kernel; vmtests will boot the 6.1 kernel only" >&2
+    return 0
+  fi
+  # "pkg/suite" picks the suite for this one package only; "-t bookworm-backports" would also move
+  # the linux-image-amd64 metapackage (the host's kernel choice) to 6.12.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    "$kpkg/bookworm-backports"
+}
+[ "${1:-}" = "--build-only" ] || add_backports_kernel
+
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
