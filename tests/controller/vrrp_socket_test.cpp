@@ -1,0 +1,141 @@
+#include "adapters/vrrp_socket.hpp"
+#include "netns_fixture.hpp"
+
+#include "xvrrp/abi.h"
+
+#include <boost/asio/io_context.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+using namespace xvrrp;
+using xvrrp::test::Netns;
+
+namespace {
+
+IpAddress ip(const char* s) { return *IpAddress::parse(s); }
+
+// Two hosts on one veth pair: a (192.0.2.1, 2001:db8::1) and b (192.0.2.2, 2001:db8::2).
+struct VrrpSocketTest : ::testing::Test {
+    Netns a{"sa"};
+    Netns b{"sb"};
+    int if_a = 0, if_b = 0;
+    IpAddress ll_a;
+    boost::asio::io_context io;
+
+    void SetUp() override {
+        a.enter();
+        a.run("ip link add va type veth peer name vb netns " + b.name());
+        a.run("ip addr add 192.0.2.1/24 dev va && ip addr add 2001:db8::1/64 dev va nodad && ip link set va up");
+        if_a = test::ifindex_of("va");
+        std::string out;
+        test::sh("ip -6 -o addr show dev va scope link | awk '{print $4}' | cut -d/ -f1", &out);
+        b.enter();
+        b.run("ip addr add 192.0.2.2/24 dev vb && ip addr add 2001:db8::2/64 dev vb nodad && ip link set vb up");
+        if_b = test::ifindex_of("vb");
+        // Link-local addresses need a moment (DAD); 2001:db8:: ones are nodad.
+        test::sh("for i in $(seq 50); do ip -6 addr show dev vb scope link | grep -q tentative || break; sleep 0.05; done");
+        a.enter();
+        test::sh("for i in $(seq 50); do ip -6 addr show dev va scope link | grep -q tentative || break; sleep 0.05; done");
+        test::sh("ip -6 -o addr show dev va scope link | awk '{print $4}' | cut -d/ -f1", &out);
+        while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+        ll_a = *IpAddress::parse(out);
+    }
+
+    std::vector<VrrpDatagram> collect(VrrpSocket& rx, std::vector<std::vector<std::uint8_t>>& payloads, std::size_t want) {
+        std::vector<VrrpDatagram> got;
+        rx.start([&](std::span<const VrrpDatagram> batch) {
+            for (auto& d : batch) {
+                got.push_back(d);
+                payloads.emplace_back(d.vrrp.begin(), d.vrrp.end());
+            }
+        });
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (got.size() < want && std::chrono::steady_clock::now() < deadline) io.run_one_for(std::chrono::milliseconds(50));
+        return got;
+    }
+};
+
+const std::vector<std::uint8_t> kAdvert{0x21, 7, 100, 1, 0, 1, 0, 0, 192, 0, 2, 10, 0, 0, 0, 0, 0, 0, 0, 0};
+
+}  // namespace
+
+TEST_F(VrrpSocketTest, MulticastV4ArrivesWithTtl255AndOneSendmmsgPerTick) {
+    b.enter();
+    VrrpSocket rx(io, Family::V4, if_b, true);
+    a.enter();
+    VrrpSocket tx(io, Family::V4, if_a, true);
+    for (int i = 0; i < 5; ++i) tx.queue(ip("192.0.2.1"), vrrp_group(Family::V4), kAdvert);
+    std::vector<std::vector<std::uint8_t>> payloads;
+    auto got = collect(rx, payloads, 5);
+    ASSERT_EQ(got.size(), 5u) << "multicast adverts did not arrive";
+    EXPECT_EQ(tx.stats().send_calls, 1u) << "five adverts queued in one tick must share one sendmmsg";
+    EXPECT_EQ(tx.stats().sent, 5u);
+    EXPECT_EQ(got[0].source, ip("192.0.2.1"));
+    EXPECT_EQ(got[0].destination, ip("224.0.0.18"));
+    EXPECT_EQ(got[0].ttl, 255);
+    EXPECT_EQ(payloads[0], kAdvert);
+}
+
+TEST_F(VrrpSocketTest, MulticastV6FromLinkLocalWithHopLimit255) {
+    b.enter();
+    VrrpSocket rx(io, Family::V6, if_b, true);
+    a.enter();
+    VrrpSocket tx(io, Family::V6, if_a, true);
+    tx.queue(ll_a, vrrp_group(Family::V6), kAdvert);
+    std::vector<std::vector<std::uint8_t>> payloads;
+    auto got = collect(rx, payloads, 1);
+    ASSERT_EQ(got.size(), 1u) << "IPv6 multicast advert did not arrive";
+    EXPECT_EQ(got[0].source, ll_a);
+    EXPECT_EQ(got[0].destination, ip("ff02::12"));
+    EXPECT_EQ(got[0].ttl, 255);
+    EXPECT_EQ(payloads[0], kAdvert);
+}
+
+TEST_F(VrrpSocketTest, UnicastToAPeerWithoutGroupMembership) {
+    b.enter();
+    VrrpSocket rx(io, Family::V4, if_b, false);
+    a.enter();
+    VrrpSocket tx(io, Family::V4, if_a, false);
+    tx.queue(ip("192.0.2.1"), ip("192.0.2.2"), kAdvert);
+    std::vector<std::vector<std::uint8_t>> payloads;
+    auto got = collect(rx, payloads, 1);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].destination, ip("192.0.2.2"));
+    EXPECT_EQ(got[0].ttl, 255);
+}
+
+TEST_F(VrrpSocketTest, ReportsTheTtlOfASpoofedAdvert) {
+    b.enter();
+    VrrpSocket rx(io, Family::V4, if_b, true);
+    a.enter();
+    int fd = socket(AF_INET, SOCK_RAW, IPPROTO_VRRP_NUM);
+    ASSERT_GE(fd, 0);
+    int ttl = 64;
+    ASSERT_EQ(setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl), 0);
+    ip_mreqn m{};
+    m.imr_ifindex = if_a;
+    ASSERT_EQ(setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &m, sizeof m), 0);
+    sockaddr_in dst{};
+    dst.sin_family = AF_INET;
+    inet_pton(AF_INET, "224.0.0.18", &dst.sin_addr);
+    ASSERT_EQ(sendto(fd, kAdvert.data(), kAdvert.size(), 0, reinterpret_cast<sockaddr*>(&dst), sizeof dst),
+              static_cast<ssize_t>(kAdvert.size()));
+    close(fd);
+    std::vector<std::vector<std::uint8_t>> payloads;
+    auto got = collect(rx, payloads, 1);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].ttl, 64) << "the receiver must see the real TTL to drop it (RFC 5798 7.1)";
+}
+
+TEST_F(VrrpSocketTest, OwnAdvertsDoNotLoopBack) {
+    a.enter();
+    VrrpSocket tx(io, Family::V4, if_a, true);
+    tx.queue(ip("192.0.2.1"), vrrp_group(Family::V4), kAdvert);
+    std::vector<std::vector<std::uint8_t>> payloads;
+    auto got = collect(tx, payloads, 1);
+    EXPECT_TRUE(got.empty()) << "IP_MULTICAST_LOOP must be off";
+}
