@@ -1,0 +1,151 @@
+#include "adapters/link_monitor.hpp"
+
+#include <ifaddrs.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace xvrrp {
+namespace {
+
+bool link_up_now(int ifindex) {
+    ifreq ifr{};
+    if (!if_indextoname(static_cast<unsigned>(ifindex), ifr.ifr_name)) return false;  // gone
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
+    close(fd);
+    return r == 0 && (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+}
+
+bool address_present_now(int ifindex, const IpAddress& primary) {
+    char name[IF_NAMESIZE] = {};
+    if (!if_indextoname(static_cast<unsigned>(ifindex), name)) return false;
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return false;
+    bool found = false;
+    for (ifaddrs* a = list; a && !found; a = a->ifa_next) {
+        if (!a->ifa_addr || std::strcmp(a->ifa_name, name) != 0) continue;
+        if (a->ifa_addr->sa_family == AF_INET && primary.is_v4()) {
+            auto* s = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
+            found = std::memcmp(&s->sin_addr, primary.bytes().data(), 4) == 0;
+        } else if (a->ifa_addr->sa_family == AF_INET6 && primary.is_v6()) {
+            auto* s = reinterpret_cast<sockaddr_in6*>(a->ifa_addr);
+            found = std::memcmp(&s->sin6_addr, primary.bytes().data(), 16) == 0;
+        }
+    }
+    freeifaddrs(list);
+    return found;
+}
+
+std::string cause_of(const LinkStatus& s, const IpAddress& primary, int ifindex) {
+    char name[IF_NAMESIZE] = {};
+    std::string dev = if_indextoname(static_cast<unsigned>(ifindex), name) ? name : "interface " + std::to_string(ifindex);
+    if (!s.link_up && !s.address_present) return dev + " down and " + primary.to_string() + " gone";
+    if (!s.link_up) return dev + " down";
+    if (!s.address_present) return primary.to_string() + " removed from " + dev;
+    return dev + " up with " + primary.to_string();
+}
+
+}  // namespace
+
+LinkMonitor::LinkMonitor(boost::asio::io_context& io, int ifindex, const IpAddress& primary)
+    : io_(io), ifindex_(ifindex), primary_(primary) {
+    fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+    if (fd_ < 0) throw std::runtime_error(std::string("link monitor: netlink socket: ") + std::strerror(errno));
+    sockaddr_nl sa{};
+    sa.nl_family = AF_NETLINK;
+    sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+        int err = errno;
+        close(fd_);
+        throw std::runtime_error(std::string("link monitor: bind to RTNLGRP_LINK/IFADDR: ") + std::strerror(err));
+    }
+    desc_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, fd_);
+    // Subscribe first, read the state second: a change between the two is seen as a notification.
+    status_ = read_now();
+}
+
+LinkMonitor::~LinkMonitor() {
+    *alive_ = false;
+    boost::system::error_code ec;
+    desc_->close(ec);
+}
+
+LinkStatus LinkMonitor::read_now() const {
+    LinkStatus s;
+    s.link_up = link_up_now(ifindex_);
+    s.address_present = address_present_now(ifindex_, primary_);
+    s.cause = cause_of(s, primary_, ifindex_);
+    return s;
+}
+
+void LinkMonitor::start(Handler handler) {
+    handler_ = std::move(handler);
+    arm();
+}
+
+void LinkMonitor::arm() {
+    std::weak_ptr<bool> alive = alive_;
+    desc_->async_wait(boost::asio::posix::stream_descriptor::wait_read, [this, alive](const boost::system::error_code& ec) {
+        if (ec || alive.expired() || !*alive.lock()) return;
+        on_readable();
+        if (!alive.expired() && *alive.lock()) arm();
+    });
+}
+
+void LinkMonitor::update(LinkStatus next) {
+    next.cause = cause_of(next, primary_, ifindex_);
+    if (next == status_) return;
+    status_ = next;
+    if (handler_) handler_(status_);
+}
+
+void LinkMonitor::on_readable() {
+    alignas(nlmsghdr) char buf[16384];
+    for (;;) {
+        ssize_t n = recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == ENOBUFS) {
+                // Notifications were lost (a burst overflowed the socket): read the truth again.
+                update(read_now());
+                continue;
+            }
+            return;  // EAGAIN: drained
+        }
+        LinkStatus next = status_;
+        auto len = static_cast<unsigned>(n);
+        for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+            if (h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK) {
+                auto* ifi = static_cast<ifinfomsg*>(NLMSG_DATA(h));
+                if (ifi->ifi_index != ifindex_) continue;
+                next.link_up = h->nlmsg_type == RTM_NEWLINK && (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING);
+            } else if (h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) {
+                auto* ifa = static_cast<ifaddrmsg*>(NLMSG_DATA(h));
+                if (static_cast<int>(ifa->ifa_index) != ifindex_) continue;
+                int attrlen = static_cast<int>(IFA_PAYLOAD(h));
+                for (auto* rta = IFA_RTA(ifa); RTA_OK(rta, attrlen); rta = RTA_NEXT(rta, attrlen)) {
+                    // IFA_LOCAL is the address itself on IPv4; IPv6 carries only IFA_ADDRESS.
+                    if (rta->rta_type != IFA_LOCAL && rta->rta_type != IFA_ADDRESS) continue;
+                    std::size_t alen = RTA_PAYLOAD(rta);
+                    if (alen != primary_.size() || std::memcmp(RTA_DATA(rta), primary_.bytes().data(), alen) != 0) continue;
+                    next.address_present = h->nlmsg_type == RTM_NEWADDR;
+                    break;
+                }
+            }
+        }
+        update(next);
+    }
+}
+
+}  // namespace xvrrp
