@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Checks every manifest under deploy/ against xvrrpd and the OKD ipfailover page's contract:
+every environment variable a workload sets is one `xvrrpd --list-env` names, the Deployment's
+replicas equal OPENSHIFT_HA_REPLICA_COUNT, the page's names (deployment, container, service
+account, config-volume at /etc/keepalive) are kept so `oc set env` / `oc set volume` work
+unchanged, probes hit /healthz on 63000, scripts named in the environment exist in the ConfigMap,
+and the least-privilege variant really drops privileged mode for the listed capabilities.
+
+usage: manifests_test.py SOURCE_DIR XVRRPD
+"""
+import glob
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+try:
+    import yaml
+except ImportError:  # a missing dependency fails the suite, it does not skip it
+    sys.exit("manifests_test.py: python3-yaml is not installed (scripts/install-deps.sh installs it)")
+
+SRC = XVRRPD = None
+WORKLOAD_KINDS = {"Deployment", "DaemonSet", "StatefulSet", "Pod"}
+# The variables the page's Deployment sets (its commented-out ones aside): a drop-in keeps them.
+PAGE_ENV = {
+    "OPENSHIFT_HA_CONFIG_NAME", "OPENSHIFT_HA_VIRTUAL_IPS", "OPENSHIFT_HA_VIP_GROUPS",
+    "OPENSHIFT_HA_NETWORK_INTERFACE", "OPENSHIFT_HA_MONITOR_PORT", "OPENSHIFT_HA_VRRP_ID_OFFSET",
+    "OPENSHIFT_HA_REPLICA_COUNT", "OPENSHIFT_HA_USE_UNICAST", "OPENSHIFT_HA_IPTABLES_CHAIN",
+    "OPENSHIFT_HA_CHECK_SCRIPT", "OPENSHIFT_HA_PREEMPTION", "OPENSHIFT_HA_CHECK_INTERVAL",
+}
+SCRIPT_ENV = ("OPENSHIFT_HA_CHECK_SCRIPT", "OPENSHIFT_HA_NOTIFY_SCRIPT")
+LEAST_PRIVILEGE_CAPS = {"NET_ADMIN", "NET_RAW", "BPF", "PERFMON"}
+ALLOWED_EXTRA_CAPS = {"SYS_ADMIN"}  # only where the kernel needs it (see the manifest's header)
+HEALTH_PORT = 63000
+
+
+def accepted_variables():
+    try:
+        r = subprocess.run([XVRRPD, "--list-env"], capture_output=True, text=True, timeout=30)
+    except OSError as e:
+        raise AssertionError(f"cannot run {XVRRPD} --list-env: {e}")
+    if r.returncode != 0:
+        raise AssertionError(f"`{XVRRPD} --list-env` exited {r.returncode} (the daemon must list "
+                             f"the variables it accepts):\n{r.stderr.strip()}")
+    names = set()
+    for line in r.stdout.splitlines():
+        words = line.split()
+        if words and re.fullmatch(r"[A-Z][A-Z0-9_]*", words[0]):
+            names.add(words[0])
+    if "OPENSHIFT_HA_VIRTUAL_IPS" not in names:
+        raise AssertionError(f"`{XVRRPD} --list-env` printed no usable list (one name per line "
+                             f"expected, OPENSHIFT_HA_VIRTUAL_IPS among them): {r.stdout[:500]!r}")
+    return names
+
+
+def load_manifests():
+    docs = []
+    files = sorted(glob.glob(os.path.join(SRC, "deploy", "**", "*.y*ml"), recursive=True))
+    for path in files:
+        rel = os.path.relpath(path, SRC)
+        with open(path) as f:
+            try:
+                loaded = list(yaml.safe_load_all(f))
+            except yaml.YAMLError as e:
+                raise AssertionError(f"{rel}: not valid YAML: {e}")
+        for i, doc in enumerate(loaded):
+            if doc is None:
+                continue
+            where = f"{rel} (document {i + 1})"
+            for key in ("apiVersion", "kind"):
+                if key not in doc:
+                    raise AssertionError(f"{where}: no {key}")
+            if not doc.get("metadata", {}).get("name"):
+                raise AssertionError(f"{where}: no metadata.name")
+            docs.append((where, doc))
+    return files, docs
+
+
+def pod_spec(doc):
+    return doc["spec"] if doc["kind"] == "Pod" else doc["spec"]["template"]["spec"]
+
+
+def containers(doc):
+    spec = pod_spec(doc)
+    return spec.get("containers", []) + spec.get("initContainers", [])
+
+
+def env_of(container):
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def xvrrp_containers(doc):
+    return [c for c in pod_spec(doc).get("containers", []) if "xvrrp" in c.get("image", "")]
+
+
+class ManifestsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.files, cls.docs = load_manifests()
+        cls.workloads = [(w, d) for w, d in cls.docs if d["kind"] in WORKLOAD_KINDS]
+        cls.configmaps = {d["metadata"]["name"]: d for _, d in cls.docs if d["kind"] == "ConfigMap"}
+
+    def test_manifests_exist(self):
+        self.assertTrue(self.files, "no manifests under deploy/")
+        kinds = {d["kind"] for _, d in self.docs}
+        for kind in ("Deployment", "DaemonSet", "ConfigMap", "SecurityContextConstraints"):
+            self.assertIn(kind, kinds, f"deploy/ has no {kind}")
+        for w, d in self.workloads:
+            self.assertTrue(xvrrp_containers(d), f"{w}: no container runs the xvrrp image")
+
+    def test_every_environment_variable_is_accepted_by_xvrrpd(self):
+        accepted = accepted_variables()
+        for w, d in self.workloads:
+            for c in containers(d):
+                for e in c.get("env", []):
+                    self.assertTrue(e["name"] in accepted,
+                                  f"{w}: container {c['name']} sets {e['name']}, which xvrrpd "
+                                  f"does not accept (xvrrpd --list-env)")
+                    if "value" in e:
+                        self.assertIsInstance(e["value"], str, f"{w}: {e['name']} must be a quoted "
+                                                               f"string (the API rejects numbers)")
+
+    def test_page_variables_and_names_are_kept(self):
+        for w, d in self.workloads:
+            for c in xvrrp_containers(d):
+                missing = PAGE_ENV - set(env_of(c))
+                self.assertFalse(missing, f"{w}: the page's variables {sorted(missing)} are gone")
+                self.assertEqual(c["name"], "openshift-ipfailover", f"{w}: container name")
+            spec = pod_spec(d)
+            self.assertEqual(spec.get("serviceAccountName"), "ipfailover", f"{w}: service account")
+            self.assertIs(spec.get("hostNetwork"), True, f"{w}: needs hostNetwork")
+            self.assertNotIn("privileged", spec, f"{w}: `privileged` is not a PodSpec field")
+            if d["kind"] == "Deployment":
+                # `oc set env deploy/ipfailover-keepalived` from the page
+                self.assertEqual(d["metadata"]["name"], "ipfailover-keepalived", w)
+
+    def test_replica_count_agrees(self):
+        for w, d in self.workloads:
+            for c in xvrrp_containers(d):
+                e = env_of(c).get("OPENSHIFT_HA_REPLICA_COUNT")
+                self.assertIsNotNone(e, f"{w}: OPENSHIFT_HA_REPLICA_COUNT is not set")
+                self.assertRegex(e.get("value", ""), r"^[1-9][0-9]*$",
+                                 f"{w}: OPENSHIFT_HA_REPLICA_COUNT is not a positive integer")
+                if d["kind"] in ("Deployment", "StatefulSet"):
+                    replicas = d["spec"].get("replicas", 1)
+                    self.assertEqual(int(e["value"]), replicas,
+                                     f"{w}: spec.replicas is {replicas} but "
+                                     f"OPENSHIFT_HA_REPLICA_COUNT is {e['value']}")
+
+    def test_probes_use_healthz_on_63000(self):
+        for w, d in self.workloads:
+            for c in xvrrp_containers(d):
+                for probe in ("livenessProbe", "readinessProbe"):
+                    http = c.get(probe, {}).get("httpGet")
+                    self.assertIsNotNone(http, f"{w}: {probe} must be an httpGet")
+                    self.assertEqual(http.get("port"), HEALTH_PORT, f"{w}: {probe} port")
+                    self.assertIn(http.get("path"), ("/healthz", "/readyz"), f"{w}: {probe} path")
+                self.assertEqual(c["livenessProbe"]["httpGet"]["path"], "/healthz", w)
+                ports = [(p.get("containerPort"), p.get("hostPort")) for p in c.get("ports", [])]
+                self.assertIn((HEALTH_PORT, HEALTH_PORT), ports,
+                              f"{w}: containerPort/hostPort {HEALTH_PORT} (the page's port, now "
+                              f"also /healthz) is missing")
+
+    def test_config_volume_and_scripts(self):
+        for w, d in self.workloads:
+            spec = pod_spec(d)
+            volumes = {v["name"]: v for v in spec.get("volumes", [])}
+            cfg = volumes.get("config-volume")
+            self.assertIsNotNone(cfg, f"{w}: no config-volume (the page's `oc set volume` uses it)")
+            self.assertIn("configMap", cfg, f"{w}: config-volume is not a ConfigMap")
+            self.assertEqual(cfg["configMap"].get("defaultMode"), 0o755,
+                             f"{w}: scripts need defaultMode 0755")
+            for c in xvrrp_containers(d):
+                mounts = {m["name"]: m["mountPath"] for m in c.get("volumeMounts", [])}
+                self.assertEqual(mounts.get("config-volume"), "/etc/keepalive", w)
+                for var in SCRIPT_ENV:
+                    e = env_of(c).get(var)
+                    if not e:
+                        continue
+                    path = e["value"].split()[0]
+                    self.assertTrue(path.startswith("/etc/keepalive/"),
+                                    f"{w}: {var}={path} is outside the config-volume")
+                    cm = self.configmaps.get(cfg["configMap"]["name"])
+                    self.assertIsNotNone(cm, f"{w}: ConfigMap {cfg['configMap']['name']} is not "
+                                             f"in deploy/")
+                    key = os.path.basename(path)
+                    self.assertIn(key, cm.get("data", {}),
+                                  f"{w}: {var} names {key}, absent from ConfigMap "
+                                  f"{cm['metadata']['name']}")
+
+    def test_configmap_scripts_are_valid_shell(self):
+        for name, cm in self.configmaps.items():
+            for key, text in cm.get("data", {}).items():
+                if not key.endswith(".sh"):
+                    continue
+                self.assertTrue(text.startswith("#!"), f"ConfigMap {name}: {key} has no #! line")
+                r = subprocess.run(["bash", "-n"], input=text, capture_output=True, text=True)
+                self.assertEqual(r.returncode, 0, f"ConfigMap {name}: {key}: {r.stderr}")
+
+    def test_bpffs_comes_from_the_host(self):
+        for w, d in self.workloads:
+            volumes = {v["name"]: v for v in pod_spec(d).get("volumes", [])}
+            for c in xvrrp_containers(d):
+                m = [m for m in c.get("volumeMounts", []) if m["mountPath"] == "/sys/fs/bpf"]
+                self.assertEqual(len(m), 1, f"{w}: /sys/fs/bpf is not mounted")
+                v = volumes.get(m[0]["name"], {})
+                self.assertEqual(v.get("hostPath", {}).get("path"), "/sys/fs/bpf",
+                                 f"{w}: /sys/fs/bpf must be the host's bpffs (pins outlive the pod)")
+                self.assertFalse(m[0].get("readOnly", False), f"{w}: pins need a writable bpffs")
+
+    def least_privilege(self):
+        out = []
+        for w, d in self.workloads:
+            for c in xvrrp_containers(d):
+                if not c.get("securityContext", {}).get("privileged", False):
+                    out.append((w, d, c))
+        return out
+
+    def test_least_privilege_variant(self):
+        lp = self.least_privilege()
+        self.assertTrue(lp, "deploy/ has no workload without privileged: true")
+        for w, d, c in lp:
+            sc = c["securityContext"]
+            caps = sc.get("capabilities", {})
+            self.assertEqual(caps.get("drop"), ["ALL"], f"{w}: drop ALL capabilities first")
+            add = set(caps.get("add", []))
+            self.assertFalse(LEAST_PRIVILEGE_CAPS - add, f"{w}: lacks {LEAST_PRIVILEGE_CAPS - add}")
+            self.assertFalse(add - LEAST_PRIVILEGE_CAPS - ALLOWED_EXTRA_CAPS,
+                             f"{w}: capabilities beyond the documented set: "
+                             f"{add - LEAST_PRIVILEGE_CAPS - ALLOWED_EXTRA_CAPS}")
+            self.assertIs(sc.get("allowPrivilegeEscalation"), False, w)
+            for m in c.get("volumeMounts", []):
+                self.assertNotEqual(m.get("mountPropagation"), "Bidirectional",
+                                    f"{w}: Bidirectional propagation needs a privileged container")
+
+    def test_scc_allows_what_the_least_privilege_pods_use(self):
+        sccs = [d for _, d in self.docs if d["kind"] == "SecurityContextConstraints"]
+        self.assertTrue(sccs, "no SecurityContextConstraints for the least-privilege variant")
+        for w, d, c in self.least_privilege():
+            add = set(c["securityContext"]["capabilities"]["add"])
+            vol_types = {k for v in pod_spec(d).get("volumes", []) for k in v if k != "name"}
+            fits = [s["metadata"]["name"] for s in sccs
+                    if add <= set(s.get("allowedCapabilities") or [])
+                    and s.get("allowHostNetwork") and s.get("allowHostPorts")
+                    and not s.get("allowPrivilegedContainer")
+                    and {t for t in vol_types} <= set(s.get("volumes", []))]
+            self.assertTrue(fits, f"{w}: no SCC in deploy/ admits it (capabilities {sorted(add)}, "
+                                  f"volumes {sorted(vol_types)})")
+
+    def test_serviceaccount_script_has_the_page_commands(self):
+        path = os.path.join(SRC, "deploy", "serviceaccount.sh")
+        with open(path) as f:
+            text = f.read()
+        for cmd in ("oc create sa ipfailover",
+                    "oc adm policy add-scc-to-user privileged -z ipfailover",
+                    "oc adm policy add-scc-to-user hostnetwork -z ipfailover"):
+            self.assertIn(cmd, text, f"deploy/serviceaccount.sh lacks the page's `{cmd}`")
+        scc_names = {d["metadata"]["name"] for _, d in self.docs
+                     if d["kind"] == "SecurityContextConstraints"}
+        for granted in re.findall(r"add-scc-to-user\s+(\S+)", text):
+            if granted not in ("privileged", "hostnetwork"):
+                self.assertIn(granted, scc_names, f"serviceaccount.sh grants SCC {granted}, which "
+                                                  f"deploy/ does not define")
+        r = subprocess.run(["bash", "-n", path], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    SRC, XVRRPD = os.path.abspath(sys.argv[1]), sys.argv[2]
+    unittest.main(argv=[sys.argv[0], "-v"])
