@@ -1,14 +1,566 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * xvrrp XDP data plane: answers ARP and IPv6 neighbour solicitations for the
+ * VIPs of groups this node owns, drops them for groups it does not own, and
+ * filters VRRP advertisements before they reach the controller's raw socket.
+ * Everything else passes untouched. docs/dataplane.md describes the maps,
+ * verdicts and counters.
+ */
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/in.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 #include "xvrrp/abi.h"
 #include "parsing.h"
+#include "csum.h"
+
+/*
+ * The one L2 segment this program serves: 0 = untagged frames (tagged ones
+ * pass untouched), else this 802.1Q VLAN ID, for a program attached to the
+ * parent of a VLAN interface. Set through the skeleton before load.
+ */
+const volatile __u16 cfg_vlan_id = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVRRP_MAX_VIPS);
+	__type(key, __u32); /* IPv4 address, network order */
+	__type(value, struct xvrrp_vip);
+} xvrrp_vip4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVRRP_MAX_VIPS);
+	__type(key, struct xvrrp_vip6_key);
+	__type(value, struct xvrrp_vip);
+} xvrrp_vip6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVRRP_VRID_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xvrrp_group);
+} xvrrp_groups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVRRP_VRID_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xvrrp_vrid_config);
+} xvrrp_vrids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVRRP_MAX_PEERS);
+	__type(key, struct xvrrp_peer_key);
+	__type(value, __u8);
+} xvrrp_peers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XVRRP_C_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} xvrrp_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xvrrp_heartbeat);
+} xvrrp_heartbeat SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XVRRP_CONFLICT_RING_BYTES);
+} xvrrp_conflicts SEC(".maps");
+
+/* Written by the loader only (ABI version of the pins), see abi.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xvrrp_meta);
+} xvrrp_meta SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&xvrrp_stats, &idx);
+
+	if (v)
+		*v += 1; /* per-CPU slot: no atomics needed */
+}
+
+static __always_inline int pass(__u32 counter)
+{
+	count(counter);
+	return XDP_PASS;
+}
+
+static __always_inline int drop(__u32 counter)
+{
+	count(counter);
+	return XDP_DROP;
+}
+
+static __always_inline int vrrp_drop(enum xvrrp_reason reason)
+{
+	return drop(XVRRP_C_VRRP_DROP_BASE + reason);
+}
+
+/*
+ * Liveness gate: a group is answered only while the controller's heartbeat
+ * is younger than the group's Master_Down_Interval, the moment a peer takes
+ * over (RFC 5798 section 6.4.2). A heartbeat "from the future" (written on
+ * another CPU between our read of the clock and of the map) is fresh.
+ */
+static __always_inline int group_stale(const struct xvrrp_group *grp)
+{
+	__u32 key = 0;
+	struct xvrrp_heartbeat *hb = bpf_map_lookup_elem(&xvrrp_heartbeat, &key);
+	__u64 now, seen;
+
+	if (!hb)
+		return 1;
+	seen = hb->ns;
+	if (seen == 0)
+		return 1;
+	now = bpf_ktime_get_ns();
+	if (now <= seen)
+		return 0;
+	return now - seen > grp->master_down_ns;
+}
+
+static __always_inline struct xvrrp_group *group_of(const struct xvrrp_vip *vip)
+{
+	__u32 vrid = vip->vrid;
+
+	return bpf_map_lookup_elem(&xvrrp_groups, &vrid);
+}
+
+static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] &&
+	       a[5] == b[5];
+}
+
+/* Issue 10: someone else claims a VIP we own; the controller re-announces. */
+static __always_inline void report_conflict(__u8 family, __u8 vrid, const __u8 *mac,
+					    const __u8 *addr, __u32 counter)
+{
+	struct xvrrp_conflict *ev;
+
+	count(counter);
+	ev = bpf_ringbuf_reserve(&xvrrp_conflicts, sizeof(*ev), 0);
+	if (!ev) {
+		count(XVRRP_C_CONFLICT_RING_FULL);
+		return;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->family = family;
+	ev->vrid = vrid;
+	__builtin_memcpy(ev->mac, mac, ETH_ALEN);
+	if (family == 4)
+		__builtin_memcpy(ev->addr, addr, 4);
+	else
+		__builtin_memcpy(ev->addr, addr, 16);
+	bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline void check_conflict4(const __u8 *spa, const __u8 *sha)
+{
+	__u32 addr;
+	struct xvrrp_vip *vip;
+	struct xvrrp_group *grp;
+
+	__builtin_memcpy(&addr, spa, 4);
+	vip = bpf_map_lookup_elem(&xvrrp_vip4, &addr);
+	if (!vip)
+		return;
+	grp = group_of(vip);
+	if (grp && grp->owned && !mac_equal(sha, grp->mac))
+		report_conflict(4, vip->vrid, sha, spa, XVRRP_C_ARP_CONFLICT);
+}
+
+/* ARP request -> reply in place (RFC 826): swap the roles, sender = VIP. */
+static __always_inline int handle_arp(struct hdr_cursor *nh, void *data_end, struct ethhdr *eth)
+{
+	struct arp_eth *arp;
+	struct xvrrp_vip *vip;
+	struct xvrrp_group *grp;
+	__u32 tpa;
+	int op;
+
+	op = parse_arp(nh, data_end, &arp);
+	if (op < 0)
+		return pass(XVRRP_C_ARP_PASS_MALFORMED);
+	if (op != ARP_OP_REQUEST) {
+		check_conflict4(arp->spa, arp->sha);
+		return pass(XVRRP_C_ARP_PASS_REPLY);
+	}
+	/* Gratuitous ARP announces the sender's own binding: the kernel's business. */
+	if (__builtin_memcmp(arp->spa, arp->tpa, 4) == 0) {
+		check_conflict4(arp->spa, arp->sha);
+		return pass(XVRRP_C_ARP_PASS_GRATUITOUS);
+	}
+	__builtin_memcpy(&tpa, arp->tpa, 4);
+	vip = bpf_map_lookup_elem(&xvrrp_vip4, &tpa);
+	if (!vip)
+		return pass(XVRRP_C_ARP_PASS_NON_VIP);
+	grp = group_of(vip);
+	if (!grp || !grp->owned)
+		return drop(XVRRP_C_ARP_DROP_NOT_OWNED);
+	if (group_stale(grp))
+		return drop(XVRRP_C_ARP_DROP_STALE);
+
+	/* An ARP probe (sender 0.0.0.0, RFC 5227) gets the same unicast reply as from Linux. */
+	__builtin_memcpy(eth->h_dest, arp->sha, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, grp->mac, ETH_ALEN);
+	arp->op = bpf_htons(ARP_OP_REPLY);
+	__builtin_memcpy(arp->tha, arp->sha, ETH_ALEN);
+	__builtin_memcpy(arp->tpa, arp->spa, 4);
+	__builtin_memcpy(arp->sha, grp->mac, ETH_ALEN);
+	__builtin_memcpy(arp->spa, &tpa, 4);
+	count(XVRRP_C_ARP_REPLIED);
+	return XDP_TX;
+}
+
+static __always_inline int ipv6_is_unspecified(const __u32 *a)
+{
+	return (a[0] | a[1] | a[2] | a[3]) == 0;
+}
+
+/*
+ * The first link-layer address option of the given type in an ND message
+ * (RFC 4861 section 4.6.1); *found stays 0 when there is none among the
+ * first four options.
+ */
+static __always_inline void nd_find_lladdr(void *opts, void *end, __u8 want, __u8 *mac,
+					   int *found)
+{
+	int i;
+
+	*found = 0;
+	for (i = 0; i < 4; i++) {
+		struct nd_opt_lladdr *o = opts;
+
+		if ((void *)(o + 1) > end)
+			return;
+		if (o->len == 0)
+			return; /* malformed: a zero-length option would loop forever */
+		if (o->type == want && o->len == 1) {
+			__builtin_memcpy(mac, o->mac, ETH_ALEN);
+			*found = 1;
+			return;
+		}
+		opts += o->len * 8;
+	}
+}
+
+#define ND_MAX_WORDS 64 /* NS/NA longer than 256 bytes are left to the kernel */
+#define NA_LEN 32       /* header 8 + target 16 + target link-layer option 8 */
+
+/*
+ * ICMPv6 checksum over the pseudo-header (RFC 8200 section 8.1) and the
+ * message; 1 when it verifies.
+ */
+static __always_inline int icmp6_csum_ok(struct ipv6hdr *ip6h, void *msg, __u32 len,
+					 void *data_end)
+{
+	__u64 sum = csum_addr16((__u32 *)&ip6h->saddr) + csum_addr16((__u32 *)&ip6h->daddr) +
+		    bpf_htonl(len) + bpf_htonl(IPPROTO_ICMPV6);
+
+	if (len % 4)
+		return 0;
+	if (!csum_add_words(msg, len / 4, ND_MAX_WORDS, data_end, &sum))
+		return 0;
+	return csum_fold(sum) == 0xffff;
+}
+
+/*
+ * NS for an owned VIP -> NA in place (RFC 4861 section 7.2.4): solicited
+ * unless the NS came from the unspecified address (duplicate address
+ * detection: then to all-nodes, RFC 4862 section 5.4.3), override set, with
+ * a target link-layer address option.
+ */
+static __always_inline int reply_na(struct xdp_md *ctx, __u32 l3off, const __u8 *grp_mac)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6h;
+	struct nd_msg *nd;
+	struct nd_opt_lladdr *opt;
+	__u8 mac[ETH_ALEN], dst_mac[ETH_ALEN];
+	__u32 src[4], target[4];
+	int have_slla, dad, grow;
+	__u64 sum;
+
+	if (l3off > 18)
+		return XDP_PASS;
+	ip6h = data + l3off;
+	nd = (void *)(ip6h + 1);
+	/* Two checks: the verifier tracks data and data + l3off separately. */
+	if ((void *)(eth + 1) > data_end || (void *)(nd + 1) > data_end)
+		return XDP_PASS;
+	__builtin_memcpy(mac, grp_mac, ETH_ALEN);
+	__builtin_memcpy(src, &ip6h->saddr, 16);
+	__builtin_memcpy(target, nd->target, 16);
+	__builtin_memcpy(dst_mac, eth->h_source, ETH_ALEN);
+	nd_find_lladdr(nd + 1, data_end, ND_OPT_SOURCE_LL, dst_mac, &have_slla);
+	dad = ipv6_is_unspecified(src);
+
+	/* The NS may carry more or fewer option bytes than the NA needs. */
+	grow = (int)(l3off + sizeof(*ip6h) + NA_LEN) - (int)(data_end - data);
+	if (grow != 0 && bpf_xdp_adjust_tail(ctx, grow))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	ip6h = data + l3off;
+	nd = (void *)(ip6h + 1);
+	opt = (void *)(nd + 1);
+	if ((void *)(eth + 1) > data_end || (void *)(opt + 1) > data_end)
+		return -1;
+
+	if (dad) {
+		/* 33:33:00:00:00:01 / ff02::1, RFC 2464 section 7 */
+		__u8 all_nodes_mac[ETH_ALEN] = { 0x33, 0x33, 0, 0, 0, 1 };
+
+		__builtin_memcpy(eth->h_dest, all_nodes_mac, ETH_ALEN);
+		src[0] = bpf_htonl(0xff020000);
+		src[1] = 0;
+		src[2] = 0;
+		src[3] = bpf_htonl(1);
+	} else {
+		__builtin_memcpy(eth->h_dest, dst_mac, ETH_ALEN);
+	}
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+	ip6h->payload_len = bpf_htons(NA_LEN);
+	ip6h->nexthdr = IPPROTO_ICMPV6;
+	ip6h->hop_limit = 255;
+	__builtin_memcpy(&ip6h->saddr, target, 16);
+	__builtin_memcpy(&ip6h->daddr, src, 16);
+	nd->type = ICMPV6_NA;
+	nd->code = 0;
+	nd->csum = 0;
+	nd->flags = bpf_htonl(ND_NA_FLAG_OVERRIDE | (dad ? 0 : ND_NA_FLAG_SOLICITED));
+	opt->type = ND_OPT_TARGET_LL;
+	opt->len = 1;
+	__builtin_memcpy(opt->mac, mac, ETH_ALEN);
+
+	sum = csum_addr16(target) + csum_addr16(src) + bpf_htonl(NA_LEN) +
+	      bpf_htonl(IPPROTO_ICMPV6);
+	{
+		__u32 *w = (__u32 *)nd;
+		int i;
+
+#pragma unroll
+		for (i = 0; i < NA_LEN / 4; i++)
+			sum += w[i];
+	}
+	nd->csum = ~csum_fold(sum);
+	return XDP_TX;
+}
+
+static __always_inline int handle_nd(struct xdp_md *ctx, struct hdr_cursor *nh, void *data_end,
+				     struct ipv6hdr *ip6h, __u32 l3off)
+{
+	struct nd_msg *nd;
+	struct xvrrp_vip6_key key;
+	struct xvrrp_vip *vip;
+	struct xvrrp_group *grp;
+	__u32 len = bpf_ntohs(ip6h->payload_len);
+	int type, verdict;
+
+	type = parse_nd(nh, data_end, &nd);
+	if (type != ICMPV6_NS && type != ICMPV6_NA)
+		return pass(XVRRP_C_PASS_OTHER);
+	__builtin_memcpy(key.addr, nd->target, 16);
+	vip = bpf_map_lookup_elem(&xvrrp_vip6, &key);
+	if (type == ICMPV6_NA) {
+		if (vip && (grp = group_of(vip)) && grp->owned) {
+			__u8 mac[ETH_ALEN];
+			int found;
+
+			nd_find_lladdr(nd + 1, data_end, ND_OPT_TARGET_LL, mac, &found);
+			if (found && !mac_equal(mac, grp->mac))
+				report_conflict(6, vip->vrid, mac, nd->target, XVRRP_C_NA_CONFLICT);
+		}
+		return pass(XVRRP_C_NA_PASS);
+	}
+	if (!vip)
+		return pass(XVRRP_C_NS_PASS_NON_VIP);
+	/* RFC 4861 section 7.1.1 validity; an invalid NS is the kernel's to drop. */
+	if (ip6h->hop_limit != 255 || nd->code != 0 || len < sizeof(*nd) || len % 8 ||
+	    (void *)ip6h + sizeof(*ip6h) + len > data_end || nd->target[0] == 0xff ||
+	    !icmp6_csum_ok(ip6h, nd, len, data_end))
+		return pass(XVRRP_C_NS_PASS_MALFORMED);
+	grp = group_of(vip);
+	if (!grp || !grp->owned)
+		return drop(XVRRP_C_NS_DROP_NOT_OWNED);
+	if (group_stale(grp))
+		return drop(XVRRP_C_NS_DROP_STALE);
+	verdict = reply_na(ctx, l3off, grp->mac);
+	if (verdict == XDP_TX)
+		count(XVRRP_C_NS_REPLIED);
+	else if (verdict < 0)
+		return drop(XVRRP_C_NS_PASS_MALFORMED); /* frame already changed: cannot pass it */
+	else
+		count(XVRRP_C_NS_PASS_MALFORMED);
+	return verdict;
+}
+
+/*
+ * VRRP checks shared by IPv4 and IPv6 (RFC 3768 / RFC 5798 section 7.1),
+ * cheapest first so a foreign VRID costs no checksum. The controller checks
+ * again; anything it could accept must pass here.
+ */
+static __always_inline int check_vrrp(struct hdr_cursor *nh, void *data_end, __u32 plen,
+				      __u8 family, const void *saddr, __u64 pseudo_sum)
+{
+	struct vrrp_hdr *vh;
+	struct xvrrp_vrid_config *cfg;
+	__u32 vrid, version, alen, expect;
+	__u64 sum = 0;
+	int vt;
+
+	vt = parse_vrrp(nh, data_end, &vh);
+	if (vt < 0 || plen < sizeof(*vh))
+		return XVRRP_REASON_TRUNCATED;
+	version = (__u32)vt >> 4;
+	if (version != 3 && !(version == 2 && family == 4)) /* RFC 3768 is IPv4 only */
+		return XVRRP_REASON_BAD_VERSION;
+	if ((vt & 0x0f) != 1)
+		return XVRRP_REASON_BAD_TYPE;
+	if (vh->count == 0)
+		return XVRRP_REASON_BAD_ADDR_COUNT;
+	alen = family == 4 ? 4 : 16;
+	expect = sizeof(*vh) + vh->count * alen + (version == 2 ? 8 : 0); /* v2 auth data */
+	if (plen != expect)
+		return XVRRP_REASON_BAD_LENGTH;
+	vrid = vh->vrid;
+	cfg = bpf_map_lookup_elem(&xvrrp_vrids, &vrid);
+	if (vrid == 0 || !cfg || !cfg->configured)
+		return XVRRP_REASON_UNKNOWN_VRID;
+	if (!(cfg->versions & (1u << version)))
+		return XVRRP_REASON_VERSION_MISMATCH;
+	if (cfg->unicast) {
+		struct xvrrp_peer_key peer;
+
+		__builtin_memset(&peer, 0, sizeof(peer));
+		peer.family = family;
+		__builtin_memcpy(peer.addr, saddr, 16); /* IPv4: tail ignored below */
+		if (family == 4)
+			__builtin_memset(peer.addr + 4, 0, 12);
+		if (!bpf_map_lookup_elem(&xvrrp_peers, &peer))
+			return XVRRP_REASON_NOT_A_PEER;
+	}
+	if (!csum_add_words(vh, plen / 4, 1022, data_end, &sum))
+		return XVRRP_REASON_TRUNCATED;
+	/* v2 and the "v2-style" v3 checksum cover the message only; RFC 5798
+	 * v3 adds the pseudo-header. keepalived can send either for v3. */
+	if (csum_fold(sum) == 0xffff)
+		return XVRRP_REASON_OK;
+	if (version == 3 && csum_fold(sum + pseudo_sum) == 0xffff)
+		return XVRRP_REASON_OK;
+	return XVRRP_REASON_BAD_CHECKSUM;
+}
+
+static __always_inline int vrrp_verdict(int reason)
+{
+	if (reason == XVRRP_REASON_OK)
+		return pass(XVRRP_C_VRRP_PASS);
+	if (reason <= 0 || reason >= XVRRP_REASON_COUNT)
+		reason = XVRRP_REASON_TRUNCATED;
+	return vrrp_drop(reason);
+}
+
+static __always_inline int handle_vrrp4(struct hdr_cursor *nh, void *data_end, struct iphdr *iph)
+{
+	__u32 tot = bpf_ntohs(iph->tot_len), ihl = iph->ihl * 4, saddr;
+	__u8 src[16];
+	__u64 pseudo;
+
+	if (tot < ihl)
+		return vrrp_drop(XVRRP_REASON_BAD_IP_HEADER);
+	if ((void *)iph + tot > data_end)
+		return vrrp_drop(XVRRP_REASON_TRUNCATED);
+	if (iph->frag_off & bpf_htons(0x3fff)) /* MF or an offset */
+		return vrrp_drop(XVRRP_REASON_FRAGMENT);
+	/* Multicast adverts must not have crossed a router (RFC 5798 section 7.1). */
+	if ((bpf_ntohl(iph->daddr) >> 28) == 0xe && iph->ttl != 255)
+		return vrrp_drop(XVRRP_REASON_BAD_TTL);
+	saddr = bpf_ntohl(iph->saddr);
+	if (saddr == 0 || (saddr >> 28) == 0xe || saddr == 0xffffffff)
+		return vrrp_drop(XVRRP_REASON_BAD_SOURCE);
+	__builtin_memset(src, 0, sizeof(src));
+	__builtin_memcpy(src, &iph->saddr, 4);
+	pseudo = (__u64)iph->saddr + iph->daddr + bpf_htonl((IPPROTO_VRRP_NUM << 16) | (tot - ihl));
+	return vrrp_verdict(check_vrrp(nh, data_end, tot - ihl, 4, src, pseudo));
+}
+
+static __always_inline int handle_vrrp6(struct hdr_cursor *nh, void *data_end,
+					struct ipv6hdr *ip6h)
+{
+	__u32 plen = bpf_ntohs(ip6h->payload_len);
+	__u64 pseudo;
+
+	if ((void *)(ip6h + 1) + plen > data_end)
+		return vrrp_drop(XVRRP_REASON_TRUNCATED);
+	if (ip6h->daddr.in6_u.u6_addr8[0] == 0xff && ip6h->hop_limit != 255)
+		return vrrp_drop(XVRRP_REASON_BAD_TTL);
+	if (ip6h->saddr.in6_u.u6_addr8[0] == 0xff ||
+	    ipv6_is_unspecified((__u32 *)&ip6h->saddr))
+		return vrrp_drop(XVRRP_REASON_BAD_SOURCE);
+	pseudo = csum_addr16((__u32 *)&ip6h->saddr) + csum_addr16((__u32 *)&ip6h->daddr) +
+		 bpf_htonl(plen) + bpf_htonl(IPPROTO_VRRP_NUM);
+	return vrrp_verdict(check_vrrp(nh, data_end, plen, 6, &ip6h->saddr, pseudo));
+}
 
 SEC("xdp")
 int xvrrp_xdp(struct xdp_md *ctx)
 {
-	(void)ctx;
-	return XDP_PASS;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct hdr_cursor nh = { .pos = data };
+	struct ethhdr *eth;
+	struct iphdr *iph;
+	struct ipv6hdr *ip6h;
+	__u16 vid;
+	int proto;
+
+	count(XVRRP_C_PACKETS);
+	proto = parse_ethhdr(&nh, data_end, &eth);
+	if (proto < 0)
+		return pass(XVRRP_C_PASS_OTHER);
+	if (proto_is_vlan(proto))
+		count(XVRRP_C_VLAN);
+	proto = parse_vlan(&nh, data_end, proto, &vid);
+	if (proto < 0)
+		return pass(XVRRP_C_PASS_OTHER);
+	if (vid != cfg_vlan_id)
+		return pass(XVRRP_C_PASS_OTHER_VLAN);
+
+	if (proto == bpf_htons(ETH_P_ARP))
+		return handle_arp(&nh, data_end, eth);
+	if (proto == bpf_htons(ETH_P_IP)) {
+		if (parse_ipv4(&nh, data_end, &iph) == IPPROTO_VRRP_NUM)
+			return handle_vrrp4(&nh, data_end, iph);
+		return pass(XVRRP_C_PASS_OTHER);
+	}
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		switch (parse_ipv6(&nh, data_end, &ip6h)) {
+		case IPPROTO_ICMPV6:
+			return handle_nd(ctx, &nh, data_end, ip6h, (void *)ip6h - data);
+		case IPPROTO_VRRP_NUM:
+			return handle_vrrp6(&nh, data_end, ip6h);
+		}
+	}
+	return pass(XVRRP_C_PASS_OTHER);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

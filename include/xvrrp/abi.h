@@ -14,6 +14,10 @@
 #define XVRRP_VRID_SLOTS 256 /* array index = VRID, slot 0 unused */
 #define XVRRP_MAX_PEERS 64
 #define IPPROTO_VRRP_NUM 112
+/* Bumped whenever a map layout or the program's meaning changes: a restarted
+ * controller adopts a pinned data plane only when this matches (xvrrp_meta). */
+#define XVRRP_ABI_VERSION 1
+#define XVRRP_CONFLICT_RING_BYTES (64 * 1024)
 
 /*
  * Why a VRRP advertisement was rejected. The core codec (RFC 3768 / RFC 5798
@@ -59,6 +63,10 @@ enum xvrrp_counter {
 	XVRRP_C_NS_PASS_MALFORMED,
 	XVRRP_C_NA_CONFLICT,        /* NA for an owned VIP from another MAC */
 	XVRRP_C_VLAN,               /* frames that carried one 802.1Q tag */
+	XVRRP_C_ARP_PASS_REPLY,     /* ARP replies (and other opcodes): kernel decides */
+	XVRRP_C_NA_PASS,            /* neighbour advertisements: kernel decides */
+	XVRRP_C_PASS_OTHER_VLAN,    /* tagged with a VLAN we do not serve (or untagged when we serve one) */
+	XVRRP_C_CONFLICT_RING_FULL, /* a conflict event was counted but not queued */
 	XVRRP_C_VRRP_PASS,          /* valid advert passed to the controller */
 	XVRRP_C_VRRP_DROP_BASE,     /* + enum xvrrp_reason (> 0) */
 	XVRRP_C_COUNT = (int)XVRRP_C_VRRP_DROP_BASE + (int)XVRRP_REASON_COUNT
@@ -108,6 +116,24 @@ struct xvrrp_heartbeat {
 	__u64 ns;
 };
 
+/*
+ * xvrrp_conflicts ring buffer record: an ARP reply, gratuitous ARP or NA
+ * that claims one of our owned VIPs for a MAC that is not the group's.
+ */
+struct xvrrp_conflict {
+	__u8 family;                /* 4 or 6 */
+	__u8 vrid;
+	__u8 mac[6];                /* the MAC that claimed our VIP */
+	__u8 addr[16];              /* the VIP (IPv4 in the first 4 bytes) */
+};
+
+/* xvrrp_meta: one slot written by the loader, never read by the program. */
+struct xvrrp_meta {
+	__u32 abi_version;          /* XVRRP_ABI_VERSION of the loader that created the pins */
+	__u16 vlan_id;              /* the load-time VLAN setting of the attached program */
+	__u16 pad;
+};
+
 #ifdef __cplusplus
 #define XVRRP_ABI_ASSERT(c, m) static_assert(c, m)
 #else
@@ -122,5 +148,11 @@ XVRRP_ABI_ASSERT(sizeof(struct xvrrp_vrid_config) == 8, "xvrrp_vrid_config size"
 XVRRP_ABI_ASSERT(sizeof(struct xvrrp_peer_key) == 20, "xvrrp_peer_key size");
 XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_peer_key, addr) == 4, "xvrrp_peer_key.addr offset");
 XVRRP_ABI_ASSERT(sizeof(struct xvrrp_heartbeat) == 8, "xvrrp_heartbeat size");
+XVRRP_ABI_ASSERT(sizeof(struct xvrrp_conflict) == 24, "xvrrp_conflict size");
+XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_conflict, mac) == 2, "xvrrp_conflict.mac offset");
+XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_conflict, addr) == 8, "xvrrp_conflict.addr offset");
+XVRRP_ABI_ASSERT(sizeof(struct xvrrp_meta) == 8, "xvrrp_meta size");
+XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_vrid_config, unicast) == 2, "xvrrp_vrid_config.unicast offset");
+XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_group, owned) == 0, "xvrrp_group.owned offset");
 
 #endif /* XVRRP_ABI_H */

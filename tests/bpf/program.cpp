@@ -1,0 +1,154 @@
+#include "program.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+
+#include "xvrrp.skel.h"
+
+namespace xvrrp::testing {
+
+namespace {
+
+void check(int rc, const std::string& what) {
+    if (rc < 0) {
+        int e = rc == -1 ? errno : -rc;
+        throw std::runtime_error(what + ": " + std::strerror(e));
+    }
+}
+
+}  // namespace
+
+ProgramUnderTest::ProgramUnderTest(std::uint16_t vlan_id) {
+    skel_ = xvrrp_bpf__open();
+    if (!skel_) throw std::runtime_error(std::string("xvrrp_bpf__open: ") + std::strerror(errno));
+    skel_->rodata->cfg_vlan_id = vlan_id;
+    int rc = xvrrp_bpf__load(skel_);
+    if (rc) {
+        xvrrp_bpf__destroy(skel_);
+        skel_ = nullptr;
+        throw std::runtime_error(std::string("loading the XDP program failed: ") +
+                                 std::strerror(-rc) +
+                                 (geteuid() != 0 ? " (BPF tests need root)" : ""));
+    }
+    // Every group exists in the array; start all not owned with a zeroed MAC.
+}
+
+ProgramUnderTest::~ProgramUnderTest() {
+    if (skel_) xvrrp_bpf__destroy(skel_);
+}
+
+void ProgramUnderTest::add_vip(const IpAddress& vip, std::uint8_t vrid) {
+    struct xvrrp_vip value {};
+    value.vrid = vrid;
+    if (vip.is_v4()) {
+        std::uint32_t key;
+        std::memcpy(&key, vip.bytes().data(), 4);
+        check(bpf_map_update_elem(bpf_map__fd(skel_->maps.xvrrp_vip4), &key, &value, BPF_ANY),
+              "vip4 update");
+    } else {
+        struct xvrrp_vip6_key key;
+        std::memcpy(key.addr, vip.bytes().data(), 16);
+        check(bpf_map_update_elem(bpf_map__fd(skel_->maps.xvrrp_vip6), &key, &value, BPF_ANY),
+              "vip6 update");
+    }
+}
+
+void ProgramUnderTest::set_group(std::uint8_t vrid, bool owned, const frames::Mac& mac,
+                                 std::uint64_t master_down_ns) {
+    struct xvrrp_group g {};
+    g.owned = owned ? 1 : 0;
+    std::memcpy(g.mac, mac.data(), 6);
+    g.master_down_ns = master_down_ns;
+    std::uint32_t key = vrid;
+    check(bpf_map_update_elem(bpf_map__fd(skel_->maps.xvrrp_groups), &key, &g, BPF_ANY),
+          "groups update");
+}
+
+void ProgramUnderTest::set_vrid(std::uint8_t vrid, std::uint8_t versions, bool unicast) {
+    struct xvrrp_vrid_config c {};
+    c.configured = 1;
+    c.versions = versions;
+    c.unicast = unicast ? 1 : 0;
+    std::uint32_t key = vrid;
+    check(bpf_map_update_elem(bpf_map__fd(skel_->maps.xvrrp_vrids), &key, &c, BPF_ANY),
+          "vrids update");
+}
+
+void ProgramUnderTest::add_peer(const IpAddress& peer) {
+    struct xvrrp_peer_key key {};
+    key.family = peer.is_v4() ? 4 : 6;
+    std::memcpy(key.addr, peer.bytes().data(), peer.size());
+    std::uint8_t one = 1;
+    check(bpf_map_update_elem(bpf_map__fd(skel_->maps.xvrrp_peers), &key, &one, BPF_ANY),
+          "peers update");
+}
+
+void ProgramUnderTest::set_heartbeat_ns(std::uint64_t ns) {
+    std::uint32_t key = 0;
+    struct xvrrp_heartbeat hb {};
+    hb.ns = ns;
+    check(bpf_map_update_elem(bpf_map__fd(skel_->maps.xvrrp_heartbeat), &key, &hb, BPF_ANY),
+          "heartbeat update");
+}
+
+std::uint64_t ProgramUnderTest::monotonic_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns()
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
+           static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+RunResult ProgramUnderTest::run(const frames::Bytes& in) const { return run_repeat(in, 1, 0); }
+
+RunResult ProgramUnderTest::run_repeat(const frames::Bytes& in, std::uint32_t repeat,
+                                       std::uint32_t flags) const {
+    frames::Bytes copy = in;
+    RunResult r;
+    r.out.assign(in.size() + 512, 0);  // room for a grown reply (NS without options -> NA)
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = copy.data(),
+                .data_out = r.out.data(), .data_size_in = static_cast<__u32>(copy.size()),
+                .data_size_out = static_cast<__u32>(r.out.size()), .repeat = static_cast<int>(repeat),
+                .flags = flags);
+    int rc = bpf_prog_test_run_opts(prog_fd(), &opts);
+    check(rc, "bpf_prog_test_run_opts");
+    r.verdict = static_cast<int>(opts.retval);
+    r.out.resize(opts.data_size_out);
+    r.duration_ns = opts.duration;
+    return r;
+}
+
+std::vector<std::uint64_t> ProgramUnderTest::counters() const {
+    int ncpu = libbpf_num_possible_cpus();
+    if (ncpu <= 0) throw std::runtime_error("libbpf_num_possible_cpus failed");
+    std::vector<std::uint64_t> total(XVRRP_C_COUNT, 0), per_cpu(static_cast<std::size_t>(ncpu));
+    for (std::uint32_t i = 0; i < XVRRP_C_COUNT; ++i) {
+        check(bpf_map_lookup_elem(bpf_map__fd(skel_->maps.xvrrp_stats), &i, per_cpu.data()),
+              "stats lookup");
+        for (auto v : per_cpu) total[i] += v;
+    }
+    return total;
+}
+
+int ProgramUnderTest::prog_fd() const { return bpf_program__fd(skel_->progs.xvrrp_xdp); }
+int ProgramUnderTest::conflicts_fd() const { return bpf_map__fd(skel_->maps.xvrrp_conflicts); }
+
+std::string counter_name(int index) {
+    static const char* const names[] = {
+        "PACKETS", "PASS_OTHER", "ARP_REPLIED", "ARP_DROP_NOT_OWNED", "ARP_DROP_STALE",
+        "ARP_PASS_GRATUITOUS", "ARP_PASS_NON_VIP", "ARP_PASS_MALFORMED", "ARP_CONFLICT",
+        "NS_REPLIED", "NS_DROP_NOT_OWNED", "NS_DROP_STALE", "NS_PASS_NON_VIP", "NS_PASS_MALFORMED",
+        "NA_CONFLICT", "VLAN", "ARP_PASS_REPLY", "NA_PASS", "PASS_OTHER_VLAN",
+        "CONFLICT_RING_FULL", "VRRP_PASS"};
+    static_assert(sizeof(names) / sizeof(names[0]) == XVRRP_C_VRRP_DROP_BASE,
+                  "counter names out of step with abi.h");
+    if (index >= 0 && index < XVRRP_C_VRRP_DROP_BASE) return names[index];
+    return "VRRP_DROP+" + std::to_string(index - XVRRP_C_VRRP_DROP_BASE);
+}
+
+}  // namespace xvrrp::testing

@@ -1,0 +1,585 @@
+// The XDP program under BPF_PROG_TEST_RUN, Katran style: a table of fixtures (description,
+// input frame, expected verdict, expected output frame, counters that must move) that anyone
+// can extend with one line, plus a few stateful tests (liveness gate, conflict ring, VLAN).
+#include <bpf/libbpf.h>
+#include <gtest/gtest.h>
+#include <linux/bpf.h>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "frames.hpp"
+#include "program.hpp"
+
+namespace xvrrp::testing {
+namespace {
+
+using frames::Bytes;
+using frames::ip;
+using frames::mac;
+namespace f = frames;
+
+// ---- the world every fixture runs in -------------------------------------------------------
+const f::Mac kGroup10Mac = mac("02:00:5e:00:01:0a");  // owned
+const f::Mac kGroup20Mac = mac("02:00:5e:00:01:14");  // not owned
+const f::Mac kGroup30Mac = mac("02:00:5e:00:01:1e");  // owned, gate always stale
+const f::Mac kClientMac = mac("02:00:00:00:00:c1");
+const f::Mac kIntruderMac = mac("02:00:00:00:00:66");
+const f::Mac kBroadcast = mac("ff:ff:ff:ff:ff:ff");
+const f::Mac kZeroMac = mac("00:00:00:00:00:00");
+const IpAddress kClient4 = ip("192.0.2.1");
+const IpAddress kPeer4 = ip("192.0.2.2");
+const IpAddress kStranger4 = ip("192.0.2.3");
+const IpAddress kVip10 = ip("192.0.2.10");
+const IpAddress kVip20 = ip("192.0.2.20");
+const IpAddress kVip30 = ip("192.0.2.30");
+const IpAddress kNonVip4 = ip("192.0.2.99");
+const IpAddress kVrrpGroup4 = ip("224.0.0.18");
+const IpAddress kClient6 = ip("2001:db8::c1");
+const IpAddress kPeer6 = ip("2001:db8::2");
+const IpAddress kStranger6 = ip("2001:db8::3");
+const IpAddress kLinkLocalPeer6 = ip("fe80::2");
+const IpAddress kVip6_10 = ip("2001:db8::10");
+const IpAddress kVip6_20 = ip("2001:db8::20");
+const IpAddress kVip6_30 = ip("2001:db8::30");
+const IpAddress kNonVip6 = ip("2001:db8::99");
+const IpAddress kVrrpGroup6 = ip("ff02::12");
+const IpAddress kAllNodes6 = ip("ff02::1");
+const IpAddress kUnspecified6 = ip("::");
+constexpr std::uint64_t kMasterDownNs = 3'000'000'000ull;
+
+void build_world(ProgramUnderTest& p) {
+    p.set_group(10, true, kGroup10Mac, kMasterDownNs);
+    p.set_group(20, false, kGroup20Mac, kMasterDownNs);
+    p.set_group(30, true, kGroup30Mac, 1);  // 1 ns: the heartbeat is always older
+    for (auto [vip, vrid] : {std::pair{kVip10, 10}, {kVip20, 20}, {kVip30, 30}, {kVip6_10, 10},
+                             {kVip6_20, 20}, {kVip6_30, 30}})
+        p.add_vip(vip, static_cast<std::uint8_t>(vrid));
+    p.set_vrid(10, XVRRP_VERSION_3, false);
+    p.set_vrid(20, XVRRP_VERSION_2 | XVRRP_VERSION_3, false);
+    p.set_vrid(30, XVRRP_VERSION_2, false);
+    p.set_vrid(40, XVRRP_VERSION_3, true);
+    p.add_peer(kPeer4);
+    p.add_peer(kPeer6);
+    p.set_heartbeat_ns(ProgramUnderTest::monotonic_ns());
+}
+
+// ---- frame shorthands -----------------------------------------------------------------------
+Bytes arp_frame(std::uint16_t op, const f::Mac& sha, const IpAddress& spa, const f::Mac& tha,
+                const IpAddress& tpa, const f::Mac& dst = kBroadcast) {
+    return f::ethernet(dst, sha, f::kEthArp, f::arp(op, sha, spa, tha, tpa));
+}
+
+Bytes arp_request(const IpAddress& target) {
+    return arp_frame(1, kClientMac, kClient4, kZeroMac, target);
+}
+
+Bytes arp_reply_from(const f::Mac& group_mac, const IpAddress& vip, const f::Mac& to,
+                     const IpAddress& to_ip) {
+    return f::ethernet(to, group_mac, f::kEthArp, f::arp(2, group_mac, vip, to, to_ip));
+}
+
+Bytes ns_frame(const IpAddress& src, const IpAddress& dst, const IpAddress& target,
+               const Bytes& options, std::uint8_t hop = 255, bool bad_csum = false,
+               std::optional<f::Mac> eth_dst = std::nullopt) {
+    Bytes icmp = f::icmpv6(src, dst, 135, 0, f::nd_body(0, target, options), bad_csum);
+    return f::ethernet(eth_dst.value_or(f::multicast_mac(dst)), kClientMac, f::kEthIpv6,
+                       f::ipv6(src, dst, f::kProtoIcmpv6, hop, icmp));
+}
+
+Bytes ns_request(const IpAddress& target) {
+    return ns_frame(kClient6, f::solicited_node(target), target,
+                    f::lladdr_option(1, kClientMac));
+}
+
+Bytes na_frame(const f::Mac& eth_src, const f::Mac& eth_dst, const IpAddress& src,
+               const IpAddress& dst, std::uint32_t flags, const IpAddress& target,
+               const Bytes& options) {
+    Bytes icmp = f::icmpv6(src, dst, 136, 0, f::nd_body(flags, target, options));
+    return f::ethernet(eth_dst, eth_src, f::kEthIpv6,
+                       f::ipv6(src, dst, f::kProtoIcmpv6, 255, icmp));
+}
+
+constexpr std::uint32_t kSolicited = 0x40000000, kOverride = 0x20000000;
+
+Bytes na_reply(const f::Mac& group_mac, const IpAddress& vip, const f::Mac& to,
+               const IpAddress& to_ip, std::uint32_t flags = kSolicited | kOverride) {
+    return na_frame(group_mac, to, vip, to_ip, flags, vip, f::lladdr_option(2, group_mac));
+}
+
+f::Vrrp advert(std::uint8_t vrid, int version = 3, std::vector<IpAddress> addrs = {kVip10}) {
+    f::Vrrp v;
+    v.vrid = vrid;
+    v.version = version;
+    v.interval = version == 2 ? 1 : 100;
+    v.addresses = std::move(addrs);
+    return v;
+}
+
+Bytes vrrp4(const f::Vrrp& v, const IpAddress& src = kPeer4, const IpAddress& dst = kVrrpGroup4,
+            f::Ipv4Options opt = {.ttl = 255}) {
+    return f::ethernet(f::multicast_mac(dst), kClientMac, f::kEthIpv4,
+                       f::ipv4(src, dst, f::kProtoVrrp, f::vrrp(v, src, dst), opt));
+}
+
+Bytes vrrp6(const f::Vrrp& v, const IpAddress& src = kLinkLocalPeer6,
+            const IpAddress& dst = kVrrpGroup6, std::uint8_t hop = 255) {
+    return f::ethernet(f::multicast_mac(dst), kClientMac, f::kEthIpv6,
+                       f::ipv6(src, dst, f::kProtoVrrp, hop, f::vrrp(v, src, dst)));
+}
+
+f::Vrrp with(f::Vrrp v, const std::function<void(f::Vrrp&)>& change) {
+    change(v);
+    return v;
+}
+
+Bytes truncate(Bytes b, std::size_t n) {
+    b.resize(n);
+    return b;
+}
+
+Bytes pad_to(Bytes b, std::size_t n) {
+    if (b.size() < n) b.resize(n, 0);
+    return b;
+}
+
+// ---- the fixture table ------------------------------------------------------------------------
+struct Fixture {
+    std::string name;
+    Bytes in;
+    int verdict;
+    std::optional<Bytes> out;  // nullopt: the frame must come out byte-for-byte unchanged
+    std::vector<int> counters; // each moves by exactly one (plus PACKETS); all others stay
+};
+
+// gtest prints a failing parameter with this: the description, not 120 raw bytes.
+void PrintTo(const Fixture& fx, std::ostream* os) { *os << fx.name; }
+
+int drop_reason(xvrrp_reason r) { return int{XVRRP_C_VRRP_DROP_BASE} + int{r}; }
+
+std::vector<Fixture> fixtures() {
+    std::vector<Fixture> t;
+    auto add = [&](std::string name, Bytes in, int verdict, std::optional<Bytes> out,
+                   std::vector<int> counters) {
+        t.push_back({std::move(name), std::move(in), verdict, std::move(out), std::move(counters)});
+    };
+
+    // ARP (RFC 826)
+    add("arp_request_owned_vip_is_answered", arp_request(kVip10), XDP_TX,
+        arp_reply_from(kGroup10Mac, kVip10, kClientMac, kClient4), {XVRRP_C_ARP_REPLIED});
+    add("arp_request_padded_to_60_bytes_keeps_padding", pad_to(arp_request(kVip10), 60), XDP_TX,
+        pad_to(arp_reply_from(kGroup10Mac, kVip10, kClientMac, kClient4), 60),
+        {XVRRP_C_ARP_REPLIED});
+    add("arp_probe_owned_vip_is_answered_like_linux",
+        arp_frame(1, kClientMac, ip("0.0.0.0"), kZeroMac, kVip10), XDP_TX,
+        arp_reply_from(kGroup10Mac, kVip10, kClientMac, ip("0.0.0.0")), {XVRRP_C_ARP_REPLIED});
+    add("arp_request_not_owned_vip_is_dropped", arp_request(kVip20), XDP_DROP, std::nullopt,
+        {XVRRP_C_ARP_DROP_NOT_OWNED});
+    add("arp_request_owned_but_stale_gate_is_dropped", arp_request(kVip30), XDP_DROP, std::nullopt,
+        {XVRRP_C_ARP_DROP_STALE});
+    add("arp_request_non_vip_passes", arp_request(kNonVip4), XDP_PASS, std::nullopt,
+        {XVRRP_C_ARP_PASS_NON_VIP});
+    add("gratuitous_arp_of_a_client_passes",
+        arp_frame(1, kClientMac, kClient4, kZeroMac, kClient4), XDP_PASS, std::nullopt,
+        {XVRRP_C_ARP_PASS_GRATUITOUS});
+    add("gratuitous_arp_owned_vip_our_mac_passes",
+        arp_frame(1, kGroup10Mac, kVip10, kZeroMac, kVip10), XDP_PASS, std::nullopt,
+        {XVRRP_C_ARP_PASS_GRATUITOUS});
+    add("gratuitous_arp_owned_vip_other_mac_is_a_conflict",
+        arp_frame(1, kIntruderMac, kVip10, kZeroMac, kVip10), XDP_PASS, std::nullopt,
+        {XVRRP_C_ARP_PASS_GRATUITOUS, XVRRP_C_ARP_CONFLICT});
+    add("gratuitous_arp_not_owned_vip_other_mac_is_no_conflict",
+        arp_frame(1, kIntruderMac, kVip20, kZeroMac, kVip20), XDP_PASS, std::nullopt,
+        {XVRRP_C_ARP_PASS_GRATUITOUS});
+    add("arp_reply_owned_vip_other_mac_is_a_conflict",
+        arp_frame(2, kIntruderMac, kVip10, kClientMac, kClient4, kClientMac), XDP_PASS,
+        std::nullopt, {XVRRP_C_ARP_PASS_REPLY, XVRRP_C_ARP_CONFLICT});
+    add("arp_reply_non_vip_passes",
+        arp_frame(2, kIntruderMac, kNonVip4, kClientMac, kClient4, kClientMac), XDP_PASS,
+        std::nullopt, {XVRRP_C_ARP_PASS_REPLY});
+    {
+        Bytes b = arp_request(kVip10);
+        b[14 + 1] = 6;  // hardware type IEEE 802
+        add("arp_wrong_hardware_type_passes", b, XDP_PASS, std::nullopt,
+            {XVRRP_C_ARP_PASS_MALFORMED});
+        b = arp_request(kVip10);
+        b[14 + 2] = 0x86;  // protocol type IPv6
+        b[14 + 3] = 0xdd;
+        add("arp_wrong_protocol_type_passes", b, XDP_PASS, std::nullopt,
+            {XVRRP_C_ARP_PASS_MALFORMED});
+        b = arp_request(kVip10);
+        b[14 + 4] = 8;  // hardware length
+        add("arp_wrong_hardware_length_passes", b, XDP_PASS, std::nullopt,
+            {XVRRP_C_ARP_PASS_MALFORMED});
+    }
+    // Truncated at every length from a bare Ethernet header (BPF_PROG_TEST_RUN refuses less
+    // than 14 bytes) to one byte short of a full ARP body.
+    for (std::size_t n = 14; n < 42; ++n)
+        add("arp_truncated_to_" + std::to_string(n) + "_bytes_passes",
+            truncate(arp_request(kVip10), n), XDP_PASS, std::nullopt,
+            {XVRRP_C_ARP_PASS_MALFORMED});
+
+    // 802.1Q: this program serves untagged frames; tagged ones are another segment's.
+    add("vlan_tagged_arp_for_owned_vip_passes_untouched",
+        f::ethernet(kBroadcast, kClientMac, f::kEthArp,
+                    f::arp(1, kClientMac, kClient4, kZeroMac, kVip10), 100),
+        XDP_PASS, std::nullopt, {XVRRP_C_VLAN, XVRRP_C_PASS_OTHER_VLAN});
+    {
+        Bytes qinq = f::ethernet(kBroadcast, kClientMac, 0x8100,
+                                 {0x00, 0x64, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1}, 200);
+        add("qinq_passes_untouched", qinq, XDP_PASS, std::nullopt,
+            {XVRRP_C_VLAN, XVRRP_C_PASS_OTHER_VLAN});
+    }
+
+    // IPv6 neighbour discovery (RFC 4861)
+    add("ns_owned_vip_with_source_lladdr_is_answered", ns_request(kVip6_10), XDP_TX,
+        na_reply(kGroup10Mac, kVip6_10, kClientMac, kClient6), {XVRRP_C_NS_REPLIED});
+    add("ns_owned_vip_without_options_grows_into_na",
+        ns_frame(kClient6, kVip6_10, kVip6_10, {}, 255, false, kGroup10Mac), XDP_TX,
+        na_reply(kGroup10Mac, kVip6_10, kClientMac, kClient6), {XVRRP_C_NS_REPLIED});
+    {
+        Bytes opts = f::lladdr_option(1, kClientMac);
+        Bytes nonce{14, 1, 1, 2, 3, 4, 5, 6};  // RFC 3971 nonce option
+        opts.insert(opts.end(), nonce.begin(), nonce.end());
+        add("ns_owned_vip_with_two_options_shrinks_into_na",
+            ns_frame(kClient6, f::solicited_node(kVip6_10), kVip6_10, opts), XDP_TX,
+            na_reply(kGroup10Mac, kVip6_10, kClientMac, kClient6), {XVRRP_C_NS_REPLIED});
+        add("ns_dad_for_owned_vip_is_defended_to_all_nodes",
+            ns_frame(kUnspecified6, f::solicited_node(kVip6_10), kVip6_10, nonce), XDP_TX,
+            na_reply(kGroup10Mac, kVip6_10, mac("33:33:00:00:00:01"), kAllNodes6, kOverride),
+            {XVRRP_C_NS_REPLIED});
+    }
+    add("ns_not_owned_vip_is_dropped", ns_request(kVip6_20), XDP_DROP, std::nullopt,
+        {XVRRP_C_NS_DROP_NOT_OWNED});
+    add("ns_owned_but_stale_gate_is_dropped", ns_request(kVip6_30), XDP_DROP, std::nullopt,
+        {XVRRP_C_NS_DROP_STALE});
+    add("ns_non_vip_passes", ns_request(kNonVip6), XDP_PASS, std::nullopt,
+        {XVRRP_C_NS_PASS_NON_VIP});
+    add("ns_bad_checksum_passes_to_the_kernel",
+        ns_frame(kClient6, f::solicited_node(kVip6_10), kVip6_10, f::lladdr_option(1, kClientMac),
+                 255, true),
+        XDP_PASS, std::nullopt, {XVRRP_C_NS_PASS_MALFORMED});
+    add("ns_hop_limit_64_passes_to_the_kernel",
+        ns_frame(kClient6, f::solicited_node(kVip6_10), kVip6_10, f::lladdr_option(1, kClientMac),
+                 64),
+        XDP_PASS, std::nullopt, {XVRRP_C_NS_PASS_MALFORMED});
+    add("na_owned_vip_other_mac_is_a_conflict",
+        na_frame(kIntruderMac, mac("33:33:00:00:00:01"), ip("fe80::66"), kAllNodes6, kOverride,
+                 kVip6_10, f::lladdr_option(2, kIntruderMac)),
+        XDP_PASS, std::nullopt, {XVRRP_C_NA_PASS, XVRRP_C_NA_CONFLICT});
+    add("na_owned_vip_our_mac_is_no_conflict",
+        na_frame(kGroup10Mac, mac("33:33:00:00:00:01"), ip("fe80::a"), kAllNodes6, kOverride,
+                 kVip6_10, f::lladdr_option(2, kGroup10Mac)),
+        XDP_PASS, std::nullopt, {XVRRP_C_NA_PASS});
+    add("ns_truncated_passes", truncate(ns_request(kVip6_10), 14 + 40 + 20), XDP_PASS,
+        std::nullopt, {XVRRP_C_PASS_OTHER});
+
+    // VRRP over IPv4 (RFC 3768 / RFC 5798 section 7.1)
+    add("vrrp3_v4_valid_passes", vrrp4(advert(10)), XDP_PASS, std::nullopt, {XVRRP_C_VRRP_PASS});
+    add("vrrp3_v4_v2_style_checksum_passes",
+        vrrp4(with(advert(10), [](auto& v) { v.checksum = f::VrrpChecksum::V2Style; })), XDP_PASS,
+        std::nullopt, {XVRRP_C_VRRP_PASS});
+    add("vrrp2_v4_valid_passes", vrrp4(advert(20, 2, {kVip20, kVip10})), XDP_PASS, std::nullopt,
+        {XVRRP_C_VRRP_PASS});
+    add("vrrp3_v4_with_ip_options_passes",
+        vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 255, .options = {0x94, 0x04, 0, 0}}),
+        XDP_PASS, std::nullopt, {XVRRP_C_VRRP_PASS});
+    add("vrrp3_v4_padded_frame_passes", pad_to(vrrp4(advert(10)), 60), XDP_PASS, std::nullopt,
+        {XVRRP_C_VRRP_PASS});
+    add("vrrp3_v4_unicast_from_peer_ttl_64_passes",
+        vrrp4(advert(40), kPeer4, ip("192.0.2.5"), {.ttl = 64}), XDP_PASS, std::nullopt,
+        {XVRRP_C_VRRP_PASS});
+    add("vrrp_v4_ttl_64_multicast_dropped",
+        vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 64}), XDP_DROP, std::nullopt,
+        {drop_reason(XVRRP_REASON_BAD_TTL)});
+    add("vrrp_v4_version_4_dropped", vrrp4(advert(10, 4)), XDP_DROP, std::nullopt,
+        {drop_reason(XVRRP_REASON_BAD_VERSION)});
+    add("vrrp2_for_v3_only_vrid_dropped", vrrp4(advert(10, 2)), XDP_DROP, std::nullopt,
+        {drop_reason(XVRRP_REASON_VERSION_MISMATCH)});
+    add("vrrp3_for_v2_only_vrid_dropped", vrrp4(advert(30, 3)), XDP_DROP, std::nullopt,
+        {drop_reason(XVRRP_REASON_VERSION_MISMATCH)});
+    add("vrrp_type_2_dropped", vrrp4(with(advert(10), [](auto& v) { v.type = 2; })), XDP_DROP,
+        std::nullopt, {drop_reason(XVRRP_REASON_BAD_TYPE)});
+    add("vrrp_zero_addresses_dropped", vrrp4(advert(10, 3, {})), XDP_DROP, std::nullopt,
+        {drop_reason(XVRRP_REASON_BAD_ADDR_COUNT)});
+    add("vrrp_count_exceeds_addresses_dropped",
+        vrrp4(with(advert(10), [](auto& v) { v.count_override = 2; })), XDP_DROP, std::nullopt,
+        {drop_reason(XVRRP_REASON_BAD_LENGTH)});
+    add("vrrp_trailing_bytes_dropped",
+        vrrp4(with(advert(10), [](auto& v) { v.trailing_bytes = 4; })), XDP_DROP, std::nullopt,
+        {drop_reason(XVRRP_REASON_BAD_LENGTH)});
+    add("vrrp2_missing_auth_data_dropped",
+        vrrp4(with(advert(20, 2), [](auto& v) { v.count_override = 3; })), XDP_DROP, std::nullopt,
+        {drop_reason(XVRRP_REASON_BAD_LENGTH)});
+    add("vrrp_bad_checksum_dropped",
+        vrrp4(with(advert(10), [](auto& v) { v.checksum = f::VrrpChecksum::Bad; })), XDP_DROP,
+        std::nullopt, {drop_reason(XVRRP_REASON_BAD_CHECKSUM)});
+    add("vrrp_unknown_vrid_dropped", vrrp4(advert(99)), XDP_DROP, std::nullopt,
+        {drop_reason(XVRRP_REASON_UNKNOWN_VRID)});
+    add("vrrp_vrid_0_dropped", vrrp4(advert(0)), XDP_DROP, std::nullopt,
+        {drop_reason(XVRRP_REASON_UNKNOWN_VRID)});
+    add("vrrp_unicast_from_stranger_dropped", vrrp4(advert(40), kStranger4), XDP_DROP,
+        std::nullopt, {drop_reason(XVRRP_REASON_NOT_A_PEER)});
+    add("vrrp_from_unspecified_source_dropped", vrrp4(advert(10), ip("0.0.0.0")), XDP_DROP,
+        std::nullopt, {drop_reason(XVRRP_REASON_BAD_SOURCE)});
+    add("vrrp_from_multicast_source_dropped", vrrp4(advert(10), ip("224.0.0.5")), XDP_DROP,
+        std::nullopt, {drop_reason(XVRRP_REASON_BAD_SOURCE)});
+    add("vrrp_fragment_more_fragments_dropped",
+        vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 255, .frag_off = 0x2000}), XDP_DROP,
+        std::nullopt, {drop_reason(XVRRP_REASON_FRAGMENT)});
+    add("vrrp_fragment_with_offset_dropped",
+        vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 255, .frag_off = 0x0010}), XDP_DROP,
+        std::nullopt, {drop_reason(XVRRP_REASON_FRAGMENT)});
+    add("vrrp_dont_fragment_flag_passes",
+        vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 255, .frag_off = 0x4000}), XDP_PASS,
+        std::nullopt, {XVRRP_C_VRRP_PASS});
+    add("vrrp_total_length_below_header_dropped",
+        vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 255, .total_length_override = 16}),
+        XDP_DROP, std::nullopt, {drop_reason(XVRRP_REASON_BAD_IP_HEADER)});
+    add("vrrp_total_length_beyond_frame_dropped",
+        vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 255, .total_length_override = 200}),
+        XDP_DROP, std::nullopt, {drop_reason(XVRRP_REASON_TRUNCATED)});
+    add("vrrp_shorter_than_its_header_dropped",
+        truncate(vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 255, .total_length_override = 24}),
+                 14 + 24),
+        XDP_DROP, std::nullopt, {drop_reason(XVRRP_REASON_TRUNCATED)});
+    add("vrrp2_with_255_addresses_passes", vrrp4(advert(20, 2, std::vector<IpAddress>(255, kVip20))),
+        XDP_PASS, std::nullopt, {XVRRP_C_VRRP_PASS});
+    add("ipv4_header_length_below_5_passes_to_the_kernel",
+        vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 255, .ihl_override = 4}), XDP_PASS,
+        std::nullopt, {XVRRP_C_PASS_OTHER});
+
+    // VRRP over IPv6 (RFC 5798)
+    add("vrrp3_v6_valid_passes", vrrp6(advert(10, 3, {kVip6_10})), XDP_PASS, std::nullopt,
+        {XVRRP_C_VRRP_PASS});
+    add("vrrp3_v6_v2_style_checksum_passes",
+        vrrp6(with(advert(10, 3, {kVip6_10}),
+                   [](auto& v) { v.checksum = f::VrrpChecksum::V2Style; })),
+        XDP_PASS, std::nullopt, {XVRRP_C_VRRP_PASS});
+    add("vrrp3_v6_with_200_addresses_passes",
+        vrrp6(advert(10, 3, std::vector<IpAddress>(200, kVip6_10))), XDP_PASS, std::nullopt,
+        {XVRRP_C_VRRP_PASS});
+    add("vrrp3_v6_hop_limit_64_dropped",
+        vrrp6(advert(10, 3, {kVip6_10}), kLinkLocalPeer6, kVrrpGroup6, 64), XDP_DROP,
+        std::nullopt, {drop_reason(XVRRP_REASON_BAD_TTL)});
+    add("vrrp2_over_ipv6_dropped", vrrp6(advert(20, 2, {kVip6_20})), XDP_DROP, std::nullopt,
+        {drop_reason(XVRRP_REASON_BAD_VERSION)});
+    add("vrrp3_v6_bad_checksum_dropped",
+        vrrp6(with(advert(10, 3, {kVip6_10}), [](auto& v) { v.checksum = f::VrrpChecksum::Bad; })),
+        XDP_DROP, std::nullopt, {drop_reason(XVRRP_REASON_BAD_CHECKSUM)});
+    add("vrrp3_v6_ipv4_sized_addresses_dropped",
+        vrrp6(advert(10, 3, {kVip10, kVip10, kVip10, kVip10})), XDP_DROP, std::nullopt,
+        {drop_reason(XVRRP_REASON_BAD_LENGTH)});
+    add("vrrp3_v6_unicast_from_peer_passes",
+        vrrp6(advert(40, 3, {kVip6_10}), kPeer6, ip("2001:db8::5"), 64), XDP_PASS, std::nullopt,
+        {XVRRP_C_VRRP_PASS});
+    add("vrrp3_v6_unicast_from_stranger_dropped",
+        vrrp6(advert(40, 3, {kVip6_10}), kStranger6, ip("2001:db8::5"), 64), XDP_DROP,
+        std::nullopt, {drop_reason(XVRRP_REASON_NOT_A_PEER)});
+    add("vrrp3_v6_payload_beyond_frame_dropped",
+        f::ethernet(f::multicast_mac(kVrrpGroup6), kClientMac, f::kEthIpv6,
+                    f::ipv6(kLinkLocalPeer6, kVrrpGroup6, f::kProtoVrrp, 255,
+                            f::vrrp(advert(10, 3, {kVip6_10}), kLinkLocalPeer6, kVrrpGroup6), 64)),
+        XDP_DROP, std::nullopt, {drop_reason(XVRRP_REASON_TRUNCATED)});
+
+    // Everything else passes byte-for-byte.
+    Bytes udp{0x30, 0x39, 0x00, 0x35, 0x00, 0x0c, 0x00, 0x00, 'x', 'v', 'r', 'p'};
+    Bytes tcp(20, 0);
+    tcp[12] = 0x50;
+    Bytes echo{8, 0, 0xf7, 0xff, 0, 0, 0, 0};
+    add("udp_v4_passes_untouched",
+        f::ethernet(kGroup10Mac, kClientMac, f::kEthIpv4, f::ipv4(kClient4, kVip10, 17, udp)),
+        XDP_PASS, std::nullopt, {XVRRP_C_PASS_OTHER});
+    add("tcp_v4_passes_untouched",
+        f::ethernet(kGroup10Mac, kClientMac, f::kEthIpv4, f::ipv4(kClient4, kVip10, 6, tcp)),
+        XDP_PASS, std::nullopt, {XVRRP_C_PASS_OTHER});
+    add("icmp_echo_v4_passes_untouched",
+        f::ethernet(kGroup10Mac, kClientMac, f::kEthIpv4, f::ipv4(kClient4, kVip10, 1, echo)),
+        XDP_PASS, std::nullopt, {XVRRP_C_PASS_OTHER});
+    add("udp_fragment_passes_untouched",
+        f::ethernet(kGroup10Mac, kClientMac, f::kEthIpv4,
+                    f::ipv4(kClient4, kVip10, 17, udp, {.frag_off = 0x2000})),
+        XDP_PASS, std::nullopt, {XVRRP_C_PASS_OTHER});
+    add("udp_v4_with_ip_options_passes_untouched",
+        f::ethernet(kGroup10Mac, kClientMac, f::kEthIpv4,
+                    f::ipv4(kClient4, kVip10, 17, udp, {.options = {1, 1, 1, 0}})),
+        XDP_PASS, std::nullopt, {XVRRP_C_PASS_OTHER});
+    add("udp_v6_passes_untouched",
+        f::ethernet(kGroup10Mac, kClientMac, f::kEthIpv6, f::ipv6(kClient6, kVip6_10, 17, 64, udp)),
+        XDP_PASS, std::nullopt, {XVRRP_C_PASS_OTHER});
+    add("icmpv6_echo_passes_untouched",
+        f::ethernet(kGroup10Mac, kClientMac, f::kEthIpv6,
+                    f::ipv6(kClient6, kVip6_10, f::kProtoIcmpv6, 64,
+                            f::icmpv6(kClient6, kVip6_10, 128, 0, {0, 1, 0, 1}))),
+        XDP_PASS, std::nullopt, {XVRRP_C_PASS_OTHER});
+    add("lldp_passes_untouched",
+        f::ethernet(mac("01:80:c2:00:00:0e"), kClientMac, 0x88cc, Bytes(46, 0)), XDP_PASS,
+        std::nullopt, {XVRRP_C_PASS_OTHER});
+    add("bare_ethernet_header_passes", f::ethernet(kBroadcast, kClientMac, f::kEthIpv4, {}),
+        XDP_PASS, std::nullopt, {XVRRP_C_PASS_OTHER});
+    return t;
+}
+
+std::string hex(const Bytes& b) {
+    std::string s;
+    char buf[4];
+    for (std::size_t i = 0; i < b.size(); ++i) {
+        std::snprintf(buf, sizeof buf, "%02x", b[i]);
+        s += buf;
+        if (i % 16 == 15) s += '\n';
+        else if (i % 2 == 1) s += ' ';
+    }
+    return s;
+}
+
+const char* verdict_name(int v) {
+    switch (v) {
+        case XDP_ABORTED: return "XDP_ABORTED";
+        case XDP_DROP: return "XDP_DROP";
+        case XDP_PASS: return "XDP_PASS";
+        case XDP_TX: return "XDP_TX";
+        case XDP_REDIRECT: return "XDP_REDIRECT";
+    }
+    return "?";
+}
+
+// Checks one frame against its fixture: verdict, output bytes and the exact counter deltas.
+void expect_fixture(ProgramUnderTest& p, const Fixture& fx) {
+    auto before = p.counters();
+    RunResult r = p.run(fx.in);
+    auto after = p.counters();
+    EXPECT_STREQ(verdict_name(r.verdict), verdict_name(fx.verdict));
+    const Bytes& want = fx.out ? *fx.out : fx.in;
+    EXPECT_EQ(r.out, want) << "output:\n" << hex(r.out) << "\nexpected:\n" << hex(want);
+    std::map<int, std::uint64_t> expected{{XVRRP_C_PACKETS, 1}};
+    for (int c : fx.counters) expected[c] += 1;
+    for (int i = 0; i < XVRRP_C_COUNT; ++i) {
+        std::uint64_t want_delta = expected.count(i) ? expected[i] : 0;
+        EXPECT_EQ(after[static_cast<std::size_t>(i)] - before[static_cast<std::size_t>(i)],
+                  want_delta)
+            << "counter " << counter_name(i);
+    }
+}
+
+class XdpFixture : public ::testing::TestWithParam<Fixture> {};
+
+TEST_P(XdpFixture, VerdictOutputAndCounters) {
+    ProgramUnderTest p;
+    build_world(p);
+    expect_fixture(p, GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, XdpFixture, ::testing::ValuesIn(fixtures()),
+                         [](const auto& info) { return info.param.name; });
+
+// ---- stateful cases -------------------------------------------------------------------------
+
+TEST(LivenessGate, StaleHeartbeatStopsAnswersAndFreshOneResumesThem) {
+    ProgramUnderTest p;
+    build_world(p);
+    Bytes reply = arp_reply_from(kGroup10Mac, kVip10, kClientMac, kClient4);
+    p.set_heartbeat_ns(0);  // never written: a controller that never came up
+    expect_fixture(p, {"never", arp_request(kVip10), XDP_DROP, std::nullopt,
+                       {XVRRP_C_ARP_DROP_STALE}});
+    p.set_heartbeat_ns(ProgramUnderTest::monotonic_ns() - kMasterDownNs - 100'000'000);
+    expect_fixture(p, {"older", arp_request(kVip10), XDP_DROP, std::nullopt,
+                       {XVRRP_C_ARP_DROP_STALE}});
+    expect_fixture(p, {"ns", ns_request(kVip6_10), XDP_DROP, std::nullopt,
+                       {XVRRP_C_NS_DROP_STALE}});
+    p.set_heartbeat_ns(ProgramUnderTest::monotonic_ns() - kMasterDownNs + 1'000'000'000);
+    expect_fixture(p, {"younger", arp_request(kVip10), XDP_TX, reply, {XVRRP_C_ARP_REPLIED}});
+    p.set_heartbeat_ns(ProgramUnderTest::monotonic_ns() + 1'000'000);  // written on another CPU
+    expect_fixture(p, {"future", arp_request(kVip10), XDP_TX, reply, {XVRRP_C_ARP_REPLIED}});
+}
+
+TEST(Ownership, OneGroupWriteFlipsEveryVipOfTheGroup) {
+    ProgramUnderTest p;
+    build_world(p);
+    std::vector<IpAddress> vips;
+    for (int i = 0; i < 200; ++i) {
+        vips.push_back(IpAddress::v4(0xc6120000u + static_cast<std::uint32_t>(i)));  // 198.18.0.x
+        p.add_vip(vips.back(), 10);
+    }
+    for (const auto& v : vips) ASSERT_EQ(p.run(arp_request(v)).verdict, XDP_TX) << v.to_string();
+    p.set_group(10, false, kGroup10Mac, kMasterDownNs);
+    for (const auto& v : vips) ASSERT_EQ(p.run(arp_request(v)).verdict, XDP_DROP) << v.to_string();
+}
+
+TEST(ConflictRing, ConflictingGratuitousArpAndNaAreQueuedForTheController) {
+    ProgramUnderTest p;
+    build_world(p);
+    std::vector<xvrrp_conflict> seen;
+    auto on_event = [](void* ctx, void* data, size_t size) -> int {
+        if (size != sizeof(xvrrp_conflict)) return -1;
+        static_cast<std::vector<xvrrp_conflict>*>(ctx)->push_back(
+            *static_cast<xvrrp_conflict*>(data));
+        return 0;
+    };
+    ring_buffer* rb = ring_buffer__new(p.conflicts_fd(), on_event, &seen, nullptr);
+    ASSERT_NE(rb, nullptr);
+    p.run(arp_frame(1, kIntruderMac, kVip10, kZeroMac, kVip10));
+    p.run(arp_frame(1, kGroup10Mac, kVip10, kZeroMac, kVip10));  // ours: no event
+    p.run(na_frame(kIntruderMac, mac("33:33:00:00:00:01"), ip("fe80::66"), kAllNodes6, kOverride,
+                   kVip6_10, f::lladdr_option(2, kIntruderMac)));
+    EXPECT_EQ(ring_buffer__consume(rb), 2);
+    ring_buffer__free(rb);
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].family, 4);
+    EXPECT_EQ(seen[0].vrid, 10);
+    EXPECT_EQ(f::Mac(std::to_array(seen[0].mac)), kIntruderMac);
+    EXPECT_EQ(IpAddress::v4_bytes(seen[0].addr), kVip10);
+    EXPECT_EQ(seen[1].family, 6);
+    std::array<std::uint8_t, 16> a6;
+    std::copy(std::begin(seen[1].addr), std::end(seen[1].addr), a6.begin());
+    EXPECT_EQ(IpAddress::v6(a6), kVip6_10);
+}
+
+TEST(VlanProgram, ServesExactlyItsOneTagAndKeepsItInTheReply) {
+    ProgramUnderTest p(100);
+    build_world(p);
+    auto tagged = [](std::uint16_t vid, const Bytes& untagged) {
+        Bytes b = untagged;
+        const std::uint8_t tag[4] = {0x81, 0x00, static_cast<std::uint8_t>(vid >> 8),
+                                     static_cast<std::uint8_t>(vid)};
+        b.insert(b.begin() + 12, std::begin(tag), std::end(tag));
+        return b;
+    };
+    Bytes reply = arp_reply_from(kGroup10Mac, kVip10, kClientMac, kClient4);
+    expect_fixture(p, {"tag100_arp", tagged(100, arp_request(kVip10)), XDP_TX, tagged(100, reply),
+                       {XVRRP_C_VLAN, XVRRP_C_ARP_REPLIED}});
+    expect_fixture(p, {"tag100_ns", tagged(100, ns_request(kVip6_10)), XDP_TX,
+                       tagged(100, na_reply(kGroup10Mac, kVip6_10, kClientMac, kClient6)),
+                       {XVRRP_C_VLAN, XVRRP_C_NS_REPLIED}});
+    expect_fixture(p, {"tag100_vrrp", tagged(100, vrrp4(advert(10))), XDP_PASS, std::nullopt,
+                       {XVRRP_C_VLAN, XVRRP_C_VRRP_PASS}});
+    expect_fixture(p, {"tag100_bad_ttl",
+                       tagged(100, vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 1})), XDP_DROP,
+                       std::nullopt, {XVRRP_C_VLAN, drop_reason(XVRRP_REASON_BAD_TTL)}});
+    expect_fixture(p, {"tag200", tagged(200, arp_request(kVip10)), XDP_PASS, std::nullopt,
+                       {XVRRP_C_VLAN, XVRRP_C_PASS_OTHER_VLAN}});
+    expect_fixture(p, {"untagged", arp_request(kVip10), XDP_PASS, std::nullopt,
+                       {XVRRP_C_PASS_OTHER_VLAN}});
+}
+
+TEST(Counters, EveryDropReasonTheProgramUsesHasAFixture) {
+    // The reasons XDP decides; the rest (auth, interval, ...) are the controller's.
+    std::vector<xvrrp_reason> xdp_reasons{
+        XVRRP_REASON_TRUNCATED,     XVRRP_REASON_BAD_TTL,        XVRRP_REASON_BAD_VERSION,
+        XVRRP_REASON_VERSION_MISMATCH, XVRRP_REASON_BAD_TYPE,    XVRRP_REASON_BAD_LENGTH,
+        XVRRP_REASON_BAD_ADDR_COUNT, XVRRP_REASON_BAD_CHECKSUM,  XVRRP_REASON_UNKNOWN_VRID,
+        XVRRP_REASON_NOT_A_PEER,    XVRRP_REASON_BAD_SOURCE,     XVRRP_REASON_FRAGMENT,
+        XVRRP_REASON_BAD_IP_HEADER};
+    auto table = fixtures();
+    for (auto r : xdp_reasons) {
+        bool found = false;
+        for (const auto& fx : table)
+            for (int c : fx.counters) found = found || c == drop_reason(r);
+        EXPECT_TRUE(found) << "no fixture drops with reason " << static_cast<int>(r);
+    }
+}
+
+}  // namespace
+}  // namespace xvrrp::testing
