@@ -1,0 +1,552 @@
+# shellcheck shell=bash
+# The xvrrp lab: N VRRP nodes and one client in network namespaces on a bridge that lives in its
+# own namespace. The ONE lab implementation: e2e and interop tests, scripts/demo.sh and the
+# benchmarks all source this file. Usage:
+#
+#   source tests/lab/lab.sh
+#   lab_init SUITE                  # unique prefix, temp state dir, cleanup traps
+#   lab_up 3                        # nodes n1..n3 (192.0.2.1..3), client cl (192.0.2.200)
+#   lab_start_node 1 keepalived OPENSHIFT_HA_VIRTUAL_IPS=198.51.100.1 ...
+#   lab_probe_start main --vips 198.51.100.1
+#   lab_cable_pull 1; sleep 1; lab_cable_restore 1
+#   lab_probe_stop main; lab_probe_check "$(lab_probe_json main)" --max-gap-ms 90 --no-split
+#
+# Layout: node i has eth0 with MAC 02:58:56:00:00:<i> and 192.0.2.<octet i>/24 (octets default to
+# 1..N, LAB_NODE_OCTETS="11 12 13" overrides them: the generator's priorities depend on the last
+# octet). Its cable is bridge port "n<i>" in the bridge namespace; the client's is "cl".
+# Every daemon runs in a per-node mount namespace held open by a holder process that mounted bpffs
+# first (`ip netns exec` remounts /sys without bpffs, and pins must survive a daemon restart so a
+# restarted xvrrpd can adopt its data plane).
+#
+# Node kinds: xvrrpd (the OPENSHIFT_HA_* environment as given, plus XVRRP_RUNTIME_DIR per node) and
+# keepalived (keepalived.conf generated from the same environment the way OpenShift's ipfailover
+# image generates it: tests/lab/keepalived_conf.sh).
+#
+# Environment knobs: LAB_BIN_DIR (xvrrpd, xvrrp-probe; default <repo>/build/bin), LAB_KEEP=1 keeps
+# namespaces' state dir after success, LAB_QUIET=1 silences progress lines.
+
+LAB_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB_REPO_DIR=$(cd "$LAB_SRC_DIR/../.." && pwd)
+: "${LAB_BIN_DIR:=$LAB_REPO_DIR/build/bin}"
+# shellcheck source=tests/lab/keepalived_conf.sh
+source "$LAB_SRC_DIR/keepalived_conf.sh"
+
+LAB_PREFIX=""
+LAB_DIR=""
+LAB_NODES=0
+LAB_CLIENT_IP=192.0.2.200
+LAB_CLIENT_MAC=02:58:56:00:00:fe
+LAB_EXIT_HOOKS=()
+declare -ga LAB_OCTETS=()
+
+lab_log() { [ "${LAB_QUIET:-0}" = 1 ] || echo "lab: $*" >&2; }
+lab_die() { echo "lab: ERROR: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Lifecycle
+# ---------------------------------------------------------------------------------------------
+
+# lab_init SUITE: checks what the lab needs, picks the namespace prefix xv<pid>-<suite>- and the
+# state directory, and installs the cleanup on every exit path.
+lab_init() {
+  local suite=${1:?lab_init SUITE}
+  [ "$(id -u)" = 0 ] || lab_die "the lab needs root (network namespaces, XDP)"
+  local tool
+  for tool in ip nsenter setsid clang nft python3; do
+    command -v "$tool" >/dev/null || lab_die "'$tool' is missing: run scripts/install-deps.sh"
+  done
+  LAB_PREFIX="xv$$-${suite}-"
+  LAB_DIR=$(mktemp -d "/tmp/xvrrp-lab-${suite}.XXXXXX")
+  : >"$LAB_DIR/marks"
+  echo "lab: state (logs, configs, probe results) in $LAB_DIR" >&2
+  trap 'lab__on_exit' EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# lab_on_exit CMD...: runs CMD before the lab tears down (e.g. to stop something the caller started).
+lab_on_exit() { LAB_EXIT_HOOKS+=("$*"); }
+
+lab__on_exit() {
+  local status=$?
+  trap - EXIT INT TERM
+  local hook
+  for hook in "${LAB_EXIT_HOOKS[@]}"; do eval "$hook" || true; done
+  if [ "$status" -ne 0 ] && [ -n "$LAB_DIR" ]; then lab_dump_logs; fi
+  lab_cleanup
+  if [ -n "$LAB_DIR" ] && [ -d "$LAB_DIR" ]; then
+    if [ "$status" -ne 0 ] || [ "${LAB_KEEP:-0}" = 1 ]; then
+      echo "lab: state kept in $LAB_DIR" >&2
+    else
+      rm -rf "$LAB_DIR"
+    fi
+  fi
+  exit "$status"
+}
+
+# lab_cleanup: kills every process the lab started, deletes every namespace with this run's prefix.
+# Safe to call twice.
+lab_cleanup() {
+  [ -n "$LAB_PREFIX" ] || return 0
+  local f pid
+  for f in "$LAB_DIR"/probe-*.pid "$LAB_DIR"/n*/daemon.pid "$LAB_DIR"/n*/listener.pid; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$f"
+  done
+  # Holders last: their mount namespaces hold the nodes' bpffs instances (pins go with them).
+  for f in "$LAB_DIR"/n*/holder.pid; do
+    [ -f "$f" ] || continue
+    kill -KILL "$(cat "$f")" 2>/dev/null || true
+    rm -f "$f"
+  done
+  local ns
+  for ns in $(ip netns list | awk '{print $1}' | grep -F -- "$LAB_PREFIX" || true); do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+  done
+}
+
+# lab_dump_logs [LINES]: tails of every node's daemon log and every probe log (printed on failure).
+lab_dump_logs() {
+  local lines=${1:-40} f
+  for f in "$LAB_DIR"/n*/daemon.log "$LAB_DIR"/n*/listener.log "$LAB_DIR"/probe-*.log; do
+    [ -s "$f" ] || continue
+    echo "----- tail -n $lines $f -----" >&2
+    tail -n "$lines" "$f" >&2
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Topology
+# ---------------------------------------------------------------------------------------------
+lab_bridge_ns() { echo "${LAB_PREFIX}br"; }
+lab_client_ns() { echo "${LAB_PREFIX}cl"; }
+lab_node_ns() { echo "${LAB_PREFIX}n${1:?node}"; }
+lab_node_ip() { echo "192.0.2.${LAB_OCTETS[$((${1:?node} - 1))]}"; }
+lab_node_mac() { printf '02:58:56:00:00:%02x\n' "${1:?node}"; }
+lab_node_dir() { echo "$LAB_DIR/n${1:?node}"; }
+lab_node_count() { echo "$LAB_NODES"; }
+lab_client_ip() { echo "$LAB_CLIENT_IP"; }
+
+# lab_node_by_mac MAC: prints the node name (n<i>) owning MAC, or the MAC itself.
+lab_node_by_mac() {
+  local i
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    [ "$(lab_node_mac "$i")" = "${1,,}" ] && { echo "n$i"; return; }
+  done
+  echo "$1"
+}
+
+# lab_xdp_pass_obj: compiles the bridge ports' XDP_PASS program once per run.
+lab_xdp_pass_obj() {
+  local obj="$LAB_DIR/xdp_pass.bpf.o"
+  if [ ! -f "$obj" ]; then
+    clang -O2 -g -target bpf -Wall -Werror -I"/usr/include/$(uname -m)-linux-gnu" \
+      -c "$LAB_SRC_DIR/xdp_pass.bpf.c" -o "$obj" || lab_die "cannot compile $LAB_SRC_DIR/xdp_pass.bpf.c"
+  fi
+  echo "$obj"
+}
+
+# lab__port_add PORT HOST_NS MAC ADDR: bridge port PORT, wired to eth0 (MAC, ADDR) in HOST_NS.
+lab__port_add() {
+  local br_ns port=$1 ns=$2 mac=$3 addr=$4 obj
+  br_ns=$(lab_bridge_ns)
+  obj=$(lab_xdp_pass_obj)
+  ip -n "$br_ns" link add "$port" type veth peer name eth0 netns "$ns"
+  ip -n "$br_ns" link set "$port" master br0
+  # See xdp_pass.bpf.c: without it the nodes' XDP_TX replies never reach the bridge.
+  ip -n "$br_ns" link set dev "$port" xdpdrv obj "$obj" sec xdp \
+    || lab_die "cannot attach XDP_PASS to bridge port $port (native XDP on veth needed)"
+  ip -n "$br_ns" link set "$port" up
+  ip -n "$ns" link set eth0 address "$mac"
+  # No DAD: the lab's addresses are unique by construction and DAD only delays start-up.
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
+  ip -n "$ns" addr add "$addr" dev eth0
+  ip -n "$ns" link set eth0 up
+}
+
+# lab__ns_add NAME: a namespace with loopback up.
+lab__ns_add() {
+  ip netns add "$1"
+  ip -n "$1" link set lo up
+}
+
+# lab_up N: bridge namespace, N node namespaces, a client namespace, all wired and up.
+lab_up() {
+  local n=${1:?lab_up N} i br_ns cl_ns
+  [ -n "$LAB_DIR" ] || lab_die "call lab_init first"
+  LAB_NODES=$n
+  read -r -a LAB_OCTETS <<<"${LAB_NODE_OCTETS:-$(seq -s ' ' 1 "$n")}"
+  [ "${#LAB_OCTETS[@]}" -ge "$n" ] || lab_die "LAB_NODE_OCTETS has fewer than $n octets"
+  br_ns=$(lab_bridge_ns)
+  lab__ns_add "$br_ns"
+  # No STP and no multicast snooping: ports forward at once and VRRP multicast floods.
+  ip -n "$br_ns" link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
+  ip -n "$br_ns" link set br0 up
+  for ((i = 1; i <= n; i++)); do
+    lab__ns_add "$(lab_node_ns "$i")"
+    mkdir -p "$(lab_node_dir "$i")"
+    lab__port_add "n$i" "$(lab_node_ns "$i")" "$(lab_node_mac "$i")" "$(lab_node_ip "$i")/24"
+    lab__holder_start "$i"
+  done
+  cl_ns=$(lab_client_ns)
+  lab__ns_add "$cl_ns"
+  lab__port_add cl "$cl_ns" "$LAB_CLIENT_MAC" "$LAB_CLIENT_IP/24"
+  # VIPs live outside the node subnet: the client reaches them on-link, like hosts on the VIP's LAN.
+  ip -n "$cl_ns" route add 198.51.100.0/24 dev eth0
+  ip -n "$cl_ns" route add 198.18.0.0/15 dev eth0
+  ip -n "$cl_ns" route add 203.0.113.0/24 dev eth0
+  lab_log "up: $n nodes ($(for ((i = 1; i <= n; i++)); do printf 'n%d=%s ' "$i" "$(lab_node_ip "$i")"; done)), client $LAB_CLIENT_IP, prefix $LAB_PREFIX"
+}
+
+# lab__holder_start I: a process in node I's namespace with bpffs mounted in its own mount
+# namespace; daemons join that mount namespace with nsenter.
+lab__holder_start() {
+  local i=$1 dir ns pid tries=0
+  dir=$(lab_node_dir "$i")
+  ns=$(lab_node_ns "$i")
+  ip netns exec "$ns" sh -c 'mount -t bpf bpf /sys/fs/bpf && exec sleep infinity' \
+    >"$dir/holder.log" 2>&1 &
+  pid=$!
+  disown "$pid"  # killed at cleanup; no "Killed" job notice
+  echo "$pid" >"$dir/holder.pid"
+  # The mount is done once the shell has exec'ed sleep.
+  until [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sleep ]; do
+    kill -0 "$pid" 2>/dev/null || lab_die "node n$i: bpffs holder died: $(cat "$dir/holder.log")"
+    ((tries++ < 200)) || lab_die "node n$i: bpffs holder did not start"
+    sleep 0.01
+  done
+}
+
+# lab_node_exec I CMD...: runs CMD in node I's network and mount namespace (bpffs mounted).
+lab_node_exec() {
+  local i=${1:?node}
+  shift
+  nsenter --target "$(cat "$(lab_node_dir "$i")/holder.pid")" --mount --net -- "$@"
+}
+
+# lab_client_exec CMD...: runs CMD in the client namespace.
+lab_client_exec() { ip netns exec "$(lab_client_ns)" "$@"; }
+
+# ---------------------------------------------------------------------------------------------
+# Daemons
+# ---------------------------------------------------------------------------------------------
+
+# lab_start_node I KIND [VAR=VALUE...]: starts node I's daemon (KIND xvrrpd or keepalived) with
+# exactly this environment (nothing leaks in from the caller's). Remembered for lab_restart_node.
+lab_start_node() {
+  local i=${1:?node} kind=${2:?kind} dir
+  shift 2
+  dir=$(lab_node_dir "$i")
+  lab_node_running "$i" && lab_die "node n$i already runs a daemon"
+  printf '%s\n' "$kind" >"$dir/kind"
+  printf '%s\n' "$@" >"$dir/env"
+  lab__start "$i"
+}
+
+# lab_restart_node I: starts node I again with the kind and environment of its last start.
+lab_restart_node() { lab__start "${1:?node}"; }
+
+lab__start() {
+  local i=$1 dir kind pid
+  local -a env cmd
+  dir=$(lab_node_dir "$i")
+  kind=$(cat "$dir/kind")
+  mapfile -t env <"$dir/env"
+  case $kind in
+    xvrrpd)
+      [ -x "$LAB_BIN_DIR/xvrrpd" ] || lab_die "$LAB_BIN_DIR/xvrrpd not built"
+      mkdir -p "$dir/run"
+      cmd=("$LAB_BIN_DIR/xvrrpd")
+      env+=("XVRRP_RUNTIME_DIR=$dir/run")
+      ;;
+    keepalived)
+      command -v keepalived >/dev/null || lab_die "keepalived is not installed (scripts/install-deps.sh)"
+      (
+        for kv in "${env[@]}"; do [ -n "$kv" ] && export "${kv?}"; done
+        lab_keepalived_conf "$(lab_node_ip "$i")" eth0 "${LAB_KEEPALIVED_SEED:-$RANDOM}$i"
+      ) >"$dir/keepalived.conf" || lab_die "node n$i: keepalived.conf generation failed"
+      lab__keepalived_firewall "$i" "${env[@]}"
+      # -n foreground, -l log to console, -D detailed, -P VRRP only; own pid files per node.
+      cmd=(keepalived -n -l -D -P -f "$dir/keepalived.conf" -p "$dir/keepalived.pid"
+        -r "$dir/vrrp.pid")
+      ;;
+    *) lab_die "unknown node kind '$kind' (xvrrpd, keepalived)" ;;
+  esac
+  echo "=== $(date -u +%FT%T.%3NZ) start $kind" >>"$dir/daemon.log"
+  # setsid: the daemon leads its own process group, so kill -9 reaches keepalived's children too.
+  setsid nsenter --target "$(cat "$dir/holder.pid")" --mount --net -- \
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "${env[@]}" "${cmd[@]}" \
+    >>"$dir/daemon.log" 2>&1 &
+  pid=$!
+  disown "$pid"  # stop/kill poll for its exit; bash still reaps it
+  echo "$pid" >"$dir/daemon.pid"
+  lab_log "n$i: started $kind (pid $pid)"
+}
+
+# The ipfailover image creates this nft table when OPENSHIFT_HA_NFTABLES_RULE (or the older
+# OPENSHIFT_HA_IPTABLES_CHAIN) is non-empty; keepalived itself knows nothing of it.
+lab__keepalived_firewall() {
+  local i=$1 kv want=""
+  shift
+  for kv in "$@"; do
+    case $kv in OPENSHIFT_HA_NFTABLES_RULE=?* | OPENSHIFT_HA_IPTABLES_CHAIN=?*) want=1 ;; esac
+  done
+  [ -n "$want" ] || return 0
+  ip netns exec "$(lab_node_ns "$i")" nft -f - <<'EOF'
+table inet keepalived {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    ip daddr 224.0.0.18 accept
+  }
+}
+EOF
+}
+
+# lab_node_priority I GROUP: the priority node I was configured with for group GROUP (1-based).
+lab_node_priority() {
+  local i=${1:?node} group=${2:?group} dir
+  dir=$(lab_node_dir "$i")
+  case $(cat "$dir/kind") in
+    keepalived)
+      awk -v want="_VIP_${group}" '
+        $1 == "vrrp_instance" { hit = (substr($2, length($2) - length(want) + 1) == want) }
+        hit && $1 == "priority" { print $2; exit }' "$dir/keepalived.conf"
+      ;;
+    *) lab_die "lab_node_priority: not known for $(cat "$dir/kind") nodes yet" ;;
+  esac
+}
+
+# lab_expected_master GROUP [NODE...]: of the given running nodes (default all), the one VRRP
+# elects for GROUP: highest priority, ties to the higher primary address (RFC 3768 section 6.4.3).
+lab_expected_master() {
+  local group=${1:?group} i best="" best_key=-1 key
+  shift
+  local -a nodes=("$@")
+  [ "${#nodes[@]}" -gt 0 ] || mapfile -t nodes < <(seq 1 "$LAB_NODES")
+  for i in "${nodes[@]}"; do
+    key=$(($(lab_node_priority "$i" "$group") * 256 + ${LAB_OCTETS[$((i - 1))]}))
+    if [ "$key" -gt "$best_key" ]; then best_key=$key; best=$i; fi
+  done
+  echo "$best"
+}
+
+lab_node_pid() { cat "$(lab_node_dir "${1:?node}")/daemon.pid" 2>/dev/null; }
+lab_node_running() {
+  local pid
+  pid=$(lab_node_pid "$1") || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+lab_node_log() { echo "$(lab_node_dir "${1:?node}")/daemon.log"; }
+
+# lab_stop_node I [TIMEOUT_S]: graceful stop (SIGTERM: VRRP priority 0 advert, VIPs removed); fails
+# when the daemon is still alive after TIMEOUT_S (default 10).
+lab_stop_node() {
+  local i=${1:?node} timeout=${2:-10} pid
+  pid=$(lab_node_pid "$i") || return 0
+  kill -TERM "$pid" 2>/dev/null || { rm -f "$(lab_node_dir "$i")/daemon.pid"; return 0; }
+  lab__wait_exit "$pid" "$timeout" || lab_die "n$i: daemon (pid $pid) still running ${timeout}s after SIGTERM"
+  rm -f "$(lab_node_dir "$i")/daemon.pid"
+  lab_log "n$i: stopped"
+}
+
+# lab_kill_node I: kill -9 of the daemon's whole process group (a crash: no goodbye advert).
+lab_kill_node() {
+  local i=${1:?node} pid
+  pid=$(lab_node_pid "$i") || lab_die "n$i runs no daemon"
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"
+  lab__wait_exit "$pid" 5 || lab_die "n$i: pid $pid survived SIGKILL"
+  rm -f "$(lab_node_dir "$i")/daemon.pid"
+  lab_log "n$i: killed (-9)"
+}
+
+lab__wait_exit() {
+  local pid=$1 timeout=$2 deadline
+  deadline=$(($(date +%s%N) + timeout * 1000000000))
+  while kill -0 "$pid" 2>/dev/null && [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" != Z ]; do
+    [ "$(date +%s%N)" -lt "$deadline" ] || return 1
+    sleep 0.02
+  done
+}
+
+# lab_signal_node I SIGNAL: e.g. HUP for a reload.
+lab_signal_node() { kill -"${2:?signal}" "$(lab_node_pid "${1:?node}")"; }
+
+# lab_listen I PORT / lab_unlisten I: a TCP listener on node I (what OPENSHIFT_HA_MONITOR_PORT checks).
+lab_listen() {
+  local i=${1:?node} port=${2:?port} dir pid
+  dir=$(lab_node_dir "$i")
+  setsid ip netns exec "$(lab_node_ns "$i")" python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(64)
+while True:
+    c, _ = s.accept(); c.close()' "$port" >>"$dir/listener.log" 2>&1 &
+  pid=$!
+  disown "$pid"
+  echo "$pid" >"$dir/listener.pid"
+  local tries=0
+  until ip netns exec "$(lab_node_ns "$i")" ss -Hltn "sport = :$port" | grep -q .; do
+    ((tries++ < 200)) || lab_die "n$i: listener on port $port did not start"
+    sleep 0.01
+  done
+}
+lab_unlisten() {
+  local f
+  f="$(lab_node_dir "${1:?node}")/listener.pid"
+  [ -f "$f" ] || return 0
+  kill -KILL -- "-$(cat "$f")" 2>/dev/null || true
+  rm -f "$f"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Faults (all in the bridge namespace: the nodes see what a real network would do to them)
+# ---------------------------------------------------------------------------------------------
+
+# lab_cable_pull I / lab_cable_restore I: bridge port of node I down/up (the node sees NO-CARRIER).
+lab_cable_pull() {
+  ip -n "$(lab_bridge_ns)" link set "n${1:?node}" down
+  lab_mark "cable_pull_n$1"
+  lab_log "n$1: cable pulled"
+}
+lab_cable_restore() {
+  ip -n "$(lab_bridge_ns)" link set "n${1:?node}" up
+  lab_mark "cable_restore_n$1"
+  lab_log "n$1: cable restored"
+}
+
+# lab_partition "I J..." "K L...": nodes of the first set and nodes of the second set no longer
+# hear each other (both directions); the client still reaches everyone. Cumulative until lab_heal.
+lab_partition() {
+  local a b br_ns
+  br_ns=$(lab_bridge_ns)
+  ip netns exec "$br_ns" nft list table bridge lab_partition >/dev/null 2>&1 ||
+    ip netns exec "$br_ns" nft -f - <<'EOF'
+table bridge lab_partition {
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+  }
+}
+EOF
+  for a in $1; do
+    for b in $2; do
+      ip netns exec "$br_ns" nft add rule bridge lab_partition forward \
+        iifname "n$a" oifname "n$b" drop
+      ip netns exec "$br_ns" nft add rule bridge lab_partition forward \
+        iifname "n$b" oifname "n$a" drop
+    done
+  done
+  lab_mark "partition_${1// /,}_from_${2// /,}"
+  lab_log "partition: {$1} | {$2}"
+}
+
+# lab_heal: removes every partition.
+lab_heal() {
+  ip netns exec "$(lab_bridge_ns)" nft delete table bridge lab_partition 2>/dev/null || true
+  lab_mark heal
+  lab_log "healed"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Observation
+# ---------------------------------------------------------------------------------------------
+
+# lab_mark LABEL: records LABEL with the current wall-clock time (ns) in $LAB_DIR/marks; the probe
+# reports its start on the same clock, so probe_check.py can place gaps relative to faults.
+lab_mark() { echo "${1:?label} $(date +%s%N)" >>"$LAB_DIR/marks"; }
+
+# lab_vip_holders VIP: the nodes (n<i>, space-separated) that have VIP on eth0 right now.
+lab_vip_holders() {
+  local vip=${1:?vip} i out=()
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    ip -n "$(lab_node_ns "$i")" -o addr show dev eth0 2>/dev/null | grep -qF " $vip/" && out+=("n$i")
+  done
+  echo "${out[*]}"
+}
+
+# lab_wait_vip_holder VIP NODE TIMEOUT_S: waits until exactly NODE (n<i>, or "" for nobody) holds VIP.
+lab_wait_vip_holder() {
+  local vip=${1:?vip} want=$2 timeout=${3:?timeout} deadline got
+  deadline=$(($(date +%s%N) + ${timeout%.*} * 1000000000))
+  while :; do
+    got=$(lab_vip_holders "$vip")
+    [ "$got" = "$want" ] && return 0
+    [ "$(date +%s%N)" -lt "$deadline" ] || { echo "lab: $vip held by '${got}', expected '${want}' within ${timeout}s" >&2; return 1; }
+    sleep 0.05
+  done
+}
+
+# lab_wait_all_held TIMEOUT_S VIP...: waits until every VIP has exactly one holder.
+lab_wait_all_held() {
+  local timeout=${1:?timeout} deadline vip got ok
+  shift
+  deadline=$(($(date +%s%N) + timeout * 1000000000))
+  while :; do
+    ok=1
+    for vip in "$@"; do
+      got=$(lab_vip_holders "$vip")
+      [[ -n $got && $got != *" "* ]] || { ok=0; break; }
+    done
+    [ "$ok" = 1 ] && return 0
+    [ "$(date +%s%N)" -lt "$deadline" ] || { echo "lab: $vip held by '${got}' after ${timeout}s" >&2; return 1; }
+    sleep 0.05
+  done
+}
+
+# lab_probe_start NAME PROBE_ARGS...: starts xvrrp-probe in the client namespace (ARP every 1 ms
+# by default); node MACs are labelled n<i>. Returns once the probe sends.
+lab_probe_start() {
+  local name=${1:?name} pid tries=0 i
+  shift
+  local probe="$LAB_BIN_DIR/xvrrp-probe"
+  [ -x "$probe" ] || lab_die "$probe not built"
+  local -a labels=()
+  for ((i = 1; i <= LAB_NODES; i++)); do labels+=(--label "$(lab_node_mac "$i")=n$i"); done
+  rm -f "$LAB_DIR/probe-$name.ready"
+  setsid ip netns exec "$(lab_client_ns)" "$probe" --iface eth0 "${labels[@]}" \
+    --json "$LAB_DIR/probe-$name.json" --ready-file "$LAB_DIR/probe-$name.ready" "$@" \
+    >"$LAB_DIR/probe-$name.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$LAB_DIR/probe-$name.pid"
+  until [ -f "$LAB_DIR/probe-$name.ready" ]; do
+    kill -0 "$pid" 2>/dev/null || lab_die "probe $name exited: $(cat "$LAB_DIR/probe-$name.log")"
+    ((tries++ < 500)) || lab_die "probe $name not ready after 5 s"
+    sleep 0.01
+  done
+}
+
+# lab_probe_stop NAME: stops the probe (SIGINT) and waits for its summary. Call it directly, not
+# inside $(...): only the shell that started the probe can collect its exit status.
+lab_probe_stop() {
+  local name=${1:?name} pid status=0
+  pid=$(cat "$LAB_DIR/probe-$name.pid") || lab_die "no probe named $name"
+  kill -INT "$pid" 2>/dev/null || true
+  wait "$pid" || status=$?
+  rm -f "$LAB_DIR/probe-$name.pid"
+  [ "$status" = 0 ] || lab_die "probe $name failed (exit $status): $(tail -n 5 "$LAB_DIR/probe-$name.log")"
+  [ -s "$LAB_DIR/probe-$name.json" ] || lab_die "probe $name wrote no JSON"
+}
+
+# lab_probe_json NAME: path of probe NAME's JSON summary (complete once lab_probe_stop returned).
+lab_probe_json() { echo "$LAB_DIR/probe-${1:?name}.json"; }
+
+# lab_probe_check JSON CHECK_ARGS...: asserts bounds on a probe summary (tests/lab/probe_check.py
+# --help lists them); marks come from this run's marks file.
+lab_probe_check() {
+  local json=${1:?json}
+  shift
+  python3 "$LAB_SRC_DIR/probe_check.py" --marks "$LAB_DIR/marks" "$json" "$@"
+}
+
+# lab_master_down_ms VERSION ADVERT_INTERVAL_S PRIORITY: RFC 3768 section 6.1 / RFC 5798 section
+# 6.1: Master_Down_Interval = 3 * Advertisement_Interval + Skew_Time, where Skew_Time is
+# (256 - Priority) / 256 seconds in v2 and (256 - Priority) * Interval / 256 in v3.
+lab_master_down_ms() {
+  python3 -c '
+import sys
+v, adv, prio = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+skew = (256 - prio) / 256 * (1.0 if v == 2 else adv)
+print(f"{(3 * adv + skew) * 1000:.3f}")' "$@"
+}
