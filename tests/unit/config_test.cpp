@@ -446,8 +446,8 @@ TEST(Extensions, VersionAndAdvertInterval) {
 TEST(Extensions, V3Checksum) {
     EXPECT_EQ(ok({{"XVRRP_VRRP_VERSION", "3"}, {"XVRRP_V3_CHECKSUM", "no-pseudo-header"}}).v3_checksum,
               V3Checksum::NoPseudoHeader);
-    EXPECT_EQ(ok({{"XVRRP_VRRP_VERSION", "3"}, {"XVRRP_V3_CHECKSUM", "multicast-pseudo-header"}}).v3_checksum,
-              V3Checksum::MulticastPseudoHeader);
+    EXPECT_EQ(ok({{"XVRRP_VRRP_VERSION", "3"}, {"XVRRP_V3_CHECKSUM", "pseudo-header"}}).v3_checksum,
+              V3Checksum::PseudoHeader);
     EXPECT_TRUE(has_warning(ok({{"XVRRP_V3_CHECKSUM", "pseudo-header"}}), "no effect with VRRPv2"));
     expect_error({{"XVRRP_V3_CHECKSUM", "rfc"}}, "XVRRP_V3_CHECKSUM", "pseudo-header");
 }

@@ -508,9 +508,8 @@ std::optional<ConfigError> fill(const Reader& r, const ExecutableProbe& probe, C
     if (auto v = r.get("XVRRP_V3_CHECKSUM")) {
         if (*v == "pseudo-header") c.v3_checksum = V3Checksum::PseudoHeader;
         else if (*v == "no-pseudo-header") c.v3_checksum = V3Checksum::NoPseudoHeader;
-        else if (*v == "multicast-pseudo-header") c.v3_checksum = V3Checksum::MulticastPseudoHeader;
         else
-            return error("XVRRP_V3_CHECKSUM", *v, "expected pseudo-header, no-pseudo-header or multicast-pseudo-header");
+            return error("XVRRP_V3_CHECKSUM", *v, "expected pseudo-header or no-pseudo-header");
         if (c.vrrp_version == 2)
             c.warnings.push_back("XVRRP_V3_CHECKSUM has no effect with VRRPv2 (XVRRP_VRRP_VERSION=2)");
     }
@@ -629,7 +628,6 @@ std::string_view to_string(V3Checksum c) {
     switch (c) {
         case V3Checksum::PseudoHeader: return "pseudo-header";
         case V3Checksum::NoPseudoHeader: return "no-pseudo-header";
-        case V3Checksum::MulticastPseudoHeader: return "multicast-pseudo-header";
     }
     return "?";
 }

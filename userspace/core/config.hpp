@@ -66,12 +66,10 @@ enum class PriorityScheme { Generator, Spread };
 
 enum class Dataplane { Xdp, XdpGeneric, Kernel };
 
-// VRRPv3 over IPv4: which checksum to send and accept (IPv6 always uses the pseudo-header).
+// VRRPv3 over IPv4: which checksum this node sends (maps onto the codec's ChecksumMode).
 enum class V3Checksum {
-    PseudoHeader,          // RFC 5798 §5.2.8 as clarified by RFC 9568: IPv4 pseudo-header included
-    NoPseudoHeader,        // checksum over the VRRP message alone, as VRRPv2 does
-    MulticastPseudoHeader  // pseudo-header with 224.0.0.18 as destination even when unicasting
-                           // (keepalived before 1.3.8, its `old_unicast_checksum` option)
+    PseudoHeader,   // RFC 5798 §5.2.8: IPv4 pseudo-header included (keepalived's default)
+    NoPseudoHeader  // over the VRRP message alone, as VRRPv2 and some v3 peers do (RFC 9568 notes it)
 };
 
 struct HttpListen {

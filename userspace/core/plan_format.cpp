@@ -19,13 +19,13 @@ std::string join_addresses(const std::vector<IpAddress>& addrs, std::string_view
     return s;
 }
 
+}  // namespace
+
 std::string format_http(const HttpListen& h) {
     if (!h.enabled) return "off";
     if (h.host.find(':') != std::string::npos) return fmt::format("[{}]:{}", h.host, h.port);
     return fmt::format("{}:{}", h.host, h.port);
 }
-
-}  // namespace
 
 std::string format_preemption(const Preemption& p) {
     if (p.mode == PreemptMode::NoPreempt) return "nopreempt";
@@ -80,12 +80,12 @@ std::string format_plan_text(const Plan& p) {
 
     std::size_t name_w = 4;
     for (const auto& g : p.groups) name_w = std::max(name_w, g.name.size());
-    out += fmt::format("{:>5}  {:<{}}  {:>4}  {:>8}  {:<7}  {:<20}  {}\n", "GROUP", "NAME", name_w, "VRID", "PRIORITY",
+    out += fmt::format("{:>5}  {:<{}}  {:>4}  {:>8}  {:<7}  {:<25}  {}\n", "GROUP", "NAME", name_w, "VRID", "PRIORITY",
                        "STATE", "PREEMPTION", "VIPS");
     for (const auto& g : p.groups) {
         std::string preempt = format_preemption(g.preemption);
         if (g.preempt_delay_cleared) preempt += " (cleared)";
-        out += fmt::format("{:>5}  {:<{}}  {:>4}  {:>8}  {:<7}  {:<20}  {}\n", g.index, g.name, name_w, g.vrid,
+        out += fmt::format("{:>5}  {:<{}}  {:>4}  {:>8}  {:<7}  {:<25}  {}\n", g.index, g.name, name_w, g.vrid,
                            g.priority, g.initial_master ? "MASTER" : "BACKUP", preempt, join_addresses(g.vips, " "));
     }
     for (const auto& w : p.warnings) out += fmt::format("warning: {}\n", w);

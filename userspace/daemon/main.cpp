@@ -1,2 +1,42 @@
-// xvrrpd: the VRRP controller. Placeholder until the configuration contract lands.
-int main() { return 0; }
+// xvrrpd: the VRRP controller. Command-line entry only; each mode lives in its own file.
+#include "daemon/check_config.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#ifndef XVRRP_VERSION
+#define XVRRP_VERSION "0.1.0"  // keep in step with project(xvrrp VERSION ...) in CMakeLists.txt
+#endif
+
+int main(int argc, char** argv) {
+    CLI::App app{"xvrrpd: VRRP failover for OpenShift ipfailover, with an XDP data plane", "xvrrpd"};
+    bool check_config = false, json = false, list_env = false, version = false;
+    xvrrp::PlanSource source;
+    std::string node_ip, env_file;
+    auto* check = app.add_flag("--check-config", check_config,
+                               "Resolve the environment, print the plan and exit (touches nothing on the host)");
+    app.add_flag("--json", json, "With --check-config: print the plan as JSON")->needs(check);
+    app.add_option("--node-ip", node_ip, "With --check-config: plan for this node address, skip the interface lookup")
+        ->needs(check);
+    app.add_option("--env-file", env_file, "Read KEY=VALUE lines that override the environment");
+    app.add_flag("--list-env", list_env, "Print every accepted environment variable, one per line");
+    app.add_flag("--version", version, "Print the version");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        return rc == 0 ? 0 : 2;
+    }
+    if (!node_ip.empty()) source.node_ip = node_ip;
+    if (!env_file.empty()) source.env_file = env_file;
+
+    if (version) {
+        std::cout << "xvrrpd " << XVRRP_VERSION << '\n';
+        return 0;
+    }
+    if (list_env) return xvrrp::run_list_env(std::cout);
+    if (check_config) return xvrrp::run_check_config(source, json, std::cout, std::cerr);
+    std::cerr << "xvrrpd: daemon mode not built yet\n";
+    return 2;
+}
