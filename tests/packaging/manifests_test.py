@@ -9,10 +9,14 @@ and the least-privilege variant really drops privileged mode for the listed capa
 usage: manifests_test.py SOURCE_DIR XVRRPD
 """
 import glob
+import json
 import os
 import re
 import subprocess
+import shutil
+import stat
 import sys
+import tempfile
 import unittest
 
 try:
@@ -33,6 +37,8 @@ SCRIPT_ENV = ("OPENSHIFT_HA_CHECK_SCRIPT", "OPENSHIFT_HA_NOTIFY_SCRIPT")
 LEAST_PRIVILEGE_CAPS = {"NET_ADMIN", "NET_RAW", "BPF", "PERFMON"}
 ALLOWED_EXTRA_CAPS = {"SYS_ADMIN"}  # only where the kernel needs it (see the manifest's header)
 HEALTH_PORT = 63000
+# --check-config plans for this node address instead of looking at the (absent) interface.
+TEST_NODE_IP = "192.0.2.10"
 
 
 def accepted_variables():
@@ -120,6 +126,66 @@ class ManifestsTest(unittest.TestCase):
                     if "value" in e:
                         self.assertIsInstance(e["value"], str, f"{w}: {e['name']} must be a quoted "
                                                                f"string (the API rejects numbers)")
+
+    def test_values_pass_xvrrpd_check_config(self):
+        # Each workload's environment, with its config-volume ConfigMap materialised the way the
+        # kubelet mounts it (mode 0755), goes through the daemon's own validation and planning.
+        for w, d in self.workloads:
+            volumes = {v["name"]: v for v in pod_spec(d).get("volumes", [])}
+            for c in xvrrp_containers(d):
+                tmp = tempfile.mkdtemp(prefix="xvrrp-manifest-")
+                try:
+                    self.check_config_of(w, c, volumes, tmp)
+                finally:
+                    shutil.rmtree(tmp, ignore_errors=True)
+
+    def check_config_of(self, w, c, volumes, tmp):
+        remap = {}
+        for m in c.get("volumeMounts", []):
+            cm_ref = volumes.get(m["name"], {}).get("configMap")
+            if not cm_ref:
+                continue
+            cm = self.configmaps.get(cm_ref["name"])
+            self.assertIsNotNone(cm, f"{w}: ConfigMap {cm_ref['name']} is not in deploy/")
+            mount = os.path.join(tmp, m["name"])
+            os.makedirs(mount)
+            for key, text in cm.get("data", {}).items():
+                path = os.path.join(mount, key)
+                with open(path, "w") as f:
+                    f.write(text)
+                os.chmod(path, cm_ref.get("defaultMode", 0o644) & 0o7777 | stat.S_IRUSR)
+            remap[m["mountPath"].rstrip("/") + "/"] = mount + "/"
+        lines = []
+        for e in c.get("env", []):
+            if "value" not in e:
+                continue
+            value = e["value"]
+            for prefix, real in remap.items():
+                value = value.replace(prefix, real)
+            self.assertNotIn("\n", value, f"{w}: {e['name']} spans lines")
+            lines.append(f"{e['name']}='{value}'" if "'" not in value else f'{e["name"]}="{value}"')
+        env_file = os.path.join(tmp, "env")
+        with open(env_file, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        r = subprocess.run([XVRRPD, "--check-config", "--json", "--node-ip", TEST_NODE_IP,
+                            "--env-file", env_file], capture_output=True, text=True, timeout=30,
+                           env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+        self.assertEqual(r.returncode, 0, f"{w}: xvrrpd --check-config rejects the manifest's "
+                                          f"environment: {r.stderr.strip() or r.stdout[-500:]}")
+        try:
+            plan = json.loads(r.stdout)
+        except json.JSONDecodeError as e:
+            raise AssertionError(f"{w}: xvrrpd --check-config --json printed no JSON plan ({e}): "
+                                 f"{r.stdout[:300]!r}")
+        # The plan must be this manifest's: same name, replica count, groups, check script.
+        env = env_of(c)
+        self.assertEqual(plan.get("config_name"), env["OPENSHIFT_HA_CONFIG_NAME"]["value"], w)
+        self.assertEqual(plan.get("replica_count"),
+                         int(env["OPENSHIFT_HA_REPLICA_COUNT"]["value"]), w)
+        self.assertTrue(plan.get("groups"), f"{w}: the plan has no VRRP groups")
+        if "OPENSHIFT_HA_CHECK_SCRIPT" in env:
+            self.assertEqual(plan.get("check", {}).get("kind"), "script",
+                             f"{w}: the plan does not run the check script: {plan.get('check')}")
 
     def test_page_variables_and_names_are_kept(self):
         for w, d in self.workloads:
