@@ -91,7 +91,10 @@ class BuildStageTest(unittest.TestCase):
                     libs.append(path)
             for lib in libs:
                 owner = None
-                for candidate in (lib, os.path.realpath(lib), lib.replace("/usr/lib/", "/lib/", 1)):
+                # merged /usr: dpkg may know the /lib or the /usr/lib spelling, or only the real file
+                candidates = (lib, "/usr" + lib if lib.startswith("/lib") else lib.removeprefix("/usr"),
+                              os.path.realpath(lib))
+                for candidate in candidates:
                     r = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
                     if r.returncode == 0:
                         owner = r.stdout.split(":", 1)[0].split(",")[0].strip()
