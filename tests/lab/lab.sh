@@ -457,13 +457,24 @@ lab_heal() {
 # reports its start on the same clock, so probe_check.py can place gaps relative to faults.
 lab_mark() { echo "${1:?label} $(date +%s%N)" >>"$LAB_DIR/marks"; }
 
+# lab__snapshot: LAB_HELD[vip]="n1 n3 ..." for every address on every node's eth0 right now
+# (one `ip` per node, however many VIPs are asked about).
+declare -gA LAB_HELD=()
+lab__snapshot() {
+  local i addr
+  LAB_HELD=()
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    while read -r addr; do
+      addr=${addr%/*}
+      LAB_HELD[$addr]="${LAB_HELD[$addr]:+${LAB_HELD[$addr]} }n$i"
+    done < <(ip -n "$(lab_node_ns "$i")" -o addr show dev eth0 2>/dev/null | awk '{print $4}')
+  done
+}
+
 # lab_vip_holders VIP: the nodes (n<i>, space-separated) that have VIP on eth0 right now.
 lab_vip_holders() {
-  local vip=${1:?vip} i out=()
-  for ((i = 1; i <= LAB_NODES; i++)); do
-    ip -n "$(lab_node_ns "$i")" -o addr show dev eth0 2>/dev/null | grep -qF " $vip/" && out+=("n$i")
-  done
-  echo "${out[*]}"
+  lab__snapshot
+  echo "${LAB_HELD[${1:?vip}]:-}"
 }
 
 # lab_wait_vip_holder VIP NODE TIMEOUT_S: waits until exactly NODE (n<i>, or "" for nobody) holds VIP.
@@ -485,14 +496,36 @@ lab_wait_all_held() {
   deadline=$(($(date +%s%N) + timeout * 1000000000))
   while :; do
     ok=1
+    lab__snapshot
     for vip in "$@"; do
-      got=$(lab_vip_holders "$vip")
+      got=${LAB_HELD[$vip]:-}
       [[ -n $got && $got != *" "* ]] || { ok=0; break; }
     done
     [ "$ok" = 1 ] && return 0
     [ "$(date +%s%N)" -lt "$deadline" ] || { echo "lab: $vip held by '${got}' after ${timeout}s" >&2; return 1; }
     sleep 0.05
   done
+}
+
+# lab_state_table VAR=VALUE...: the live state table for the configuration in these variables:
+# group, VRID, the node(s) holding the group's VIPs right now, the VIPs.
+lab_state_table() {
+  local n vrid vips holders vip h
+  printf '  %-6s %-5s %-10s %s\n' group VRID master VIPs
+  lab__snapshot
+  while read -r n vrid vips; do
+    holders=""
+    for vip in ${vips//,/ }; do
+      h=${LAB_HELD[$vip]:-}
+      [ -n "$h" ] || h="-"
+      [[ " $holders " == *" $h "* ]] || holders="${holders:+$holders }$h"
+    done
+    [[ $holders == *" "* ]] && holders="SPLIT:${holders// /+}"
+    printf '  %-6s %-5s %-10s %s\n' "$n" "$vrid" "$holders" "${vips//,/, }"
+  done < <(
+    for kv in "$@"; do export "${kv?}"; done
+    lab_groups
+  )
 }
 
 # lab_probe_start NAME PROBE_ARGS...: starts xvrrp-probe in the client namespace (ARP every 1 ms

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The xvrrp demo, the README's first command. On a fresh Debian bookworm machine, as root:
+#   scripts/demo.sh [--daemon xvrrpd|keepalived] [--no-build]
+# installs the dependencies, builds into build/, then runs a real failover in network namespaces:
+# 3 nodes and a client on a bridge (tests/lab/lab.sh), one embedded OpenShift ipfailover
+# configuration (7 VIPs in 3 groups), the live state table, the master of group 1 losing its
+# cable, the gap every VIP went unanswered as a client measured it (ARP every millisecond), the
+# new table, the cable back, and everything removed again.
+#
+# The node daemon is xvrrpd. While xvrrpd's daemon mode is not in the build yet, the demo runs the
+# same cluster with keepalived 2.2.7 (configured as OpenShift's image configures it) and then
+# prints the plan xvrrpd resolves for the same configuration.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+daemon=auto
+build=1
+build_dir=${XVRRP_BUILD_DIR:-build}  # the README's build/; another tree's build dir for development
+while [ $# -gt 0 ]; do
+  case $1 in
+    --daemon) daemon=${2:?--daemon needs xvrrpd or keepalived}; shift 2 ;;
+    --no-build) build=0; shift ;;
+    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "demo.sh: unknown argument '$1' (--daemon xvrrpd|keepalived, --no-build)" >&2; exit 2 ;;
+  esac
+done
+case $daemon in auto | xvrrpd | keepalived) ;; *) echo "demo.sh: --daemon '$daemon': expected xvrrpd or keepalived" >&2; exit 2 ;; esac
+[ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (it creates network namespaces)" >&2; exit 1; }
+
+bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+
+if [ "$build" = 1 ]; then
+  bold "== 1/3 installing dependencies (Debian packages) =="
+  bash scripts/install-deps.sh
+  bold "== 2/3 building into build/ =="
+  cmake -S . -B "$build_dir" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build_dir" -j"$(nproc)" --target xvrrpd xvrrp-probe
+fi
+export LAB_BIN_DIR
+LAB_BIN_DIR=$(cd "$build_dir/bin" 2>/dev/null && pwd) || { echo "demo.sh: $build_dir/bin missing (drop --no-build)" >&2; exit 1; }
+for bin in xvrrpd xvrrp-probe; do
+  [ -x "$LAB_BIN_DIR/$bin" ] || { echo "demo.sh: $LAB_BIN_DIR/$bin missing (drop --no-build)" >&2; exit 1; }
+done
+
+# The embedded configuration: what an OpenShift admin would put in the ipfailover Deployment.
+advert=${DEMO_ADVERT_INTERVAL:-0.1}
+config=(
+  OPENSHIFT_HA_CONFIG_NAME=demo-ipfailover
+  OPENSHIFT_HA_VIRTUAL_IPS=198.51.100.10-14,198.18.0.10-11
+  OPENSHIFT_HA_VIP_GROUPS=3
+  OPENSHIFT_HA_VRRP_ID_OFFSET=10
+  OPENSHIFT_HA_REPLICA_COUNT=3
+  OPENSHIFT_HA_MONITOR_PORT=0
+  OPENSHIFT_HA_PREEMPTION="preempt_delay 300"
+  XVRRP_VRRP_VERSION=3
+  XVRRP_ADVERT_INTERVAL=$advert
+)
+
+# Does this build's xvrrpd run as a daemon yet? The placeholder main() answers daemon mode with
+# "daemon mode not built yet"; a real daemon given no VIPs stops at validation (exit 2 naming
+# OPENSHIFT_HA_VIRTUAL_IPS) before it touches anything.
+xvrrpd_runs() {
+  local out
+  out=$(env -i timeout 5 "$LAB_BIN_DIR/xvrrpd" 2>&1 || true)
+  [[ $out != *"not built yet"* ]]
+}
+if [ "$daemon" = auto ]; then
+  if xvrrpd_runs; then
+    daemon=xvrrpd
+  else
+    daemon=keepalived
+    echo "demo.sh: note: this build's xvrrpd has no daemon mode yet; the cluster runs keepalived 2.2.7" \
+      "(configured as OpenShift's image does), and xvrrpd's plan for it follows at the end." >&2
+  fi
+fi
+
+source tests/lab/lab.sh
+LAB_QUIET=1
+lab_init demo
+bold "== 3/3 failover demo: 3 $daemon nodes and a client in network namespaces =="
+lab_up 3
+echo "nodes: n1=$(lab_node_ip 1) n2=$(lab_node_ip 2) n3=$(lab_node_ip 3) on one bridge; client $(lab_client_ip)"
+echo "configuration (the same environment for every node):"
+printf '  %s\n' "${config[@]}"
+
+mapfile -t vips < <(lab_expand_vips "198.51.100.10-14,198.18.0.10-11")
+for i in 1 2 3; do lab_start_node "$i" "$daemon" "${config[@]}"; done
+start_wait=$(python3 -c "print(int(30 + 4 * $advert))")
+lab_wait_all_held "$start_wait" "${vips[@]}" || { echo "demo.sh: the cluster did not elect within ${start_wait}s" >&2; exit 1; }
+sleep "$(python3 -c "print(max(1.0, 5 * $advert))")"
+
+bold "State table (who answers for each group's VIPs right now):"
+lab_state_table "${config[@]}"
+
+# The master of group 1 loses its cable; the probe measures what a client on the LAN sees.
+read -r _ _ group1 < <(for kv in "${config[@]}"; do export "${kv?}"; done; lab_groups | head -n 1)
+victim=$(lab_vip_holders "${group1%%,*}")
+victim=${victim#n}
+lab_probe_start demo --vips "$(IFS=,; echo "${vips[*]}")" --timeline "$LAB_DIR/demo-timeline.csv"
+sleep 1
+bold "Pulling the cable of n$victim (master of group 1) ..."
+lab_cable_pull "$victim"
+sleep "$(python3 -c "print(max(2.0, 3 + 6 * $advert))")"
+lab_probe_stop demo
+
+bold "Measured by the client (ARP request to every VIP every 1 ms):"
+mdi=$(python3 -c "print(f'{(3 * $advert + $advert) * 1000:.0f}')")
+python3 tests/lab/probe_check.py --marks "$LAB_DIR/marks" "$(lab_probe_json demo)" --table --all-answered |
+  sed '$d'
+echo "  (VRRPv3 advert interval ${advert}s: the backup takes over after Master_Down_Interval =" \
+  "3 intervals + skew, at most ${mdi} ms after the last advert; groups whose master kept its cable" \
+  "should not move. \"splits\" counts moments two nodes answered one VIP at once.)"
+
+bold "State table after the failover:"
+lab_state_table "${config[@]}"
+
+bold "Restoring n$victim's cable ..."
+lab_cable_restore "$victim"
+sleep "$(python3 -c "print(max(2.0, 8 * $advert))")"
+lab_state_table "${config[@]}"
+echo "  (group masters configured with state MASTER take their groups back at once, as OpenShift's"
+echo "   keepalived does; other groups would wait preempt_delay)"
+
+if [ "$daemon" = keepalived ]; then
+  bold "xvrrpd's plan for the same configuration on n$victim (build/bin/xvrrpd --check-config):"
+  env -i "${config[@]}" "$LAB_BIN_DIR/xvrrpd" --check-config --node-ip "$(lab_node_ip "$victim")" || true
+fi
+
+bold "Cleaning up (namespaces, processes) ..."
