@@ -143,6 +143,8 @@ if [ "$rc" != 0 ]; then
   exit 1
 fi
 kill -0 "$ka_pid" 2>/dev/null || { echo "FAIL: keepalived exited during the capture" >&2; exit 1; }
+# XVRRP_INTEROP_KEEP=DIR keeps the capture (e.g. to refresh the keepalived vectors in unit tests).
+if [ -n "${XVRRP_INTEROP_KEEP:-}" ]; then cp "$cap" "$XVRRP_INTEROP_KEEP/keepalived-$scenario.pcap"; fi
 
 "$check" decode "$cap" --src "$src" --min-adverts "$frames" "${expect[@]}"
 status=0
