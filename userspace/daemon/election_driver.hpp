@@ -1,0 +1,92 @@
+// Every group's Election on one Asio loop, driven by ONE TimerQueue and ONE steady_timer armed at
+// the queue's earliest deadline. Actions go to an ActionSink, in the order the machine returns
+// them; timers due in the same tick are fired together, so their adverts share one sendmmsg.
+//
+// This header deliberately exposes no type of core/election.hpp: that header and
+// core/config.hpp both define xvrrp::PreemptMode, so the two cannot meet in one translation
+// unit (see /work/notes/E-from-controller.md); election_driver.cpp is the only one that
+// includes election.hpp.
+#pragma once
+
+#include "core/ip_address.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace xvrrp {
+
+struct InstanceSpec {
+    enum class Preempt { Preempt, NoPreempt, Delay };
+    std::string name;
+    std::uint8_t vrid = 0;
+    std::uint8_t priority = 100;
+    std::chrono::milliseconds advert_interval{1000};
+    int version = 2;
+    Preempt preempt = Preempt::Preempt;
+    std::chrono::milliseconds preempt_delay{0};
+    bool initial_master = false;
+    IpAddress primary;
+};
+
+// What the driver asks the daemon to do, per group index (position in the spec list).
+class ActionSink {
+public:
+    virtual ~ActionSink() = default;
+    virtual void send_advert(std::size_t group, std::uint8_t priority) = 0;
+    virtual void own_group(std::size_t group) = 0;
+    virtual void disown_group(std::size_t group) = 0;
+    virtual void add_addresses(std::size_t group) = 0;
+    virtual void remove_addresses(std::size_t group) = 0;
+    virtual void announce(std::size_t group) = 0;
+    virtual void notify(std::size_t group, std::string_view state, std::uint8_t priority) = 0;
+    virtual void transition(std::size_t group, std::string_view from, std::string_view to, const std::string& cause) = 0;
+    // Every advert timer of one tick has been handled: flush the sockets.
+    virtual void tick_done() = 0;
+};
+
+struct GroupRuntime {
+    std::string state;  // INIT, BACKUP, MASTER, FAULT
+    std::uint8_t priority = 0;
+    std::optional<IpAddress> master_address;
+    std::uint8_t master_priority = 0;
+    std::optional<std::chrono::steady_clock::time_point> last_advert;
+    std::uint64_t transitions = 0;
+    std::chrono::nanoseconds master_down_interval{0};
+    bool master = false;
+};
+
+class ElectionDriver {
+public:
+    // Throws std::invalid_argument naming the first spec the state machine refuses.
+    ElectionDriver(boost::asio::io_context& io, const std::vector<InstanceSpec>& specs, ActionSink& sink);
+    ~ElectionDriver();
+    ElectionDriver(const ElectionDriver&) = delete;
+    ElectionDriver& operator=(const ElectionDriver&) = delete;
+
+    void startup();
+    void advert(std::size_t group, std::uint8_t priority, const IpAddress& source, std::chrono::milliseconds interval);
+    void check(bool passed);           // every group: the check is per config
+    void link(bool up);
+    void shutdown();                   // every group: priority-0 advert if master, disown, remove
+    // Stop or start one group (SIGHUP reload): stop() is the shutdown of that group alone.
+    void stop_group(std::size_t group);
+
+    std::size_t size() const;
+    bool active(std::size_t group) const;
+    GroupRuntime runtime(std::size_t group) const;
+    static std::chrono::nanoseconds master_down(int version, std::uint8_t priority, std::chrono::milliseconds interval);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace xvrrp
