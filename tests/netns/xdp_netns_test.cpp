@@ -1,0 +1,295 @@
+// The data plane through a real wire (label netns): the Dataplane adapter attached to vA in
+// namespace A, a client in namespace B using the real `arping`, adverts sent as hand-built
+// frames from B and read from a raw IPPROTO_VRRP socket in A.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include "adapters/dataplane.hpp"
+#include "frames.hpp"
+#include "lab.hpp"
+
+namespace xvrrp::testing {
+namespace {
+
+namespace dp = xvrrp::dataplane;
+namespace f = xvrrp::frames;
+using namespace std::chrono_literals;
+
+const IpAddress kVip = f::ip("192.0.2.10");
+const IpAddress kHostB = f::ip("192.0.2.2");
+const IpAddress kVrrpGroup = f::ip("224.0.0.18");
+
+dp::Mac to_mac(const std::string& text) { return f::mac(text); }
+
+class DataplaneWire : public ::testing::Test {
+protected:
+    void SetUp() override {
+        enter_private_mounts_with_bpffs();
+        lab_ = std::make_unique<Lab>();
+        mac_a_ = lab_->mac_of(lab_->a(), "vA");
+        mac_b_ = lab_->mac_of(lab_->b(), "vB");
+    }
+
+    dp::Options options(::xvrrp::Dataplane requested = ::xvrrp::Dataplane::Xdp,
+                        const std::string& dev = "vA") const {
+        dp::Options o;
+        o.interface = dev;
+        o.config_name = "netns-test";
+        o.requested = requested;
+        return o;
+    }
+
+    dp::Dataplane attach(const dp::Options& o) {
+        auto r = dp::Dataplane::attach(o);
+        if (!r) throw std::runtime_error("attach failed: " + r.error().message);
+        return std::move(r.value());
+    }
+
+    void serve_vip(dp::Dataplane& d, std::chrono::nanoseconds master_down = 3s) {
+        ASSERT_TRUE(d.set_vrid_config(10, XVRRP_VERSION_3, false));
+        ASSERT_TRUE(d.add_vip(kVip, 10));
+        ASSERT_TRUE(d.heartbeat());
+        ASSERT_TRUE(d.own_group(10, to_mac(mac_a_), master_down));
+    }
+
+    // Real arping from B; true when a reply came from `from_mac`.
+    bool arping_answered(const std::string& from_mac, int count = 2) {
+        Cmd r = run("ip netns exec " + lab_->b() + " arping -c " + std::to_string(count) +
+                    " -w 3 -i vB " + kVip.to_string());
+        last_arping_ = r.out;
+        bool replied = r.out.find("bytes from " + from_mac) != std::string::npos;
+        EXPECT_EQ(replied, r.status == 0) << r.out;
+        return replied;
+    }
+
+    bool vip_on_a() { return must("ip -n " + lab_->a() + " addr show dev vA").find(kVip.to_string() + "/") != std::string::npos; }
+
+    std::unique_ptr<Lab> lab_;
+    std::string mac_a_, mac_b_, last_arping_;
+};
+
+TEST_F(DataplaneWire, XdpAnswersArpForOwnedVipThatIsNotOnTheInterface) {
+    InNetns in(lab_->a());
+    auto d = attach(options());
+    EXPECT_EQ(d.mode(), dp::Mode::Native) << d.describe();
+    EXPECT_TRUE(lab_->has_xdp(lab_->a(), "vA"));
+    serve_vip(d);
+    ASSERT_FALSE(vip_on_a()) << "the proof needs the VIP absent from vA";
+    auto before = d.read_counters();
+    EXPECT_TRUE(arping_answered(mac_a_)) << last_arping_;
+    auto after = d.read_counters();
+    EXPECT_GE(after[XVRRP_C_ARP_REPLIED] - before[XVRRP_C_ARP_REPLIED], 2u);
+}
+
+TEST_F(DataplaneWire, DisownedGroupIsNotAnsweredEvenWithTheAddressLingering) {
+    InNetns in(lab_->a());
+    auto d = attach(options());
+    serve_vip(d);
+    ASSERT_TRUE(arping_answered(mac_a_)) << last_arping_;
+    ASSERT_TRUE(d.disown_group(10));
+    // The kernel would answer for this address; XDP drops the request first.
+    must("ip -n " + lab_->a() + " addr add " + kVip.to_string() + "/32 dev vA");
+    auto before = d.read_counters();
+    EXPECT_FALSE(arping_answered(mac_a_)) << last_arping_;
+    auto after = d.read_counters();
+    EXPECT_GE(after[XVRRP_C_ARP_DROP_NOT_OWNED] - before[XVRRP_C_ARP_DROP_NOT_OWNED], 2u);
+}
+
+TEST_F(DataplaneWire, StaleHeartbeatStopsAnswersOverTheWire) {
+    InNetns in(lab_->a());
+    auto d = attach(options());
+    serve_vip(d, 300ms);
+    std::this_thread::sleep_for(500ms);  // no heartbeat: the controller "hung"
+    auto before = d.read_counters();
+    EXPECT_FALSE(arping_answered(mac_a_)) << last_arping_;
+    EXPECT_GE(d.read_counters()[XVRRP_C_ARP_DROP_STALE] - before[XVRRP_C_ARP_DROP_STALE], 2u);
+    ASSERT_TRUE(d.heartbeat());
+    EXPECT_TRUE(arping_answered(mac_a_, 1)) << last_arping_;
+}
+
+TEST_F(DataplaneWire, KernelModeLoadsNothingAndTheKernelAnswers) {
+    InNetns in(lab_->a());
+    auto d = attach(options(::xvrrp::Dataplane::Kernel));
+    EXPECT_EQ(d.mode(), dp::Mode::Kernel);
+    serve_vip(d);  // no-ops that succeed: the daemon does not branch
+    EXPECT_FALSE(lab_->has_xdp(lab_->a(), "vA"));
+    EXPECT_FALSE(arping_answered(mac_a_, 1)) << "nobody should answer before the address is added";
+    must("ip -n " + lab_->a() + " addr add " + kVip.to_string() + "/32 dev vA");
+    EXPECT_TRUE(arping_answered(mac_a_)) << last_arping_;
+    EXPECT_EQ(d.read_counters()[XVRRP_C_PACKETS], 0u);
+    EXPECT_EQ(d.conflict_fd(), -1);
+}
+
+// ---- adverts through the wire ----------------------------------------------------------------
+
+// An AF_PACKET socket on vB in namespace B: sends frames exactly as built.
+class WireSender {
+public:
+    explicit WireSender(const std::string& ns_b) {
+        InNetns in(ns_b);
+        fd_ = socket(AF_PACKET, SOCK_RAW, 0);
+        if (fd_ < 0) throw std::runtime_error(std::string("AF_PACKET socket: ") + std::strerror(errno));
+        std::memset(&addr_, 0, sizeof addr_);
+        addr_.sll_family = AF_PACKET;
+        addr_.sll_ifindex = static_cast<int>(if_nametoindex("vB"));
+        addr_.sll_halen = 6;
+    }
+    ~WireSender() { close(fd_); }
+    void send(const f::Bytes& frame) {
+        ssize_t n = sendto(fd_, frame.data(), frame.size(), 0,
+                           reinterpret_cast<const sockaddr*>(&addr_), sizeof addr_);
+        if (n != static_cast<ssize_t>(frame.size()))
+            throw std::runtime_error(std::string("sendto: ") + std::strerror(errno));
+    }
+
+private:
+    int fd_ = -1;
+    sockaddr_ll addr_{};
+};
+
+// The controller's view: a raw IPPROTO_VRRP socket in namespace A, joined to 224.0.0.18 on vA.
+class VrrpListener {
+public:
+    VrrpListener() {
+        fd_ = socket(AF_INET, SOCK_RAW, 112);
+        if (fd_ < 0) throw std::runtime_error(std::string("raw VRRP socket: ") + std::strerror(errno));
+        ip_mreqn mreq{};
+        inet_pton(AF_INET, "224.0.0.18", &mreq.imr_multiaddr);
+        mreq.imr_ifindex = static_cast<int>(if_nametoindex("vA"));
+        if (setsockopt(fd_, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0)
+            throw std::runtime_error(std::string("IP_ADD_MEMBERSHIP: ") + std::strerror(errno));
+    }
+    ~VrrpListener() { close(fd_); }
+    // Next datagram's VRID within the timeout, or -1.
+    int next_vrid(std::chrono::milliseconds timeout) {
+        pollfd p{fd_, POLLIN, 0};
+        if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return -1;
+        std::uint8_t buf[2048];
+        ssize_t n = recv(fd_, buf, sizeof buf, 0);
+        if (n < 22) return -1;
+        std::size_t ihl = (buf[0] & 0x0f) * 4u;
+        return static_cast<std::size_t>(n) > ihl + 1 ? buf[ihl + 1] : -1;
+    }
+
+private:
+    int fd_ = -1;
+};
+
+f::Bytes advert_frame(const std::string& src_mac, std::uint8_t vrid, std::uint8_t ttl) {
+    f::Vrrp v;
+    v.vrid = vrid;
+    v.addresses = {kVip};
+    f::Ipv4Options opt;
+    opt.ttl = ttl;
+    return f::ethernet(f::multicast_mac(kVrrpGroup), f::mac(src_mac), f::kEthIpv4,
+                       f::ipv4(kHostB, kVrrpGroup, f::kProtoVrrp, f::vrrp(v, kHostB, kVrrpGroup), opt));
+}
+
+TEST_F(DataplaneWire, ValidAdvertReachesTheSocketSpoofedTtl64DoesNot) {
+    WireSender sender(lab_->b());
+    InNetns in(lab_->a());
+    auto d = attach(options());
+    serve_vip(d);
+    VrrpListener listener;
+    auto before = d.read_counters();
+    sender.send(advert_frame(mac_b_, 10, 255));
+    EXPECT_EQ(listener.next_vrid(1000ms), 10);
+    sender.send(advert_frame(mac_b_, 10, 64));  // from beyond a router: RFC 5798 section 7.1
+    sender.send(advert_frame(mac_b_, 77, 255)); // a VRID this node does not run
+    EXPECT_EQ(listener.next_vrid(500ms), -1);
+    auto after = d.read_counters();
+    EXPECT_EQ(after[XVRRP_C_VRRP_PASS] - before[XVRRP_C_VRRP_PASS], 1u);
+    EXPECT_EQ(after.dropped(XVRRP_REASON_BAD_TTL) - before.dropped(XVRRP_REASON_BAD_TTL), 1u);
+    EXPECT_EQ(after.dropped(XVRRP_REASON_UNKNOWN_VRID) - before.dropped(XVRRP_REASON_UNKNOWN_VRID),
+              1u);
+}
+
+TEST_F(DataplaneWire, WithoutXdpTheSpoofedAdvertWouldHaveArrived) {
+    // The control for the test above: the kernel itself does not check the TTL of raw VRRP.
+    WireSender sender(lab_->b());
+    InNetns in(lab_->a());
+    auto d = attach(options(::xvrrp::Dataplane::Kernel));
+    VrrpListener listener;
+    sender.send(advert_frame(mac_b_, 10, 64));
+    EXPECT_EQ(listener.next_vrid(1000ms), 10);
+}
+
+// ---- lifecycle -------------------------------------------------------------------------------
+
+TEST_F(DataplaneWire, KeptDataplaneIsAdoptedByTheNextControllerThenRemovedCleanly) {
+    InNetns in(lab_->a());
+    const std::string pins = "/sys/fs/bpf/xvrrp/netns-test";
+    {
+        auto first = attach(options());
+        serve_vip(first);
+        EXPECT_FALSE(first.adopted());
+        first.detach(true);  // upgrade: leave it running
+    }
+    EXPECT_TRUE(lab_->has_xdp(lab_->a(), "vA"));
+    EXPECT_TRUE(std::filesystem::exists(pins + "/groups"));
+    EXPECT_TRUE(arping_answered(mac_a_, 1)) << "answers continue while no controller runs";
+
+    auto second = attach(options());
+    EXPECT_TRUE(second.adopted()) << second.describe();
+    EXPECT_TRUE(second.heartbeat());
+    EXPECT_TRUE(arping_answered(mac_a_, 1)) << last_arping_;
+    EXPECT_GE(second.read_counters()[XVRRP_C_ARP_REPLIED], 2u) << "counters survive adoption";
+    ASSERT_TRUE(second.disown_group(10));  // one write, MAC and gate taken from the adopted map
+    EXPECT_FALSE(arping_answered(mac_a_, 1));
+    second.detach(false);
+    EXPECT_FALSE(lab_->has_xdp(lab_->a(), "vA")) << "detach leaves the interface as it was";
+    EXPECT_FALSE(std::filesystem::exists(pins));
+}
+
+TEST_F(DataplaneWire, NativeUnsupportedFallsBackToGeneric) {
+    InNetns in(lab_->a());
+    // A bridge has no driver XDP (no ndo_bpf); this kernel has no dummy driver to use instead.
+    must("ip -n " + lab_->a() + " link add br0 type bridge");
+    must("ip -n " + lab_->a() + " link set br0 up");
+    {
+        auto d = attach(options(::xvrrp::Dataplane::Xdp, "br0"));
+        EXPECT_EQ(d.mode(), dp::Mode::Generic) << d.describe();
+        EXPECT_TRUE(lab_->has_xdp(lab_->a(), "br0"));
+    }  // destructor: detach and unpin
+    EXPECT_FALSE(lab_->has_xdp(lab_->a(), "br0"));
+}
+
+TEST_F(DataplaneWire, GenericModeOnRequestAnswersArp) {
+    InNetns in(lab_->a());
+    auto d = attach(options(::xvrrp::Dataplane::XdpGeneric));
+    EXPECT_EQ(d.mode(), dp::Mode::Generic) << d.describe();
+    serve_vip(d);
+    EXPECT_TRUE(arping_answered(mac_a_)) << last_arping_;
+}
+
+TEST_F(DataplaneWire, BadOptionsAreRefusedWithTheCulpritNamed) {
+    InNetns in(lab_->a());
+    auto o = options();
+    o.interface = "nosuchdev0";
+    auto r = dp::Dataplane::attach(o);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("nosuchdev0"), std::string::npos) << r.error().message;
+    o = options();
+    o.config_name = "../escape";
+    r = dp::Dataplane::attach(o);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("../escape"), std::string::npos) << r.error().message;
+    auto d = attach(options());
+    EXPECT_FALSE(d.own_group(10, to_mac(mac_a_), 0ns)) << "a zero gate would never answer";
+    EXPECT_FALSE(d.add_vip(kVip, 0)) << "VRID 0";
+}
+
+}  // namespace
+}  // namespace xvrrp::testing

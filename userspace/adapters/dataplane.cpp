@@ -1,0 +1,312 @@
+// Attach, adopt and detach of the XDP program; pinning under pin_root/config_name.
+// Map writes live in dataplane_maps.cpp.
+#include "adapters/dataplane.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <xdp/libxdp.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "adapters/dataplane_internal.hpp"
+#include "adapters/dataplane_log.hpp"
+#include "xvrrp.skel.h"
+
+namespace xvrrp::dataplane {
+
+namespace fs = std::filesystem;
+
+std::string_view to_string(Mode m) {
+    switch (m) {
+        case Mode::Native: return "xdp-native";
+        case Mode::Generic: return "xdp-generic";
+        case Mode::Kernel: return "kernel";
+    }
+    return "?";
+}
+
+Maps::~Maps() {
+    if (ring) ring_buffer__free(ring);
+    for (const auto& spec : kPinnedObjects)
+        if (this->*spec.fd >= 0) close(this->*spec.fd);
+}
+
+std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
+
+namespace {
+
+// A directory name we create on bpffs: no separators, no dot names, nothing a shell mangles.
+std::optional<std::string> check_config_name(const std::string& name) {
+    if (name.empty()) return "the config name is empty";
+    if (name == "." || name == ".." || name.size() > 200)
+        return fmt::format("config name '{}' cannot be a pin directory", name);
+    for (char c : name)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+            return fmt::format("config name '{}' has '{}': only letters, digits, '-', '_' and '.' "
+                               "can name the pin directory", name, c);
+    return std::nullopt;
+}
+
+bool on_bpffs(const std::string& path) {
+    struct statfs st {};
+    return statfs(path.c_str(), &st) == 0 && static_cast<unsigned long>(st.f_type) == BPF_FS_MAGIC;
+}
+
+std::uint32_t prog_id_of(int fd) {
+    bpf_prog_info info{};
+    std::uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len)) return 0;
+    return info.id;
+}
+
+// The attach mode of our program on the interface, or nullopt when it is not attached there
+// (directly in legacy mode, or as one of the programs under libxdp's dispatcher).
+std::optional<xdp_attach_mode> attached_mode(int ifindex, std::uint32_t prog_id) {
+    xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
+    if (!mp || libxdp_get_error(mp)) return std::nullopt;
+    bool found = false;
+    if (xdp_multiprog__is_legacy(mp)) {
+        xdp_program* main = xdp_multiprog__main_prog(mp);
+        found = main && xdp_program__id(main) == prog_id;
+    } else {
+        for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p && !found;
+             p = xdp_multiprog__next_prog(p, mp))
+            found = xdp_program__id(p) == prog_id;
+    }
+    std::optional<xdp_attach_mode> mode;
+    if (found) mode = xdp_multiprog__attach_mode(mp);
+    xdp_multiprog__close(mp);
+    return mode;
+}
+
+Mode mode_of(xdp_attach_mode m) { return m == XDP_MODE_SKB ? Mode::Generic : Mode::Native; }
+
+Status open_pins(Maps& m) {
+    for (const auto& spec : kPinnedObjects) {
+        std::string path = m.pin_dir + "/" + spec.name;
+        int fd = bpf_obj_get(path.c_str());
+        if (fd < 0) return {fmt::format("opening pinned {}: {}", path, errno_text(errno))};
+        m.*spec.fd = fd;
+    }
+    m.prog_id = prog_id_of(m.prog);
+    if (m.prog_id == 0) return {fmt::format("{}/prog is not a BPF program", m.pin_dir)};
+    return {};
+}
+
+// A previous controller's data plane is adopted only if it is ours in every respect that
+// matters: same ABI, same VLAN, and its program still attached to this interface.
+bool try_adopt(Maps& m, const Options& opts) {
+    if (!fs::exists(m.pin_dir + "/meta")) return false;
+    if (Status s = open_pins(m); !s) {
+        spdlog::info("not adopting the data plane pinned at {}: {}", m.pin_dir, s.error);
+        return false;
+    }
+    std::uint32_t key = 0;
+    xvrrp_meta meta{};
+    if (bpf_map_lookup_elem(m.meta, &key, &meta) || meta.abi_version != XVRRP_ABI_VERSION ||
+        meta.vlan_id != opts.vlan_id) {
+        spdlog::info("not adopting the data plane pinned at {}: ABI version {} VLAN {} (want {} "
+                     "and {})", m.pin_dir, meta.abi_version, meta.vlan_id, XVRRP_ABI_VERSION,
+                     opts.vlan_id);
+        return false;
+    }
+    auto mode = attached_mode(m.ifindex, m.prog_id);
+    if (!mode) {
+        spdlog::info("not adopting the data plane pinned at {}: program {} is not attached to {}",
+                     m.pin_dir, m.prog_id, opts.interface);
+        return false;
+    }
+    m.attach_mode = *mode;
+    return true;
+}
+
+void remove_pins(const std::string& dir) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    if (ec) spdlog::warn("removing pinned data plane {}: {}", dir, ec.message());
+}
+
+// Loads the program with its maps pinned in m.pin_dir and attaches it, native first when asked.
+Status load_and_attach(Maps& m, const Options& opts) {
+    xvrrp_bpf* skel = xvrrp_bpf__open();
+    if (!skel) return {fmt::format("opening the XDP object: {}", errno_text(errno))};
+    skel->rodata->cfg_vlan_id = opts.vlan_id;
+    bpf_map* map;
+    bpf_object__for_each_map(map, skel->obj) {
+        const char* pin = pin_name_of_map(bpf_map__name(map));
+        if (pin && bpf_map__set_pin_path(map, (m.pin_dir + "/" + pin).c_str()) != 0) {
+            xvrrp_bpf__destroy(skel);
+            return {fmt::format("setting the pin path of {}", bpf_map__name(map))};
+        }
+    }
+    xdp_program* prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
+    if (long err = libxdp_get_error(prog)) {
+        xvrrp_bpf__destroy(skel);
+        return {fmt::format("libxdp cannot use the XDP object: {}", errno_text(static_cast<int>(err)))};
+    }
+    std::vector<xdp_attach_mode> modes{XDP_MODE_SKB};
+    if (opts.requested == ::xvrrp::Dataplane::Xdp) modes.insert(modes.begin(), XDP_MODE_NATIVE);
+    Status result{"no attach mode tried"};
+    for (xdp_attach_mode mode : modes) {
+        BpfLogCapture capture;
+        int rc = xdp_program__attach(prog, m.ifindex, mode, 0);
+        const char* name = mode == XDP_MODE_NATIVE ? "native" : "generic";
+        if (rc == 0) {
+            m.attach_mode = mode;
+            result = {};
+            break;
+        }
+        result = {fmt::format("attaching XDP ({}) to {}: {}", name, opts.interface, errno_text(rc))};
+        if (xdp_program__fd(prog) < 0) {
+            // Never got past the verifier: show everything it said, once, at error level.
+            spdlog::error("loading the XDP program failed; libbpf/libxdp said:\n{}", capture.text());
+            break;
+        }
+        if (mode == XDP_MODE_NATIVE)
+            spdlog::warn("{}; falling back to generic (skb) XDP", result.error);
+    }
+    if (result.ok()) {
+        std::string pin = m.pin_dir + "/prog";
+        if (bpf_obj_pin(xdp_program__fd(prog), pin.c_str()))
+            result = {fmt::format("pinning the program at {}: {}", pin, errno_text(errno))};
+        std::uint32_t key = 0;
+        xvrrp_meta meta{};
+        meta.abi_version = XVRRP_ABI_VERSION;
+        meta.vlan_id = opts.vlan_id;
+        if (result.ok() &&
+            bpf_map_update_elem(bpf_map__fd(skel->maps.xvrrp_meta), &key, &meta, BPF_ANY))
+            result = {fmt::format("writing the data plane metadata: {}", errno_text(errno))};
+        if (!result.ok()) xdp_program__detach(prog, m.ifindex, m.attach_mode, 0);
+    }
+    xdp_program__close(prog);
+    xvrrp_bpf__destroy(skel);  // the interface and the pins keep program and maps alive
+    return result;
+}
+
+int on_conflict(void* ctx, void* data, size_t size) {
+    if (size < sizeof(xvrrp_conflict)) return 0;
+    const auto* ev = static_cast<const xvrrp_conflict*>(data);
+    Conflict c;
+    c.vrid = ev->vrid;
+    std::memcpy(c.mac.data(), ev->mac, 6);
+    if (ev->family == 4) {
+        c.vip = IpAddress::v4_bytes(ev->addr);
+    } else {
+        std::array<std::uint8_t, 16> a{};
+        std::memcpy(a.data(), ev->addr, 16);
+        c.vip = IpAddress::v6(a);
+    }
+    static_cast<std::vector<Conflict>*>(ctx)->push_back(c);
+    return 0;
+}
+
+}  // namespace
+
+Dataplane::Dataplane() = default;
+Dataplane::Dataplane(Dataplane&& other) noexcept { *this = std::move(other); }
+Dataplane& Dataplane::operator=(Dataplane&& other) noexcept {
+    if (this != &other) {
+        if (maps_) detach(false);
+        mode_ = other.mode_;
+        adopted_ = other.adopted_;
+        interface_ = std::move(other.interface_);
+        maps_ = std::move(other.maps_);
+    }
+    return *this;
+}
+Dataplane::~Dataplane() {
+    if (maps_) detach(false);
+}
+
+Outcome<Dataplane> Dataplane::attach(const Options& opts) {
+    route_bpf_logs_to_spdlog();
+    Dataplane dp;
+    dp.interface_ = opts.interface;
+    if (opts.requested == ::xvrrp::Dataplane::Kernel) {
+        spdlog::info("data plane: kernel (XVRRP_DATAPLANE=kernel): no BPF, the kernel answers "
+                     "ARP/NS for the addresses on {}", opts.interface);
+        return dp;
+    }
+    if (auto why = check_config_name(opts.config_name)) return Error{*why};
+    auto m = std::make_unique<Maps>();
+    m->ifindex = static_cast<int>(if_nametoindex(opts.interface.c_str()));
+    if (m->ifindex == 0)
+        return Error{fmt::format("interface '{}': {}", opts.interface, errno_text(errno))};
+    std::string bpffs = fs::path(opts.pin_root).parent_path().string();
+    if (!on_bpffs(bpffs))
+        return Error{fmt::format("{} is not a bpffs mount (mount -t bpf bpf {}): the data plane "
+                                 "pins its maps there", bpffs, bpffs)};
+    m->pin_dir = opts.pin_root + "/" + opts.config_name;
+    std::error_code ec;
+    fs::create_directories(m->pin_dir, ec);
+    if (ec) return Error{fmt::format("creating {}: {}", m->pin_dir, ec.message())};
+
+    if (try_adopt(*m, opts)) {
+        dp.adopted_ = true;
+    } else {
+        auto fresh = std::make_unique<Maps>();  // drop whatever try_adopt opened
+        fresh->ifindex = m->ifindex;
+        fresh->pin_dir = m->pin_dir;
+        m = std::move(fresh);
+        remove_pins(m->pin_dir);
+        fs::create_directories(m->pin_dir, ec);
+        if (ec) return Error{fmt::format("creating {}: {}", m->pin_dir, ec.message())};
+        if (Status s = load_and_attach(*m, opts); !s) {
+            remove_pins(m->pin_dir);
+            return Error{s.error};
+        }
+        if (Status s = open_pins(*m); !s) return Error{s.error};
+    }
+    dp.mode_ = mode_of(m->attach_mode);
+    m->ring = ring_buffer__new(m->conflicts, on_conflict, &m->pending, nullptr);
+    if (!m->ring) return Error{fmt::format("conflict ring buffer: {}", errno_text(errno))};
+    if (Status s = load_caches(*m); !s) return Error{s.error};
+    dp.maps_ = std::move(m);
+    spdlog::info("data plane: {}", dp.describe());
+    return dp;
+}
+
+std::string Dataplane::describe() const {
+    if (!maps_) return fmt::format("kernel ARP/NS on {} (no BPF)", interface_);
+    return fmt::format("{} on {} (program id {}, {} {})", to_string(mode_), interface_,
+                       maps_->prog_id, adopted_ ? "adopted from" : "pinned at", maps_->pin_dir);
+}
+
+void Dataplane::detach(bool keep_pinned) {
+    if (!maps_) return;
+    if (keep_pinned) {
+        spdlog::info("data plane left running for the next controller: {}", describe());
+        maps_.reset();
+        return;
+    }
+    // Detach first: from here on the kernel alone answers ARP/NS on this interface.
+    xdp_program* prog = xdp_program__from_fd(dup(maps_->prog));
+    if (long err = libxdp_get_error(prog)) {
+        spdlog::error("detaching XDP from {}: {}", interface_, errno_text(static_cast<int>(err)));
+    } else {
+        if (attached_mode(maps_->ifindex, maps_->prog_id)) {
+            int rc = xdp_program__detach(prog, maps_->ifindex, maps_->attach_mode, 0);
+            if (rc) spdlog::error("detaching XDP from {}: {}", interface_, errno_text(rc));
+        } else {
+            spdlog::warn("XDP program {} was no longer attached to {}", maps_->prog_id, interface_);
+        }
+        xdp_program__close(prog);
+    }
+    std::string dir = maps_->pin_dir;
+    maps_.reset();
+    remove_pins(dir);
+    std::error_code ec;
+    fs::remove(fs::path(dir).parent_path(), ec);  // only if no other config left pins there
+    spdlog::info("data plane detached from {} and unpinned", interface_);
+}
+
+}  // namespace xvrrp::dataplane

@@ -1,0 +1,68 @@
+// Shared between dataplane.cpp (attach/adopt/detach) and dataplane_maps.cpp (map writes).
+#pragma once
+
+#include "adapters/dataplane.hpp"
+
+#include <xdp/libxdp.h>
+
+#include <array>
+#include <set>
+#include <string>
+#include <vector>
+
+struct ring_buffer;
+
+namespace xvrrp::dataplane {
+
+// Open descriptors of everything pinned under pin_dir (one per pinned object), plus the
+// userspace copies that make own/disown ONE write each.
+struct Maps {
+    Maps() = default;
+    Maps(const Maps&) = delete;
+    Maps& operator=(const Maps&) = delete;
+    ~Maps();
+
+    int ifindex = 0;
+    std::string pin_dir;
+    int prog = -1, vip4 = -1, vip6 = -1, groups = -1, vrids = -1, peers = -1, stats = -1,
+        heartbeat = -1, conflicts = -1, meta = -1;
+    std::uint32_t prog_id = 0;
+    xdp_attach_mode attach_mode = XDP_MODE_UNSPEC;
+    ring_buffer* ring = nullptr;
+    std::vector<Conflict> pending;  // filled by the ring buffer callback
+    std::array<xvrrp_group, XVRRP_VRID_SLOTS> groups_cache{};
+    std::set<std::array<std::uint8_t, sizeof(xvrrp_peer_key)>> peers_cache;
+};
+
+// Pin file name -> descriptor, and the BPF map each file holds ("prog" is the program).
+struct PinnedObject {
+    const char* name;
+    const char* map;
+    int Maps::*fd;
+};
+inline constexpr std::array<PinnedObject, 10> kPinnedObjects{{
+    {"prog", nullptr, &Maps::prog},
+    {"vip4", "xvrrp_vip4", &Maps::vip4},
+    {"vip6", "xvrrp_vip6", &Maps::vip6},
+    {"groups", "xvrrp_groups", &Maps::groups},
+    {"vrids", "xvrrp_vrids", &Maps::vrids},
+    {"peers", "xvrrp_peers", &Maps::peers},
+    {"stats", "xvrrp_stats", &Maps::stats},
+    {"heartbeat", "xvrrp_heartbeat", &Maps::heartbeat},
+    {"conflicts", "xvrrp_conflicts", &Maps::conflicts},
+    {"meta", "xvrrp_meta", &Maps::meta},
+}};
+
+// The pin file of a BPF map by its name in the object; nullptr for maps we do not pin
+// (.rodata and friends).
+inline const char* pin_name_of_map(std::string_view map) {
+    for (const auto& o : kPinnedObjects)
+        if (o.map && map == o.map) return o.name;
+    return nullptr;
+}
+
+std::string errno_text(int err);
+// Fills groups_cache and peers_cache from the maps (an adopted data plane has state already).
+Status load_caches(Maps& m);
+
+}  // namespace xvrrp::dataplane

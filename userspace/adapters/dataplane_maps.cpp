@@ -1,0 +1,214 @@
+// The controller's writes into the data plane maps and its reads of counters and conflicts.
+// Every call is a successful no-op in kernel mode (no maps).
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "adapters/dataplane.hpp"
+#include "adapters/dataplane_internal.hpp"
+
+namespace xvrrp::dataplane {
+
+namespace {
+
+Status write(int fd, const void* key, const void* value, const char* what) {
+    if (bpf_map_update_elem(fd, key, value, BPF_ANY) == 0) return {};
+    if (errno == E2BIG || errno == ENOMEM)
+        return {fmt::format("{}: map full ({})", what, errno_text(errno))};
+    return {fmt::format("{}: {}", what, errno_text(errno))};
+}
+
+std::optional<std::string> check_vrid(std::uint8_t vrid) {
+    if (vrid == 0) return "VRID 0 is not a VRRP router ID (RFC 5798 section 5.2.3: 1-255)";
+    return std::nullopt;
+}
+
+std::array<std::uint8_t, sizeof(xvrrp_peer_key)> peer_key(const IpAddress& a) {
+    xvrrp_peer_key k{};
+    k.family = a.is_v4() ? 4 : 6;
+    std::memcpy(k.addr, a.bytes().data(), a.size());
+    std::array<std::uint8_t, sizeof(xvrrp_peer_key)> bytes;
+    std::memcpy(bytes.data(), &k, sizeof(k));
+    return bytes;
+}
+
+}  // namespace
+
+Status load_caches(Maps& m) {
+    for (std::uint32_t vrid = 0; vrid < XVRRP_VRID_SLOTS; ++vrid)
+        if (bpf_map_lookup_elem(m.groups, &vrid, &m.groups_cache[vrid]))
+            return {fmt::format("reading group {}: {}", vrid, errno_text(errno))};
+    std::array<std::uint8_t, sizeof(xvrrp_peer_key)> key{}, next{};
+    const void* prev = nullptr;
+    while (bpf_map_get_next_key(m.peers, prev, next.data()) == 0) {
+        m.peers_cache.insert(next);
+        key = next;
+        prev = key.data();
+    }
+    return {};
+}
+
+std::string_view counter_name(int index) {
+    static constexpr std::string_view names[XVRRP_C_COUNT] = {
+        "packets", "pass_other", "arp_replied", "arp_drop_not_owned", "arp_drop_stale",
+        "arp_pass_gratuitous", "arp_pass_non_vip", "arp_pass_malformed", "arp_conflict",
+        "ns_replied", "ns_drop_not_owned", "ns_drop_stale", "ns_pass_non_vip",
+        "ns_pass_malformed", "na_conflict", "vlan_tagged", "arp_pass_reply", "na_pass",
+        "pass_other_vlan", "conflict_ring_full", "vrrp_pass",
+        // XVRRP_C_VRRP_DROP_BASE + enum xvrrp_reason
+        "vrrp_drop_ok_unused", "vrrp_drop_truncated", "vrrp_drop_bad_ttl", "vrrp_drop_bad_version",
+        "vrrp_drop_version_mismatch", "vrrp_drop_bad_type", "vrrp_drop_bad_length",
+        "vrrp_drop_bad_addr_count", "vrrp_drop_bad_checksum", "vrrp_drop_bad_auth",
+        "vrrp_drop_interval_mismatch", "vrrp_drop_unknown_vrid", "vrrp_drop_not_a_peer",
+        "vrrp_drop_bad_source", "vrrp_drop_fragment", "vrrp_drop_bad_ip_header",
+        "vrrp_drop_zero_interval"};
+    static_assert(XVRRP_C_VRRP_DROP_BASE == 21 && XVRRP_REASON_COUNT == 17,
+                  "abi.h counters or reasons changed: update the names above");
+    if (index < 0 || index >= XVRRP_C_COUNT) return "unknown";
+    return names[index];
+}
+
+Status Dataplane::set_vrid_config(std::uint8_t vrid, std::uint8_t versions, bool unicast) {
+    if (!maps_) return {};
+    if (auto why = check_vrid(vrid)) return {*why};
+    if (versions == 0 || (versions & ~(XVRRP_VERSION_2 | XVRRP_VERSION_3)))
+        return {fmt::format("VRID {}: versions mask {:#x} is not a set of VRRP 2 and 3", vrid,
+                            versions)};
+    xvrrp_vrid_config c{};
+    c.configured = 1;
+    c.versions = versions;
+    c.unicast = unicast ? 1 : 0;
+    std::uint32_t key = vrid;
+    return write(maps_->vrids, &key, &c, "vrid config");
+}
+
+Status Dataplane::clear_vrid_config(std::uint8_t vrid) {
+    if (!maps_) return {};
+    xvrrp_vrid_config c{};
+    std::uint32_t key = vrid;
+    return write(maps_->vrids, &key, &c, "vrid config");
+}
+
+Status Dataplane::set_peers(const std::vector<IpAddress>& peers) {
+    if (!maps_) return {};
+    std::set<std::array<std::uint8_t, sizeof(xvrrp_peer_key)>> want;
+    for (const auto& p : peers) want.insert(peer_key(p));
+    if (want.size() > XVRRP_MAX_PEERS)
+        return {fmt::format("{} unicast peers: the data plane holds at most {}", want.size(),
+                            XVRRP_MAX_PEERS)};
+    for (auto it = maps_->peers_cache.begin(); it != maps_->peers_cache.end();) {
+        if (want.count(*it)) {
+            ++it;
+            continue;
+        }
+        if (bpf_map_delete_elem(maps_->peers, it->data()) && errno != ENOENT)
+            return {fmt::format("removing a unicast peer: {}", errno_text(errno))};
+        it = maps_->peers_cache.erase(it);
+    }
+    std::uint8_t one = 1;
+    for (const auto& k : want) {
+        if (maps_->peers_cache.count(k)) continue;
+        if (Status s = write(maps_->peers, k.data(), &one, "unicast peer"); !s) return s;
+        maps_->peers_cache.insert(k);
+    }
+    return {};
+}
+
+Status Dataplane::add_vip(const IpAddress& vip, std::uint8_t vrid) {
+    if (!maps_) return {};
+    if (auto why = check_vrid(vrid)) return {*why};
+    xvrrp_vip value{};
+    value.vrid = vrid;
+    std::string what = fmt::format("VIP {}", vip.to_string());
+    if (vip.is_v4()) {
+        std::uint32_t key;
+        std::memcpy(&key, vip.bytes().data(), 4);
+        return write(maps_->vip4, &key, &value, what.c_str());
+    }
+    xvrrp_vip6_key key{};
+    std::memcpy(key.addr, vip.bytes().data(), 16);
+    return write(maps_->vip6, &key, &value, what.c_str());
+}
+
+Status Dataplane::remove_vip(const IpAddress& vip) {
+    if (!maps_) return {};
+    int rc;
+    if (vip.is_v4()) {
+        std::uint32_t key;
+        std::memcpy(&key, vip.bytes().data(), 4);
+        rc = bpf_map_delete_elem(maps_->vip4, &key);
+    } else {
+        xvrrp_vip6_key key{};
+        std::memcpy(key.addr, vip.bytes().data(), 16);
+        rc = bpf_map_delete_elem(maps_->vip6, &key);
+    }
+    if (rc && errno != ENOENT)
+        return {fmt::format("removing VIP {}: {}", vip.to_string(), errno_text(errno))};
+    return {};
+}
+
+Status Dataplane::own_group(std::uint8_t vrid, const Mac& mac,
+                            std::chrono::nanoseconds master_down) {
+    if (!maps_) return {};
+    if (auto why = check_vrid(vrid)) return {*why};
+    if (master_down.count() <= 0)
+        return {fmt::format("VRID {}: master down interval must be positive, a zero liveness "
+                            "gate would never answer", vrid)};
+    xvrrp_group g{};
+    g.owned = 1;
+    std::memcpy(g.mac, mac.data(), 6);
+    g.master_down_ns = static_cast<std::uint64_t>(master_down.count());
+    std::uint32_t key = vrid;
+    Status s = write(maps_->groups, &key, &g, "own group");
+    if (s) maps_->groups_cache[vrid] = g;
+    return s;
+}
+
+Status Dataplane::disown_group(std::uint8_t vrid) {
+    if (!maps_) return {};
+    if (auto why = check_vrid(vrid)) return {*why};
+    xvrrp_group g = maps_->groups_cache[vrid];
+    g.owned = 0;
+    std::uint32_t key = vrid;
+    Status s = write(maps_->groups, &key, &g, "disown group");
+    if (s) maps_->groups_cache[vrid] = g;
+    return s;
+}
+
+Status Dataplane::heartbeat() {
+    if (!maps_) return {};
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns()
+    xvrrp_heartbeat hb{};
+    hb.ns = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
+            static_cast<std::uint64_t>(ts.tv_nsec);
+    std::uint32_t key = 0;
+    return write(maps_->heartbeat, &key, &hb, "heartbeat");
+}
+
+Counters Dataplane::read_counters() const {
+    Counters c;
+    if (!maps_) return c;
+    int ncpu = libbpf_num_possible_cpus();
+    if (ncpu <= 0) return c;
+    std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(ncpu));
+    for (std::uint32_t i = 0; i < XVRRP_C_COUNT; ++i) {
+        if (bpf_map_lookup_elem(maps_->stats, &i, per_cpu.data())) continue;
+        for (auto v : per_cpu) c.values[i] += v;
+    }
+    return c;
+}
+
+int Dataplane::conflict_fd() const { return maps_ ? ring_buffer__epoll_fd(maps_->ring) : -1; }
+
+std::vector<Conflict> Dataplane::poll_conflicts() {
+    if (!maps_) return {};
+    ring_buffer__consume(maps_->ring);
+    return std::exchange(maps_->pending, {});
+}
+
+}  // namespace xvrrp::dataplane
