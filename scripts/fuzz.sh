@@ -32,7 +32,7 @@ for bin in "${targets[@]}"; do
   seeds=()
   [ -d "tests/fuzz/corpus/$corpus" ] && seeds=("tests/fuzz/corpus/$corpus")
   echo "=== $name for ${seconds}s ==="
-  if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
+  if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$build/fuzz/artifacts/$name-" "$work" "${seeds[@]}"; then
     echo "fuzz.sh: $name FAILED; reproducer(s): $(ls "$build/fuzz/artifacts/$name-"* 2>/dev/null | tr '\n' ' ')" >&2
     status=1

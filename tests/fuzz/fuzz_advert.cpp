@@ -1,4 +1,5 @@
 // libFuzzer target for the VRRP advert decoder.
+// xvrrp-fuzz-core: vrrp_packet checksum ip_address
 //
 // Input layout (so the fuzzer can get past the checksum instead of stopping at BAD_CHECKSUM):
 //   byte 0: bit 0   IPv6 (fe80::1 -> ff02::12) instead of IPv4 (198.51.100.2 -> 224.0.0.18)

@@ -58,9 +58,10 @@ inline constexpr std::uint16_t kV3MaxIntervalCentis = 4095;  // 12-bit field
 enum class AuthType : std::uint8_t { None = 0, Password = 1, IpAh = 2 };
 
 // Which VRRPv3 checksum an instance sends. RFC 5798 5.2.8 includes the IPv4/IPv6 pseudo-header
-// (keepalived's default). Some peers compute the v3 IPv4 checksum like v2, over the VRRP message
-// only (the reading RFC 9568 settles for compatibility); that variant is selectable per instance.
-// VRRPv2 never uses a pseudo-header, whatever the mode.
+// (keepalived's default). RFC 5798's wording left it open for IPv4, and some peers compute the v3
+// checksum like v2, over the VRRP message only (the "v3 checksum as v2" variant, RFC 9568;
+// Wireshark's vrrp.v3_checksum_as_in_v2 preference reads it). Selectable per instance; received
+// adverts are accepted with either (see decode_advert). VRRPv2 never uses a pseudo-header.
 enum class ChecksumMode : std::uint8_t { WithPseudoHeader, WithoutPseudoHeader };
 
 struct Advert {
@@ -101,7 +102,9 @@ DecodeResult decode_advert(std::span<const std::uint8_t> vrrp_payload, const IpA
 bool checksum_matched_only_other_variant(const DecodeResult& decoded, ChecksumMode configured);
 
 // Encodes the VRRP payload (no IP header: the socket adds it). The checksum is computed for the
-// given src/dst. The Advert must be encodable (see encode_problem()); otherwise the result is empty.
+// given src/dst (for unicast, the peer's address: keepalived before issue #642 was fixed put the
+// multicast group there). The Advert must be encodable (see encode_problem()) and dst of src's
+// family; otherwise the result is empty.
 std::vector<std::uint8_t> encode_advert(const Advert& advert, const IpAddress& src, const IpAddress& dst,
                                         ChecksumMode mode = ChecksumMode::WithPseudoHeader);
 
