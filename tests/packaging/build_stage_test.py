@@ -2,12 +2,16 @@
 """Runs scripts/build-stage.sh, the Dockerfile's build stage, into a temporary prefix and checks
 what it installed: every file of its layout, a BPF ELF object, `xvrrpd --version` printing the
 project version, and every shared library the binaries load coming from a package the Dockerfile's
-runtime stage installs (or from the debian:bookworm-slim base).
+runtime stage installs (or from the debian:bookworm-slim base), and every tool, pkg-config module
+and CMake package the configure step REQUIRES coming from `install-deps.sh --build-only` (the
+image's build stage has nothing else; this machine has the test packages too).
 
 usage: build_stage_test.py SOURCE_DIR BUILD_DIR PROJECT_VERSION
   BUILD_DIR is kept between runs so only what changed is recompiled.
 """
+import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -90,19 +94,129 @@ class BuildStageTest(unittest.TestCase):
                 if path.startswith("/"):
                     libs.append(path)
             for lib in libs:
-                owner = None
-                # merged /usr: dpkg may know the /lib or the /usr/lib spelling, or only the real file
-                candidates = (lib, "/usr" + lib if lib.startswith("/lib") else lib.removeprefix("/usr"),
-                              os.path.realpath(lib))
-                for candidate in candidates:
-                    r = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
-                    if r.returncode == 0:
-                        owner = r.stdout.split(":", 1)[0].split(",")[0].strip()
-                        break
+                owner = package_of(lib)
                 self.assertIsNotNone(owner, f"{binary} loads {lib}, which no Debian package owns")
                 self.assertIn(owner, runtime_pkgs,
                               f"{os.path.basename(binary)} loads {lib} from package {owner}, which "
                               f"the Dockerfile's runtime stage does not install")
+
+    def test_configure_requirements_come_from_build_only_dependencies(self):
+        closure = build_only_closure()
+        cache = read_cmake_cache(os.path.join(BUILD, "CMakeCache.txt"))
+        for cmakelists, kind, name, extra in required_finds():
+            paths = []
+            if kind == "program":
+                paths = [cache.get(name, "")]
+            elif kind == "pkg":
+                for module in extra:
+                    r = subprocess.run(["pkg-config", "--path", module], capture_output=True,
+                                       text=True)
+                    self.assertEqual(r.returncode, 0, f"{cmakelists}: pkg-config finds no {module}")
+                    paths.append(r.stdout.strip())
+            elif kind == "package":
+                d = cache.get(f"{name}_DIR", "")
+                if not d or d.endswith("-NOTFOUND"):
+                    continue  # a CMake find module (Threads, GTest via FindGTest): part of cmake
+                paths = sorted(glob.glob(os.path.join(d, "*onfig.cmake")))[:1]
+            for path in paths:
+                self.assertTrue(path and os.path.exists(path),
+                                f"{cmakelists}: the REQUIRED {kind} {name} was not found ({path!r})")
+                owner = package_of(path)
+                self.assertIsNotNone(owner, f"{cmakelists}: {path} belongs to no Debian package")
+                self.assertIn(owner, closure,
+                              f"{cmakelists}: the REQUIRED {kind} {name} comes from {owner}, which "
+                              f"`install-deps.sh --build-only` does not install: the image's build "
+                              f"stage would fail to configure")
+
+
+def package_of(path):
+    # merged /usr: dpkg may know the /lib or the /usr/lib spelling, or only the real file
+    candidates = (path, "/usr" + path if not path.startswith("/usr/") else path[4:],
+                  os.path.realpath(path))
+    for candidate in candidates:
+        r = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
+        if r.returncode == 0:
+            return r.stdout.split(":", 1)[0].split(",")[0].strip()
+    return None
+
+
+def read_cmake_cache(path):
+    cache = {}
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"^([A-Za-z0-9_.+-]+):[A-Z]+=(.*)$", line.rstrip("\n"))
+            if m:
+                cache[m.group(1)] = m.group(2)
+    return cache
+
+
+def required_finds():
+    """(file, kind, name, modules) for every find_program / pkg_check_modules / find_package
+    call marked REQUIRED in the project's CMake files."""
+    out = []
+    files = glob.glob(os.path.join(SRC, "**", "CMakeLists.txt"), recursive=True)
+    for path in files:
+        rel = os.path.relpath(path, SRC)
+        if rel.startswith(("build", ".git")):
+            continue
+        with open(path) as f:
+            text = re.sub(r"#[^\n]*", "", f.read())
+        for call, args in re.findall(r"\b(find_program|pkg_check_modules|find_package)\s*\(([^)]*)\)",
+                                     text, flags=re.I):
+            words = args.split()
+            if "REQUIRED" not in words or not words:
+                continue
+            call = call.lower()
+            if call == "find_program":
+                out.append((rel, "program", words[0], []))
+            elif call == "pkg_check_modules":
+                mods = [w for w in words[1:] if w not in ("REQUIRED", "QUIET", "IMPORTED_TARGET",
+                                                          "GLOBAL", "NO_CMAKE_PATH",
+                                                          "NO_CMAKE_ENVIRONMENT_PATH")]
+                out.append((rel, "pkg", words[0], mods))
+            else:
+                out.append((rel, "package", words[0], []))
+    return out
+
+
+def build_only_packages():
+    with open(os.path.join(SRC, "scripts", "install-deps.sh")) as f:
+        text = f.read()
+    m = re.search(r"build_pkgs=\(([^)]*)\)", text)
+    if not m:
+        raise AssertionError("scripts/install-deps.sh has no build_pkgs=( ... ) list")
+    return re.sub(r"#[^\n]*", "", m.group(1)).split()
+
+
+def build_only_closure():
+    """The installed packages `install-deps.sh --build-only` brings in: its list plus, recursively,
+    their Depends and Pre-Depends (virtual names resolved through Provides), plus Essential ones."""
+    fmt = "${Package}\t${Essential}\t${Depends}\t${Pre-Depends}\t${Provides}\t${db:Status-Abbrev}\n"
+    rows = subprocess.run(["dpkg-query", "-W", "-f", fmt], capture_output=True, text=True,
+                          check=True).stdout.splitlines()
+    deps, providers, essential = {}, {}, set()
+    for row in rows:
+        pkg, ess, dep, pre, prov, status = (row.split("\t") + [""] * 6)[:6]
+        if not status.startswith("ii"):
+            continue
+        deps[pkg] = [[alt.split()[0].split(":")[0] for alt in group.split("|")]
+                     for group in (dep + ("," if dep and pre else "") + pre).split(",") if group.strip()]
+        for v in prov.split(","):
+            if v.strip():
+                providers.setdefault(v.split()[0].split(":")[0], []).append(pkg)
+        if ess == "yes":
+            essential.add(pkg)
+    todo = list(build_only_packages()) + sorted(essential)
+    seen = set()
+    while todo:
+        pkg = todo.pop()
+        for real in ([pkg] if pkg in deps else providers.get(pkg, [])):
+            if real in seen:
+                continue
+            seen.add(real)
+            for group in deps.get(real, []):
+                todo.extend(group)
+    return seen
 
 
 if __name__ == "__main__":
