@@ -21,6 +21,8 @@ BUILD_STAGE = "scripts/build-stage.sh"
 # Packages the runtime stage must install by name: the VRRP accept rule needs nft; operators and
 # the docs use ip.
 RUNTIME_TOOLS = {"nftables", "iproute2"}
+# Init programs allowed as PID 1 in front of xvrrpd, and the Debian package that installs each.
+INITS = {"tini": "tini"}
 
 
 def layout():
@@ -193,10 +195,22 @@ class DockerfileTest(unittest.TestCase):
         self.assertEqual(len(entry), 1, "the runtime stage needs exactly one ENTRYPOINT")
         argv = df.exec_form(entry[0])
         self.assertIsNotNone(argv, f"line {entry[0].line}: ENTRYPOINT must use the exec (JSON) form "
-                                   f"so xvrrpd is PID 1 and receives SIGTERM")
-        self.assertEqual(argv[0], where["bin/xvrrpd"],
-                         f"line {entry[0].line}: ENTRYPOINT runs {argv[0]} but the build stage's "
-                         f"xvrrpd is copied to {where['bin/xvrrpd']}")
+                                   f"so no shell stands between the runtime and xvrrpd's signals")
+        program = argv
+        if os.path.basename(argv[0]) in INITS:
+            # An init as PID 1 (it reaps what scripts leave behind); it must be installed and
+            # run xvrrpd after its "--".
+            pkgs = [p for i in runtime.instructions if i.keyword == "RUN"
+                    for p in df.apt_install_packages(i.args)]
+            self.assertIn(INITS[os.path.basename(argv[0])], pkgs,
+                          f"line {entry[0].line}: ENTRYPOINT runs {argv[0]}, which the runtime "
+                          f"stage does not install")
+            self.assertIn("--", argv, f"line {entry[0].line}: {argv[0]} needs '--' before xvrrpd")
+            program = argv[argv.index("--") + 1:]
+        self.assertTrue(program, f"line {entry[0].line}: ENTRYPOINT names no program")
+        self.assertEqual(program[0], where["bin/xvrrpd"],
+                         f"line {entry[0].line}: ENTRYPOINT runs {program[0]} but the build "
+                         f"stage's xvrrpd is copied to {where['bin/xvrrpd']}")
         # The OPENSHIFT_HA_* contract comes from the pod's environment: no baked-in settings.
         for ins in runtime.instructions:
             if ins.keyword == "ENV":
