@@ -86,9 +86,9 @@ printf '  %s\n' "${config[@]}"
 
 mapfile -t vips < <(lab_expand_vips "198.51.100.10-14,198.18.0.10-11")
 for i in 1 2 3; do lab_start_node "$i" "$daemon" "${config[@]}"; done
-start_wait=$(python3 -c "print(int(30 + 4 * $advert))")
+start_wait=$(lab_calc "int(30 + 4 * $advert)")
 lab_wait_all_held "$start_wait" "${vips[@]}" || { echo "demo.sh: the cluster did not elect within ${start_wait}s" >&2; exit 1; }
-sleep "$(python3 -c "print(max(1.0, 5 * $advert))")"
+sleep "$(lab_max 1 "$(lab_calc "5 * $advert")")"
 
 bold "State table (who answers for each group's VIPs right now):"
 lab_state_table "${config[@]}"
@@ -101,12 +101,12 @@ lab_probe_start demo --vips "$(IFS=,; echo "${vips[*]}")" --timeline "$LAB_DIR/d
 sleep 1
 bold "Pulling the cable of n$victim (master of group 1) ..."
 lab_cable_pull "$victim"
-sleep "$(python3 -c "print(max(2.0, 3 + 6 * $advert))")"
+sleep "$(lab_max 2 "$(lab_calc "3 + 6 * $advert")")"
 lab_probe_stop demo
 
 bold "Measured by the client (ARP request to every VIP every 1 ms):"
-mdi=$(python3 -c "print(f'{(3 * $advert + $advert) * 1000:.0f}')")
-python3 tests/lab/probe_check.py --marks "$LAB_DIR/marks" "$(lab_probe_json demo)" --table --all-answered |
+mdi=$(lab_calc "int((3 * $advert + $advert) * 1000)")
+"$LAB_PY" tests/lab/probe_check.py --marks "$LAB_DIR/marks" "$(lab_probe_json demo)" --table --all-answered |
   sed '$d'
 echo "  (VRRPv3 advert interval ${advert}s: the backup takes over after Master_Down_Interval =" \
   "3 intervals + skew, at most ${mdi} ms after the last advert; groups whose master kept its cable" \
@@ -117,7 +117,7 @@ lab_state_table "${config[@]}"
 
 bold "Restoring n$victim's cable ..."
 lab_cable_restore "$victim"
-sleep "$(python3 -c "print(max(2.0, 8 * $advert))")"
+sleep "$(lab_max 2 "$(lab_calc "8 * $advert")")"
 lab_state_table "${config[@]}"
 echo "  (group masters configured with state MASTER take their groups back at once, as OpenShift's"
 echo "   keepalived does; other groups would wait preempt_delay)"

@@ -11,7 +11,8 @@
 #   lab_cable_pull 1; sleep 1; lab_cable_restore 1
 #   lab_probe_stop main; lab_probe_check "$(lab_probe_json main)" --max-gap-ms 90 --no-split
 #
-# Layout: node i has eth0 with MAC 02:58:56:00:00:<i> and 192.0.2.<octet i>/24 (octets default to
+# Layout: node i has eth0 (LAB_IFNAME renames it, e.g. ens3 to exercise the generator's interface
+# fallbacks) with MAC 02:58:56:00:00:<i> and 192.0.2.<octet i>/24 (octets default to
 # 1..N, LAB_NODE_OCTETS="11 12 13" overrides them: the generator's priorities depend on the last
 # octet). Its cable is bridge port "n<i>" in the bridge namespace; the client's is "cl".
 # Every daemon runs in a per-node mount namespace held open by a holder process that mounted bpffs
@@ -31,11 +32,21 @@ LAB_REPO_DIR=$(cd "$LAB_SRC_DIR/../.." && pwd)
 # shellcheck source=tests/lab/keepalived_conf.sh
 source "$LAB_SRC_DIR/keepalived_conf.sh"
 
+# Debian's interpreter directly: a python3 shim earlier in PATH (pyenv) can cost seconds a call.
+LAB_PY=/usr/bin/python3
+[ -x "$LAB_PY" ] || LAB_PY=python3
+
+# lab_calc EXPR: floating-point arithmetic (awk), e.g. lab_calc "3 * 0.1 + 0.05"; whole results
+# print as integers. lab_max A B: the larger.
+lab_calc() { awk "BEGIN { OFMT = \"%.3f\"; x = $1; print x }"; }
+lab_max() { awk -v a="$1" -v b="$2" 'BEGIN { OFMT = "%.3f"; x = (a + 0 > b + 0) ? a + 0 : b + 0; print x }'; }
+
 LAB_PREFIX=""
 LAB_DIR=""
 LAB_NODES=0
 LAB_CLIENT_IP=192.0.2.200
 LAB_CLIENT_MAC=02:58:56:00:00:fe
+LAB_IFNAME=${LAB_IFNAME:-eth0}
 LAB_EXIT_HOOKS=()
 declare -ga LAB_OCTETS=()
 
@@ -52,7 +63,7 @@ lab_init() {
   local suite=${1:?lab_init SUITE}
   [ "$(id -u)" = 0 ] || lab_die "the lab needs root (network namespaces, XDP)"
   local tool
-  for tool in ip nsenter setsid clang nft python3; do
+  for tool in ip nsenter setsid clang nft "$LAB_PY"; do
     command -v "$tool" >/dev/null || lab_die "'$tool' is missing: run scripts/install-deps.sh"
   done
   LAB_PREFIX="xv$$-${suite}-"
@@ -149,22 +160,22 @@ lab_xdp_pass_obj() {
   echo "$obj"
 }
 
-# lab__port_add PORT HOST_NS MAC ADDR: bridge port PORT, wired to eth0 (MAC, ADDR) in HOST_NS.
+# lab__port_add PORT HOST_NS IFNAME MAC ADDR: bridge port PORT, wired to IFNAME (MAC, ADDR) in HOST_NS.
 lab__port_add() {
-  local br_ns port=$1 ns=$2 mac=$3 addr=$4 obj
+  local br_ns port=$1 ns=$2 ifname=$3 mac=$4 addr=$5 obj
   br_ns=$(lab_bridge_ns)
   obj=$(lab_xdp_pass_obj)
-  ip -n "$br_ns" link add "$port" type veth peer name eth0 netns "$ns"
+  ip -n "$br_ns" link add "$port" type veth peer name "$ifname" netns "$ns"
   ip -n "$br_ns" link set "$port" master br0
   # See xdp_pass.bpf.c: without it the nodes' XDP_TX replies never reach the bridge.
   ip -n "$br_ns" link set dev "$port" xdpdrv obj "$obj" sec xdp \
     || lab_die "cannot attach XDP_PASS to bridge port $port (native XDP on veth needed)"
   ip -n "$br_ns" link set "$port" up
-  ip -n "$ns" link set eth0 address "$mac"
+  ip -n "$ns" link set "$ifname" address "$mac"
   # No DAD: the lab's addresses are unique by construction and DAD only delays start-up.
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
-  ip -n "$ns" addr add "$addr" dev eth0
-  ip -n "$ns" link set eth0 up
+  ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$ifname.accept_dad=0"
+  ip -n "$ns" addr add "$addr" dev "$ifname"
+  ip -n "$ns" link set "$ifname" up
 }
 
 # lab__ns_add NAME: a namespace with loopback up.
@@ -178,6 +189,7 @@ lab_up() {
   local n=${1:?lab_up N} i br_ns cl_ns
   [ -n "$LAB_DIR" ] || lab_die "call lab_init first"
   LAB_NODES=$n
+  LAB_IFNAME=${LAB_IFNAME:-eth0}
   read -r -a LAB_OCTETS <<<"${LAB_NODE_OCTETS:-$(seq -s ' ' 1 "$n")}"
   [ "${#LAB_OCTETS[@]}" -ge "$n" ] || lab_die "LAB_NODE_OCTETS has fewer than $n octets"
   br_ns=$(lab_bridge_ns)
@@ -188,12 +200,12 @@ lab_up() {
   for ((i = 1; i <= n; i++)); do
     lab__ns_add "$(lab_node_ns "$i")"
     mkdir -p "$(lab_node_dir "$i")"
-    lab__port_add "n$i" "$(lab_node_ns "$i")" "$(lab_node_mac "$i")" "$(lab_node_ip "$i")/24"
+    lab__port_add "n$i" "$(lab_node_ns "$i")" "$LAB_IFNAME" "$(lab_node_mac "$i")" "$(lab_node_ip "$i")/24"
     lab__holder_start "$i"
   done
   cl_ns=$(lab_client_ns)
   lab__ns_add "$cl_ns"
-  lab__port_add cl "$cl_ns" "$LAB_CLIENT_MAC" "$LAB_CLIENT_IP/24"
+  lab__port_add cl "$cl_ns" eth0 "$LAB_CLIENT_MAC" "$LAB_CLIENT_IP/24"
   # VIPs live outside the node subnet: the client reaches them on-link, like hosts on the VIP's LAN.
   ip -n "$cl_ns" route add 198.51.100.0/24 dev eth0
   ip -n "$cl_ns" route add 198.18.0.0/15 dev eth0
@@ -266,7 +278,10 @@ lab__start() {
       command -v keepalived >/dev/null || lab_die "keepalived is not installed (scripts/install-deps.sh)"
       (
         for kv in "${env[@]}"; do [ -n "$kv" ] && export "${kv?}"; done
-        lab_keepalived_conf "$(lab_node_ip "$i")" eth0 "${LAB_KEEPALIVED_SEED:-$RANDOM}$i"
+        # The image's get_network_device: the named interface, else the first that exists of
+        # eth0 enp0s3 enp0s8 eth1 ens3 (the lab has one interface, so that is it).
+        lab_keepalived_conf "$(lab_node_ip "$i")" "${OPENSHIFT_HA_NETWORK_INTERFACE:-$LAB_IFNAME}" \
+          "${LAB_KEEPALIVED_SEED:-$RANDOM}$i"
       ) >"$dir/keepalived.conf" || lab_die "node n$i: keepalived.conf generation failed"
       lab__keepalived_firewall "$i" "${env[@]}"
       # -n foreground, -l log to console, -D detailed, -P VRRP only; own pid files per node.
@@ -378,7 +393,7 @@ lab_signal_node() { kill -"${2:?signal}" "$(lab_node_pid "${1:?node}")"; }
 lab_listen() {
   local i=${1:?node} port=${2:?port} dir pid
   dir=$(lab_node_dir "$i")
-  setsid ip netns exec "$(lab_node_ns "$i")" python3 -c '
+  setsid ip netns exec "$(lab_node_ns "$i")" "$LAB_PY" -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(64)
@@ -457,7 +472,7 @@ lab_heal() {
 # reports its start on the same clock, so probe_check.py can place gaps relative to faults.
 lab_mark() { echo "${1:?label} $(date +%s%N)" >>"$LAB_DIR/marks"; }
 
-# lab__snapshot: LAB_HELD[vip]="n1 n3 ..." for every address on every node's eth0 right now
+# lab__snapshot: LAB_HELD[vip]="n1 n3 ..." for every address on every node's interface right now
 # (one `ip` per node, however many VIPs are asked about).
 declare -gA LAB_HELD=()
 lab__snapshot() {
@@ -467,11 +482,11 @@ lab__snapshot() {
     while read -r addr; do
       addr=${addr%/*}
       LAB_HELD[$addr]="${LAB_HELD[$addr]:+${LAB_HELD[$addr]} }n$i"
-    done < <(ip -n "$(lab_node_ns "$i")" -o addr show dev eth0 2>/dev/null | awk '{print $4}')
+    done < <(ip -n "$(lab_node_ns "$i")" -o addr show dev "$LAB_IFNAME" 2>/dev/null | awk '{print $4}')
   done
 }
 
-# lab_vip_holders VIP: the nodes (n<i>, space-separated) that have VIP on eth0 right now.
+# lab_vip_holders VIP: the nodes (n<i>, space-separated) that have VIP on their interface right now.
 lab_vip_holders() {
   lab__snapshot
   echo "${LAB_HELD[${1:?vip}]:-}"
@@ -505,6 +520,14 @@ lab_wait_all_held() {
     [ "$(date +%s%N)" -lt "$deadline" ] || { echo "lab: $vip held by '${got}' after ${timeout}s" >&2; return 1; }
     sleep 0.05
   done
+}
+
+# lab_capture_vrrp SECONDS: the VRRP adverts crossing the bridge for SECONDS, one "SRC DST VRID PRIO"
+# line each (tcpdump in the bridge namespace sees every node's traffic, multicast and unicast).
+lab_capture_vrrp() {
+  command -v tcpdump >/dev/null || lab_die "tcpdump is not installed (scripts/install-deps.sh)"
+  ip netns exec "$(lab_bridge_ns)" timeout "${1:?seconds}" tcpdump -i br0 -nn -l 'ip proto 112' 2>/dev/null |
+    sed -n 's/.* IP \([0-9.]*\) > \([0-9.]*\): VRRPv[23], Advertisement, vrid \([0-9]*\), prio \([0-9]*\),.*/\1 \2 \3 \4/p' || true
 }
 
 # lab_state_table VAR=VALUE...: the live state table for the configuration in these variables:
@@ -570,16 +593,14 @@ lab_probe_json() { echo "$LAB_DIR/probe-${1:?name}.json"; }
 lab_probe_check() {
   local json=${1:?json}
   shift
-  python3 "$LAB_SRC_DIR/probe_check.py" --marks "$LAB_DIR/marks" "$json" "$@"
+  "$LAB_PY" "$LAB_SRC_DIR/probe_check.py" --marks "$LAB_DIR/marks" "$json" "$@"
 }
 
 # lab_master_down_ms VERSION ADVERT_INTERVAL_S PRIORITY: RFC 3768 section 6.1 / RFC 5798 section
 # 6.1: Master_Down_Interval = 3 * Advertisement_Interval + Skew_Time, where Skew_Time is
 # (256 - Priority) / 256 seconds in v2 and (256 - Priority) * Interval / 256 in v3.
 lab_master_down_ms() {
-  python3 -c '
-import sys
-v, adv, prio = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
-skew = (256 - prio) / 256 * (1.0 if v == 2 else adv)
-print(f"{(3 * adv + skew) * 1000:.3f}")' "$@"
+  awk -v v="$1" -v adv="$2" -v prio="$3" 'BEGIN {
+    skew = (256 - prio) / 256 * (v == 2 ? 1.0 : adv)
+    printf "%.3f\n", (3 * adv + skew) * 1000 }'
 }

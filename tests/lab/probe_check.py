@@ -66,6 +66,21 @@ def print_table(summary, kind, out):
               f"{len(e['splits']):>6}", file=out)
 
 
+def merge_splits(splits, within_ms):
+    """One episode per stretch of overlaps no further apart than within_ms: nodes flapping in turn
+    for 250 ms are one 250 ms split, not many short ones each inside the tolerance."""
+    merged = []
+    for sp in sorted(splits, key=lambda x: x["start_ms"]):
+        if merged and sp["start_ms"] - merged[-1]["end_ms"] <= within_ms:
+            m = merged[-1]
+            m["end_ms"] = max(m["end_ms"], sp["end_ms"])
+            m["ms"] = m["end_ms"] - m["start_ms"]
+            m["names"] = sorted(set(m["names"]) | set(sp["names"]))
+        else:
+            merged.append(dict(sp, names=sorted(sp["names"])))
+    return merged
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("json", help="xvrrp-probe summary")
@@ -77,6 +92,8 @@ def main():
                    help="apply --max-gap-ms only to gaps ending after this mark (start-up excluded)")
     p.add_argument("--min-gap-ms", type=float,
                    help="at least one gap this long per answered VIP (proves the fault was seen)")
+    p.add_argument("--min-gap-vips", metavar="VIP,VIP",
+                   help="apply --min-gap-ms only to these VIPs (the ones the fault should move)")
     p.add_argument("--no-split", action="store_true", help="no two MACs ever answered one VIP at once")
     p.add_argument("--split-allowed", nargs=2, action="append", default=[],
                    metavar=("FROM_MARK", "TO_MARK"),
@@ -93,6 +110,11 @@ def main():
                    help="VIP is answered by NAME at the end")
     p.add_argument("--answered-by", action="append", default=[], metavar="VIP=NAME[,NAME]",
                    help="exactly these names answered VIP during the run")
+    p.add_argument("--takeover", action="append", default=[], metavar="NAME:MARK:LO_MS:HI_MS",
+                   help="NAME's first answer after MARK comes between MARK + LO_MS and MARK + HI_MS")
+    p.add_argument("--leave", action="append", default=[], metavar="NAME:MARK:LO_MS:HI_MS",
+                   help="NAME's last answer comes between MARK + LO_MS and MARK + HI_MS")
+    p.add_argument("--only-vips", metavar="VIP,VIP", help="check only these VIPs")
     p.add_argument("--table", action="store_true", help="print the per-VIP table")
     a = p.parse_args()
 
@@ -110,6 +132,20 @@ def main():
     windows = []
     for lo, hi in a.split_allowed:
         windows.append((mark_ms(marks, lo, start_ns, "first"), mark_ms(marks, hi, start_ns) + a.split_grace_ms))
+
+    if a.only_vips:
+        keep = set(a.only_vips.split(","))
+        unknown = keep - {v["vip"] for v in s["vips"]}
+        if unknown:
+            raise SystemExit(f"probe_check: --only-vips names VIPs not probed: {sorted(unknown)}")
+        s["vips"] = [v for v in s["vips"] if v["vip"] in keep]
+
+    def timing(spec, option):
+        try:
+            name, mark, lo, hi = spec.split(":")
+            return name, mark_ms(marks, mark, start_ns), float(lo), float(hi)
+        except ValueError:
+            raise SystemExit(f"probe_check: {option} '{spec}': expected NAME:MARK:LO_MS:HI_MS")
 
     worst = (0.0, None)
     split_total = 0
@@ -134,9 +170,10 @@ def main():
                     problems.append(f"{v['vip']}: unanswered for {g['ms']:.1f} ms "
                                     f"({g['start_ms']:.1f}..{g['end_ms']:.1f}{' open' if g['open'] else ''}), "
                                     f"bound {a.max_gap_ms:.1f} ms")
-        if a.min_gap_ms is not None and e["replies"] > 0 and not any(g["ms"] >= a.min_gap_ms for g in e["gaps"]):
+        gap_vips = set(a.min_gap_vips.split(",")) if a.min_gap_vips else None
+        if a.min_gap_ms is not None and e["replies"] > 0 and (gap_vips is None or v["vip"] in gap_vips) and not any(g["ms"] >= a.min_gap_ms for g in e["gaps"]):
             problems.append(f"{v['vip']}: no gap of {a.min_gap_ms:.1f} ms or more (was the fault applied?)")
-        for sp in e["splits"]:
+        for sp in merge_splits(e["splits"], a.split_tolerance_ms or 0.0):
             if any(lo <= sp["start_ms"] and sp["end_ms"] <= hi for lo, hi in windows):
                 continue
             split_total += 1
@@ -148,6 +185,22 @@ def main():
             if a.no_split:
                 problems.append(f"{v['vip']}: split brain, {' and '.join(sp['names'])} both answered "
                                 f"{sp['start_ms']:.1f}..{sp['end_ms']:.1f} ms")
+        for spec in a.takeover:
+            name, at, lo, hi = timing(spec, "--takeover")
+            starts = [r["start_ms"] for r in e["runs"] if r["name"] == name and r["start_ms"] >= at]
+            if not starts:
+                problems.append(f"{v['vip']}: {name} never answered after the mark")
+            elif not (at + lo <= min(starts) <= at + hi):
+                problems.append(f"{v['vip']}: {name} took over {min(starts) - at:.1f} ms after the mark, "
+                                f"expected {lo:.0f}..{hi:.0f} ms")
+        for spec in a.leave:
+            name, at, lo, hi = timing(spec, "--leave")
+            ends = [r["end_ms"] for r in e["runs"] if r["name"] == name]
+            if not ends:
+                problems.append(f"{v['vip']}: {name} never answered")
+            elif not (at + lo <= max(ends) <= at + hi):
+                problems.append(f"{v['vip']}: {name} last answered {max(ends) - at:.1f} ms after the mark, "
+                                f"expected {lo:.0f}..{hi:.0f} ms")
     for spec in a.holder:
         vip, _, name = spec.partition("=")
         e = by_vip.get(vip, {}).get(k)

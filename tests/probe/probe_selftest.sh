@@ -42,7 +42,7 @@ lab_probe_check "$json" --table --answered-by "$vip=n1,n2" --min-gap-ms 140
 
 # The split must be reported, after the "both" mark, naming both nodes; the VIP nobody holds must be
 # reported as never answered; ICMP must have been answered by n1 first.
-python3 - "$json" "$LAB_DIR/marks" "$vip" "$nobody" <<'PY'
+"$LAB_PY" - "$json" "$LAB_DIR/marks" "$vip" "$nobody" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 marks = {k: (int(ns) - s["start_realtime_ns"]) / 1e6 for k, ns in (l.split() for l in open(sys.argv[2]))}

@@ -1,0 +1,102 @@
+# shellcheck shell=bash
+# Helpers shared by the e2e and interop scenarios; sourced after tests/lab/lab.sh.
+# A scenario sets E2E_ENV (the OPENSHIFT_HA_* / XVRRP_* environment every node gets) and the node
+# kinds, then asserts bounds with the probe. Timing figures come from E2E_ENV, so a scenario runs
+# unchanged at VRRPv2 1 s or VRRPv3 100 ms.
+
+declare -ga E2E_ENV=()
+
+# e2e_get VAR [DEFAULT]: VAR's value in E2E_ENV.
+e2e_get() {
+  local kv
+  for kv in "${E2E_ENV[@]}"; do
+    [[ $kv == "$1="* ]] && { echo "${kv#*=}"; return; }
+  done
+  echo "${2:-}"
+}
+e2e_version() { e2e_get XVRRP_VRRP_VERSION 2; }
+e2e_advert_s() { e2e_get XVRRP_ADVERT_INTERVAL 1; }
+e2e_advert_ms() { lab_calc "$(e2e_advert_s) * 1000"; }
+
+# e2e_groups: "GROUP VRID VIP,VIP" lines for E2E_ENV.
+e2e_groups() {
+  (
+    for kv in "${E2E_ENV[@]}"; do export "${kv?}"; done
+    lab_groups
+  )
+}
+e2e_group_vips() { e2e_groups | awk -v g="${1:?group}" '$1 == g { print $3 }'; }
+e2e_all_vips() { e2e_groups | awk '{print $3}' | paste -sd, -; }
+
+# e2e_group_holder GROUP: the one node holding all of GROUP's VIPs (n<i>); fails if they are split.
+e2e_group_holder() {
+  local vips vip h holder=""
+  vips=$(e2e_group_vips "$1")
+  lab__snapshot
+  for vip in ${vips//,/ }; do
+    h=${LAB_HELD[$vip]:-}
+    if [[ -z $h || $h == *" "* || ( -n $holder && $h != "$holder" ) ]]; then
+      echo "e2e: group $1 not held by exactly one node: $vip by '${h}'${holder:+, others by $holder}" >&2
+      return 1
+    fi
+    holder=$h
+  done
+  echo "$holder"
+}
+
+# e2e_bound_ms [PRIORITY]: Master_Down_Interval + 50 ms for the takeover node's priority; without a
+# priority, for priority 1 (the largest skew: a bound for whichever backup takes over).
+e2e_bound_ms() {
+  local mdi
+  mdi=$(lab_master_down_ms "$(e2e_version)" "$(e2e_advert_s)" "${1:-1}")
+  lab_calc "$mdi + 50"
+}
+
+# e2e_skew_bound_ms: after a priority-0 advert a backup takes over after Skew_Time (RFC 3768
+# section 6.4.2), at most one advertisement interval in v3 and 1 s in v2; plus 50 ms.
+e2e_skew_bound_ms() {
+  if [ "$(e2e_version)" = 3 ]; then lab_calc "$(e2e_advert_s) * 1000 + 50"; else echo 1050; fi
+}
+
+# e2e_settle: a few advertisement intervals (at least 1.5 s) for elections to finish.
+e2e_settle() { sleep "$(lab_max 1.5 "$(lab_calc "6 * $(e2e_advert_s)")")"; }
+
+# e2e_start KIND...: node i runs KIND number i (one kind given: every node) with E2E_ENV plus
+# E2E_NODE_ENV_<i> (an array name's extra assignments, optional).
+e2e_start() {
+  local i kind
+  local -a kinds=("$@")
+  for ((i = 1; i <= $(lab_node_count); i++)); do
+    kind=${kinds[$((i - 1))]:-${kinds[0]}}
+    local -n extra="E2E_NODE_ENV_$i" 2>/dev/null || true
+    lab_start_node "$i" "$kind" "${E2E_ENV[@]}" ${extra[@]+"${extra[@]}"}
+    unset -n extra
+  done
+}
+
+# e2e_wait_elected [TIMEOUT_S]: every VIP held by exactly one node, then a settle time.
+e2e_wait_elected() {
+  local -a vips
+  mapfile -t vips < <(lab_expand_vips "$(e2e_all_vips)")
+  lab_wait_all_held "${1:-30}" "${vips[@]}"
+  e2e_settle
+  lab__snapshot
+  local vip
+  for vip in "${vips[@]}"; do
+    [[ -n ${LAB_HELD[$vip]:-} && ${LAB_HELD[$vip]} != *" "* ]] ||
+      { echo "e2e: $vip held by '${LAB_HELD[$vip]:-}' after settling" >&2; return 1; }
+  done
+}
+
+# e2e_holder_args GROUP NODE: --holder VIP=NODE for each of GROUP's VIPs (probe_check arguments).
+e2e_holder_args() {
+  local vip
+  for vip in $(e2e_group_vips "$1" | tr , ' '); do printf -- '--holder\n%s=%s\n' "$vip" "$2"; done
+}
+# e2e_unmoved_args GROUP NODE: GROUP's VIPs were answered by NODE only (a group the fault spared).
+e2e_unmoved_args() {
+  local vip
+  for vip in $(e2e_group_vips "$1" | tr , ' '); do printf -- '--answered-by\n%s=%s\n' "$vip" "$2"; done
+}
+
+e2e_pass() { echo "PASS $*"; }

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# OPENSHIFT_HA_PREEMPTION on a live 3-node cluster, one group:
+#   nopreempt          the generator writes no `state MASTER`; the master loses its cable, a backup
+#                      takes over, the cable returns: the higher-priority node stays BACKUP (checked
+#                      for several Master_Down_Intervals)
+#   preempt_delay N    node octets 1, 2, 4 with 3 replicas make group 1 nobody's "master group", so
+#                      no `state MASTER` clears the delay: the returning highest-priority node takes
+#                      the group back no sooner than N s after its cable returns, and no later than
+#                      N s + Master_Down_Interval + 1 s
+# Usage: preemption.sh KINDS [VERSION ADVERT_S]
+set -euo pipefail
+kind=${1:?usage: preemption.sh KINDS [VERSION ADVERT_S]}
+version=${2:-3}
+advert=${3:-0.1}
+here=$(dirname "$0")
+source "$here/../lab/lab.sh"
+source "$here/e2e_lib.sh"
+IFS=, read -r -a kinds <<<"$kind"
+delay=3
+
+lab_init preempt
+LAB_NODE_OCTETS="1 2 4" lab_up 3
+base=(
+  OPENSHIFT_HA_CONFIG_NAME=e2e-preempt
+  OPENSHIFT_HA_VIRTUAL_IPS=198.51.100.30-31
+  OPENSHIFT_HA_VIP_GROUPS=1
+  OPENSHIFT_HA_VRRP_ID_OFFSET=30
+  OPENSHIFT_HA_REPLICA_COUNT=3
+  OPENSHIFT_HA_MONITOR_PORT=0
+  XVRRP_VRRP_VERSION=$version
+  XVRRP_ADVERT_INTERVAL=$advert
+)
+
+# run_case PREEMPTION: starts the cluster, pulls the master's cable, restores it; leaves the probe
+# "back" running over the restore and sets $master $backup.
+run_case() {
+  E2E_ENV=("${base[@]}" "OPENSHIFT_HA_PREEMPTION=$1")
+  e2e_start "${kinds[@]}"
+  e2e_wait_elected 40
+  master=$(e2e_group_holder 1)
+  lab_cable_pull "${master#n}"
+  sleep "$(lab_calc "$(e2e_bound_ms) / 1000 + 1")"
+  backup=$(e2e_group_holder 1)
+  [ "$backup" != "$master" ] || { echo "FAIL: $master kept group 1 without a cable"; exit 1; }
+  lab_probe_start back --vips "$(e2e_all_vips)"
+  lab_cable_restore "${master#n}"
+}
+
+stop_all() { local i; for i in 1 2 3; do lab_stop_node "$i"; done; }
+
+# 1. nopreempt: the returning master stays backup.
+run_case nopreempt
+sleep "$(lab_max 3 "$(lab_calc "4 * $(e2e_bound_ms) / 1000")")"
+lab_probe_stop back
+echo "== nopreempt: $master returned, $backup must keep the group"
+lab_probe_check "$(lab_probe_json back)" --table --all-answered --no-split \
+  $(for v in $(lab_expand_vips "$(e2e_all_vips)"); do echo "--answered-by $v=$backup"; done)
+stop_all
+
+# 2. preempt_delay N: the returning master waits N seconds, then takes over.
+run_case "preempt_delay $delay"
+hi=$(lab_calc "$delay * 1000 + $(e2e_bound_ms) + 1000")
+sleep "$(lab_calc "$hi / 1000 + 1")"
+lab_probe_stop back
+echo "== preempt_delay $delay: $master must take group 1 back from $backup after ${delay} s"
+lab_probe_check "$(lab_probe_json back)" --table --all-answered --no-split \
+  --split-tolerance-ms "$(e2e_advert_ms)" \
+  --takeover "$master:cable_restore:$((delay * 1000 - 300)):$hi"
+e2e_pass "preemption $kind v$version ${advert}s"
