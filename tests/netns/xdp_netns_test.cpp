@@ -132,6 +132,24 @@ TEST_F(DataplaneWire, KernelModeLoadsNothingAndTheKernelAnswers) {
     EXPECT_EQ(d.conflict_fd(), -1);
 }
 
+TEST_F(DataplaneWire, KernelOfTheClientAcceptsTheNeighbourAdvertisementFromXdp) {
+    // B's own ND stack resolves the VIP: it only records A's MAC if our NA is valid
+    // (checksum, hop limit 255, solicited flag, target link-layer option: RFC 4861 7.1.2).
+    const IpAddress vip6 = f::ip("2001:db8::10");
+    must("ip -n " + lab_->a() + " addr add 2001:db8::1/64 dev vA nodad");
+    must("ip -n " + lab_->b() + " addr add 2001:db8::2/64 dev vB nodad");
+    InNetns in(lab_->a());
+    auto d = attach(options());
+    ASSERT_TRUE(d.add_vip(vip6, 10));
+    ASSERT_TRUE(d.heartbeat());
+    ASSERT_TRUE(d.own_group(10, to_mac(mac_a_), 3s));
+    run("ip netns exec " + lab_->b() + " ping -6 -c 1 -W 1 " + vip6.to_string());
+    std::string neigh = must("ip -n " + lab_->b() + " -6 neigh show " + vip6.to_string());
+    EXPECT_NE(neigh.find("lladdr " + mac_a_), std::string::npos) << neigh;
+    EXPECT_EQ(neigh.find("FAILED"), std::string::npos) << neigh;
+    EXPECT_GE(d.read_counters()[XVRRP_C_NS_REPLIED], 1u);
+}
+
 // ---- adverts through the wire ----------------------------------------------------------------
 
 // An AF_PACKET socket on vB in namespace B: sends frames exactly as built.
