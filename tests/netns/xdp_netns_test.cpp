@@ -7,12 +7,16 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -243,6 +247,81 @@ TEST_F(DataplaneWire, WithoutXdpTheSpoofedAdvertWouldHaveArrived) {
     sender.send(advert_frame(mac_b_, 10, 64));
     EXPECT_EQ(listener.next_vrid(1000ms), 10);
 }
+
+// keepalived 2.2.7 as the sender: MASTER for VRID 10 in namespace B, advertising on vB.
+class KeepalivedInB {
+public:
+    KeepalivedInB(const std::string& ns, int version) {
+        if (run("command -v keepalived").status != 0)
+            throw std::runtime_error("keepalived is not installed (scripts/install-deps.sh)");
+        char tmpl[] = "/tmp/xvrrp-ka-XXXXXX";
+        if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+        dir_ = tmpl;
+        std::ofstream conf(dir_ + "/keepalived.conf");
+        conf << "global_defs {\n  router_id xv_netns\n}\n"
+             << "vrrp_instance VI_10 {\n  state MASTER\n  interface vB\n  virtual_router_id 10\n"
+             << "  priority 150\n  advert_int 1\n  version " << version << "\n"
+             << (version == 2 ? "  authentication {\n    auth_type PASS\n    auth_pass xvsecret\n  }\n" : "")
+             << "  virtual_ipaddress {\n    192.0.2.10/32\n  }\n}\n";
+        conf.close();
+        pid_ = fork();
+        if (pid_ == 0) {
+            int log = open((dir_ + "/keepalived.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (log >= 0) {
+                dup2(log, 1);
+                dup2(log, 2);
+            }
+            execlp("ip", "ip", "netns", "exec", ns.c_str(), "keepalived", "-n", "-l", "-D", "-P",
+                   "-f", (dir_ + "/keepalived.conf").c_str(), "-p", (dir_ + "/ka.pid").c_str(),
+                   "-r", (dir_ + "/vrrp.pid").c_str(), static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        if (pid_ < 0) throw std::runtime_error("fork failed");
+    }
+    ~KeepalivedInB() {
+        if (pid_ > 0) {
+            kill(pid_, SIGTERM);
+            int st;
+            waitpid(pid_, &st, 0);
+        }
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    }
+
+    std::string log() const {
+        std::ifstream in(dir_ + "/keepalived.log");
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }
+
+private:
+    std::string dir_;
+    pid_t pid_ = -1;
+};
+
+class KeepalivedAdverts : public DataplaneWire, public ::testing::WithParamInterface<int> {};
+
+TEST_P(KeepalivedAdverts, RealAdvertsPassXdpAndReachTheRawSocket) {
+    const int version = GetParam();
+    InNetns in(lab_->a());
+    auto d = attach(options());
+    ASSERT_TRUE(d.set_vrid_config(10, version == 2 ? XVRRP_VERSION_2 : XVRRP_VERSION_3, false));
+    VrrpListener listener;
+    auto before = d.read_counters();
+    KeepalivedInB keepalived(lab_->b(), version);
+    int vrid = -1;
+    for (int i = 0; i < 8 && vrid != 10; ++i) vrid = listener.next_vrid(1000ms);
+    EXPECT_EQ(vrid, 10) << "no advert from keepalived reached the socket; its log:\n"
+                        << keepalived.log();
+    auto after = d.read_counters();
+    EXPECT_GE(after[XVRRP_C_VRRP_PASS] - before[XVRRP_C_VRRP_PASS], 1u);
+    for (int r = 1; r < XVRRP_REASON_COUNT; ++r)
+        EXPECT_EQ(after.dropped(static_cast<xvrrp_reason>(r)),
+                  before.dropped(static_cast<xvrrp_reason>(r)))
+            << "keepalived's advert dropped as " << dp::counter_name(XVRRP_C_VRRP_DROP_BASE + r);
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, KeepalivedAdverts, ::testing::Values(2, 3),
+                         [](const auto& info) { return "v" + std::to_string(info.param); });
 
 // ---- lifecycle -------------------------------------------------------------------------------
 
