@@ -40,4 +40,6 @@ EXPOSE 63000
 # still running when a timed-out check's process group is killed, a backgrounded command) is
 # re-parented to PID 1. Without an init that reaps, those zombies pile up at every check interval
 # until the pod cannot fork. tini forwards SIGTERM to xvrrpd and exits with its status.
-ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/xvrrpd"]
+# xvrrpd starts through its symlink keepalived-xvrrpd: the process is then named "keepalived-xvrr",
+# so a Deployment that kept the page's liveness probe (`pgrep keepalived`) does not restart it.
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/keepalived-xvrrpd"]

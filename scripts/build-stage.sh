@@ -5,8 +5,8 @@
 #   scripts/build-stage.sh [--prefix DIR] [--build-dir DIR] [--build-type TYPE] [--deps-only]
 #   scripts/build-stage.sh --print-layout
 #
-#   --prefix DIR       install root (default /usr/local): DIR/bin/xvrrpd, DIR/bin/xvrrpctl,
-#                      DIR/lib/xvrrp/NAME.bpf.o for every bpf/NAME.bpf.c
+#   --prefix DIR       install root (default /usr/local): DIR/bin/xvrrpd (and its symlink
+#                      DIR/bin/keepalived-xvrrpd), DIR/bin/xvrrpctl, DIR/lib/xvrrp/xvrrp.bpf.o
 #   --build-dir DIR    CMake build directory (default SRC/build-release); an existing one is reused,
 #                      so only what changed is rebuilt
 #   --build-type TYPE  CMAKE_BUILD_TYPE (default Release, built at -O2)
@@ -42,12 +42,14 @@ done
 # static Dockerfile check (which verifies the runtime stage copies these paths and runs bin/xvrrpd).
 layout() {
   echo bin/xvrrpd
+  # The image's entrypoint: a symlink, so the process is named "keepalived-xvrr" (the kernel keeps
+  # 15 characters of the name it was started by) and the OKD page's liveness probe
+  # `pgrep keepalived` passes in a Deployment where only the image was changed.
+  echo bin/keepalived-xvrrpd
   echo bin/xvrrpctl
-  local f
-  for f in "$src"/bpf/*.bpf.c; do
-    [ -e "$f" ] || continue
-    echo "lib/xvrrp/$(basename "$f" .c).o"
-  done
+  # The data plane program (xvrrpd embeds it through its skeleton; the file is for bpftool and
+  # xdp-loader). Other objects under bpf/ are test helpers and stay out of the image.
+  echo lib/xvrrp/xvrrp.bpf.o
 }
 
 if [ "$print_layout" = 1 ]; then
@@ -70,6 +72,7 @@ cmake --build "$build_dir" -j"$jobs" --target xvrrpd xvrrpctl xvrrp_bpf_objects
 # these files, and the layout above is the single list of them.
 while read -r rel; do
   case $rel in
+    bin/keepalived-xvrrpd) ln -sfn xvrrpd "$prefix/$rel"; continue ;;
     bin/*) from=$build_dir/bin/$(basename "$rel"); mode=0755 ;;
     lib/xvrrp/*) from=$build_dir/bpf/$(basename "$rel"); mode=0644 ;;
     *) die "layout entry '$rel' has no source rule" ;;

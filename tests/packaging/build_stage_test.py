@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -49,7 +50,8 @@ class BuildStageTest(unittest.TestCase):
         return os.path.join(self.prefix, rel)
 
     def binaries(self):
-        return [self.path(r) for r in self.layout if r.startswith("bin/")]
+        return [self.path(r) for r in self.layout
+                if r.startswith("bin/") and not os.path.islink(self.path(r))]
 
     def test_layout_installed(self):
         for rel in ("bin/xvrrpd", "bin/xvrrpctl"):
@@ -61,6 +63,38 @@ class BuildStageTest(unittest.TestCase):
             self.assertTrue(os.path.isfile(p), f"build-stage.sh did not install {p}")
             if rel.startswith("bin/"):
                 self.assertTrue(os.access(p, os.X_OK), f"{p} is not executable")
+
+    def test_entrypoint_symlink_is_found_by_the_pages_liveness_probe(self):
+        # The image starts xvrrpd as keepalived-xvrrpd so that `pgrep keepalived`, the OKD page's
+        # liveness probe, finds it in a Deployment where only the image was changed.
+        link = self.path("bin/keepalived-xvrrpd")
+        self.assertTrue(os.path.islink(link), f"{link} is not a symlink")
+        self.assertEqual(os.path.realpath(link), os.path.realpath(self.path("bin/xvrrpd")))
+        r = subprocess.run([link, "--version"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, f"xvrrpd started through {link}: {r.stderr}")
+        # Keep one running (it waits for its --env-file on a pipe) and ask pgrep.
+        p = subprocess.Popen([link, "--check-config", "--env-file", "/dev/stdin"],
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            found = []
+            for _ in range(50):
+                found = subprocess.run(["pgrep", "keepalived"], capture_output=True,
+                                       text=True).stdout.split()
+                if str(p.pid) in found:
+                    break
+                time.sleep(0.1)
+            with open(f"/proc/{p.pid}/comm") as f:
+                comm = f.read().strip()
+            self.assertIn(str(p.pid), found, f"`pgrep keepalived` does not find xvrrpd started as "
+                                             f"{link} (process name {comm!r})")
+        finally:
+            p.stdin.close()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
 
     def test_bpf_object_is_a_bpf_elf(self):
         for rel in self.layout:
