@@ -46,7 +46,7 @@ LAB_DIR=""
 LAB_NODES=0
 LAB_CLIENT_IP=192.0.2.200
 LAB_CLIENT_MAC=02:58:56:00:00:fe
-LAB_IFNAME=${LAB_IFNAME:-eth0}
+LAB_IF=eth0  # the nodes' interface name, fixed by lab_up from LAB_IFNAME
 LAB_EXIT_HOOKS=()
 declare -ga LAB_OCTETS=()
 
@@ -113,7 +113,7 @@ lab_cleanup() {
     rm -f "$f"
   done
   local ns
-  for ns in $(ip netns list | awk '{print $1}' | grep -F -- "$LAB_PREFIX" || true); do
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -F -- "$LAB_PREFIX" || true); do
     ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
     ip netns del "$ns" 2>/dev/null || true
   done
@@ -189,7 +189,8 @@ lab_up() {
   local n=${1:?lab_up N} i br_ns cl_ns
   [ -n "$LAB_DIR" ] || lab_die "call lab_init first"
   LAB_NODES=$n
-  LAB_IFNAME=${LAB_IFNAME:-eth0}
+  # A global of our own: `LAB_IFNAME=ens3 lab_up 3` sets LAB_IFNAME for this call only.
+  declare -g LAB_IF=${LAB_IFNAME:-eth0}
   read -r -a LAB_OCTETS <<<"${LAB_NODE_OCTETS:-$(seq -s ' ' 1 "$n")}"
   [ "${#LAB_OCTETS[@]}" -ge "$n" ] || lab_die "LAB_NODE_OCTETS has fewer than $n octets"
   br_ns=$(lab_bridge_ns)
@@ -200,7 +201,7 @@ lab_up() {
   for ((i = 1; i <= n; i++)); do
     lab__ns_add "$(lab_node_ns "$i")"
     mkdir -p "$(lab_node_dir "$i")"
-    lab__port_add "n$i" "$(lab_node_ns "$i")" "$LAB_IFNAME" "$(lab_node_mac "$i")" "$(lab_node_ip "$i")/24"
+    lab__port_add "n$i" "$(lab_node_ns "$i")" "$LAB_IF" "$(lab_node_mac "$i")" "$(lab_node_ip "$i")/24"
     lab__holder_start "$i"
   done
   cl_ns=$(lab_client_ns)
@@ -280,7 +281,7 @@ lab__start() {
         for kv in "${env[@]}"; do [ -n "$kv" ] && export "${kv?}"; done
         # The image's get_network_device: the named interface, else the first that exists of
         # eth0 enp0s3 enp0s8 eth1 ens3 (the lab has one interface, so that is it).
-        lab_keepalived_conf "$(lab_node_ip "$i")" "${OPENSHIFT_HA_NETWORK_INTERFACE:-$LAB_IFNAME}" \
+        lab_keepalived_conf "$(lab_node_ip "$i")" "${OPENSHIFT_HA_NETWORK_INTERFACE:-$LAB_IF}" \
           "${LAB_KEEPALIVED_SEED:-$RANDOM}$i"
       ) >"$dir/keepalived.conf" || lab_die "node n$i: keepalived.conf generation failed"
       lab__keepalived_firewall "$i" "${env[@]}"
@@ -330,8 +331,27 @@ lab_node_priority() {
         $1 == "vrrp_instance" { hit = (substr($2, length($2) - length(want) + 1) == want) }
         hit && $1 == "priority" { print $2; exit }' "$dir/keepalived.conf"
       ;;
-    *) lab_die "lab_node_priority: not known for $(cat "$dir/kind") nodes yet" ;;
+    xvrrpd)
+      lab_node_status "$i" | "$LAB_PY" -c '
+import json, sys
+want = "_VIP_" + sys.argv[1]
+for g in json.load(sys.stdin)["groups"]:
+    if g["name"].endswith(want):
+        print(g["priority"])' "$group"
+      ;;
+    *) lab_die "lab_node_priority: unknown node kind $(cat "$dir/kind")" ;;
   esac
+}
+
+# lab_node_status I: xvrrpd's /status JSON from node I (XVRRP_HTTP_ADDR of its environment, default
+# :63000, asked on the node's loopback).
+lab_node_status() {
+  local i=${1:?node} addr port
+  addr=$(grep '^XVRRP_HTTP_ADDR=' "$(lab_node_dir "$i")/env" | tail -n 1 | cut -d= -f2-)
+  port=${addr##*:}
+  ip netns exec "$(lab_node_ns "$i")" "$LAB_PY" -c '
+import sys, urllib.request
+print(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/status", timeout=5).read().decode())' "${port:-63000}"
 }
 
 # lab_expected_master GROUP [NODE...]: of the given running nodes (default all), the one VRRP
@@ -482,7 +502,7 @@ lab__snapshot() {
     while read -r addr; do
       addr=${addr%/*}
       LAB_HELD[$addr]="${LAB_HELD[$addr]:+${LAB_HELD[$addr]} }n$i"
-    done < <(ip -n "$(lab_node_ns "$i")" -o addr show dev "$LAB_IFNAME" 2>/dev/null | awk '{print $4}')
+    done < <(ip -n "$(lab_node_ns "$i")" -o addr show dev "$LAB_IF" 2>/dev/null | awk '{print $4}')
   done
 }
 
