@@ -167,6 +167,17 @@ void ElectionDriver::stop_group(std::size_t group) {
     impl_->rearm();
 }
 
+std::size_t ElectionDriver::add_group(const InstanceSpec& spec) {
+    InstanceConfig c = to_config(spec);
+    if (auto problem = validate(c)) throw std::invalid_argument(spec.name + ": " + *problem);
+    impl_->elections.push_back(std::make_unique<Election>(c));
+    std::size_t g = impl_->elections.size() - 1;
+    impl_->handle(g, Startup{});
+    impl_->sink.tick_done();
+    impl_->rearm();
+    return g;
+}
+
 std::size_t ElectionDriver::size() const { return impl_->elections.size(); }
 bool ElectionDriver::active(std::size_t group) const { return group < impl_->elections.size() && impl_->elections[group]; }
 

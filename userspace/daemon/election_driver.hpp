@@ -78,6 +78,8 @@ public:
     void shutdown();                   // every group: priority-0 advert if master, disown, remove
     // Stop or start one group (SIGHUP reload): stop() is the shutdown of that group alone.
     void stop_group(std::size_t group);
+    // Adds and starts a group; its index is the next position (the caller's tables come first).
+    std::size_t add_group(const InstanceSpec& spec);
 
     std::size_t size() const;
     bool active(std::size_t group) const;

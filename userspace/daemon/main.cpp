@@ -1,5 +1,6 @@
 // xvrrpd: the VRRP controller. Command-line entry only; each mode lives in its own file.
 #include "daemon/check_config.hpp"
+#include "daemon/daemon.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -22,6 +23,8 @@ int main(int argc, char** argv) {
     app.add_option("--env-file", env_file, "Read KEY=VALUE lines that override the environment");
     app.add_flag("--list-env", list_env, "Print every accepted environment variable, one per line");
     app.add_flag("--version", version, "Print the version");
+    bool keep_dataplane = false;
+    app.add_flag("--keep-dataplane", keep_dataplane, "On stop, leave the XDP program attached and its maps pinned (upgrade)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -37,6 +40,5 @@ int main(int argc, char** argv) {
     }
     if (list_env) return xvrrp::run_list_env(std::cout);
     if (check_config) return xvrrp::run_check_config(source, json, std::cout, std::cerr);
-    std::cerr << "xvrrpd: daemon mode not built yet\n";
-    return 2;
+    return xvrrp::run_daemon({source, keep_dataplane});
 }

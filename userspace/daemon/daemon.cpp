@@ -1,0 +1,541 @@
+#include "daemon/daemon.hpp"
+
+#include "adapters/logging.hpp"
+#include "daemon/runtime.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <net/if.h>
+
+#include <algorithm>
+#include <random>
+#include <stdexcept>
+
+namespace xvrrp {
+namespace {
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+    return out;
+}
+
+bool is_link_local(const IpAddress& a) { return a.is_v6() && a.bytes()[0] == 0xfe && (a.bytes()[1] & 0xc0) == 0x80; }
+
+// Everything the election compares, so a SIGHUP leaves a group alone exactly when it is unchanged.
+bool same_group(const Group& a, const Group& b) {
+    return a.name == b.name && a.vrid == b.vrid && a.vips == b.vips && a.priority == b.priority &&
+           a.initial_master == b.initial_master && a.preemption == b.preemption;
+}
+
+// What a SIGHUP cannot change without a restart (sockets, data plane, check and notify set-up).
+std::vector<std::string> global_differences(const Plan& a, const Plan& b) {
+    std::vector<std::string> d;
+    if (a.interface != b.interface) d.push_back("interface");
+    if (a.node_address != b.node_address || a.advert_source != b.advert_source) d.push_back("node/source address");
+    if (a.unicast != b.unicast || a.unicast_peers != b.unicast_peers) d.push_back("unicast peers");
+    if (a.vrrp_version != b.vrrp_version || a.advert_interval != b.advert_interval) d.push_back("VRRP version/interval");
+    if (a.auth_key != b.auth_key || a.v3_checksum != b.v3_checksum) d.push_back("authentication/checksum");
+    if (a.check.kind != b.check.kind || a.check.port != b.check.port || a.check.command != b.check.command ||
+        a.check.interval != b.check.interval)
+        d.push_back("check");
+    if (a.notify_command != b.notify_command) d.push_back("notify script");
+    if (a.firewall_rule != b.firewall_rule) d.push_back("firewall rule");
+    if (a.dataplane != b.dataplane) d.push_back("data plane");
+    if (a.runtime_dir != b.runtime_dir || a.http.port != b.http.port || a.http.host != b.http.host ||
+        a.http.enabled != b.http.enabled)
+        d.push_back("runtime dir/HTTP address");
+    return d;
+}
+
+}  // namespace
+
+Runtime::Runtime(boost::asio::io_context& io, Plan plan, DaemonOptions options, std::uint32_t seed)
+    : io_(io), plan_(std::move(plan)), options_(std::move(options)), seed_(seed), signals_(io), heartbeat_timer_(io),
+      stop_timer_(io) {}
+
+Runtime::~Runtime() = default;
+
+std::vector<IpAddress> Runtime::all_vips() const {
+    std::vector<IpAddress> v;
+    for (const auto& g : plan_.groups) v.insert(v.end(), g.vips.begin(), g.vips.end());
+    return v;
+}
+
+IpAddress Runtime::advert_source(Family f) const {
+    // RFC 5798 5.1.2.1: an IPv6 advert's source is the interface's link-local address.
+    if (f == Family::V6) return link_local_ ? *link_local_ : plan_.advert_source;
+    return plan_.advert_source;
+}
+
+std::vector<InstanceSpec> Runtime::specs_of(const std::vector<Group>& groups) const {
+    std::vector<InstanceSpec> specs;
+    for (const auto& g : groups) {
+        InstanceSpec s;
+        s.name = g.name;
+        s.vrid = g.vrid;
+        s.priority = g.priority;
+        s.advert_interval = plan_.advert_interval;
+        s.version = plan_.vrrp_version;
+        s.initial_master = g.initial_master;
+        s.primary = advert_source(g.family());
+        if (g.preemption.mode == PreemptMode::NoPreempt) {
+            s.preempt = InstanceSpec::Preempt::NoPreempt;
+        } else if (g.preemption.delay.count() > 0) {
+            s.preempt = InstanceSpec::Preempt::Delay;
+            s.preempt_delay = g.preemption.delay;
+        } else {
+            s.preempt = InstanceSpec::Preempt::Preempt;
+        }
+        specs.push_back(std::move(s));
+    }
+    return specs;
+}
+
+InstanceExpectations Runtime::expectations(const Group& g) const {
+    InstanceExpectations e;
+    e.vrid = g.vrid;
+    e.family = g.family();
+    e.version = static_cast<std::uint8_t>(plan_.vrrp_version);
+    if (plan_.vrrp_version == 2) {
+        e.auth_type = AuthType::Password;
+        std::copy_n(plan_.auth_key.begin(), std::min<std::size_t>(8, plan_.auth_key.size()), e.auth_key.begin());
+    }
+    e.advert_interval = plan_.advert_interval;
+    e.checksum_mode = plan_.v3_checksum == V3Checksum::NoPseudoHeader ? ChecksumMode::WithoutPseudoHeader
+                                                                      : ChecksumMode::WithPseudoHeader;
+    if (plan_.unicast) e.unicast_peers = plan_.unicast_peers;
+    e.own_addresses.push_back(plan_.advert_source);
+    if (link_local_) e.own_addresses.push_back(*link_local_);
+    return e;
+}
+
+void Runtime::start() {
+    set_log_level(plan_.log_level);
+    for (const auto& w : plan_.warnings) spdlog::warn("{}", w);
+
+    std::vector<std::string> needed{"CAP_NET_ADMIN", "CAP_NET_RAW"};
+    if (plan_.dataplane != Dataplane::Kernel) needed.push_back("CAP_BPF");
+    if (auto missing = missing_capabilities(needed); !missing.empty())
+        throw std::runtime_error("missing capability " + join(missing, ", ") +
+                                 (plan_.dataplane != Dataplane::Kernel ? " (CAP_BPF is not needed with XVRRP_DATAPLANE=kernel)" : ""));
+
+    if (auto err = make_directories(plan_.runtime_dir); !err.empty()) throw std::runtime_error("XVRRP_RUNTIME_DIR: " + err);
+    std::string error;
+    auto lock = InstanceLock::acquire(plan_.runtime_dir + "/" + plan_.instance_base + ".lock", error);
+    if (!lock) throw std::runtime_error(error);
+    lock_.emplace(std::move(*lock));
+
+    ifindex_ = static_cast<int>(if_nametoindex(plan_.interface.c_str()));
+    if (ifindex_ == 0) throw std::runtime_error("interface " + plan_.interface + " does not exist");
+    mac_ = interface_mac(ifindex_);
+
+    processes_ = std::make_unique<ChildProcesses>(io_);
+    addresses_ = std::make_unique<AddressSet>(io_, ifindex_);
+    // A previous run that crashed may have left VIPs behind: nobody owns anything yet.
+    if (auto stale = addresses_->remove_stale(all_vips()); !stale.empty()) {
+        std::vector<std::string> names;
+        for (const auto& a : stale) names.push_back(a.to_string());
+        spdlog::warn("removed {} stale VIP(s) left by a previous run: {}", stale.size(), join(names, " "));
+    }
+    for (const auto& ia : addresses_->list())
+        if (is_link_local(ia.address)) link_local_ = ia.address;
+    bool any_v4 = false, any_v6 = false;
+    for (const auto& g : plan_.groups) (g.family() == Family::V4 ? any_v4 : any_v6) = true;
+    if (any_v6 && !link_local_)
+        throw std::runtime_error("interface " + plan_.interface + " has no IPv6 link-local address for IPv6 VIP groups");
+
+    setup_dataplane();
+    if (plan_.firewall_rule) install_firewall();
+
+    auto on_rx = [this](std::span<const VrrpDatagram> b) { on_datagrams(b); };
+    if (any_v4) {
+        sock4_ = std::make_unique<VrrpSocket>(io_, Family::V4, ifindex_, !plan_.unicast);
+        sock4_->start(on_rx);
+    }
+    if (any_v6) {
+        sock6_ = std::make_unique<VrrpSocket>(io_, Family::V6, ifindex_, !plan_.unicast);
+        sock6_->start(on_rx);
+    }
+    announcer_ = std::make_unique<Announcer>(io_, ifindex_, mac_, AnnounceSettings{});
+    events_ = std::make_unique<EventLog>(plan_.runtime_dir + "/" + plan_.instance_base + ".events.jsonl");
+    notifier_ = std::make_unique<Notifier>(*processes_, plan_.notify_command, std::chrono::seconds(30));
+    check_ = std::make_unique<HealthCheck>(io_, *processes_, plan_.check);
+    link_ = std::make_unique<LinkMonitor>(io_, ifindex_, plan_.node_address);
+
+    group_counters_.assign(plan_.groups.size(), {});
+    for (std::size_t g = 0; g < plan_.groups.size(); ++g) group_by_vrid_[{plan_.groups[g].family(), plan_.groups[g].vrid}] = g;
+    driver_ = std::make_unique<ElectionDriver>(io_, specs_of(plan_.groups), *this);
+
+    if (plan_.http.enabled)
+        http_ = std::make_unique<HttpServer>(io_, plan_.http.host, plan_.http.port,
+                                             [this](const std::string& m, const std::string& t) { return http(m, t); });
+    ControlSocket::Handlers h;
+    h.status = [this] { return status_json().dump(); };
+    h.counters = [this] { return counters_json().dump(); };
+    h.follow = [this](std::function<void(const std::string&)> f) { return events_->follow(std::move(f)); };
+    h.unfollow = [this](int id) {
+        if (events_) events_->unfollow(id);
+    };
+    control_ = std::make_unique<ControlSocket>(io_, plan_.runtime_dir + "/" + plan_.instance_base + ".sock", h);
+
+    signals_.add(SIGTERM);
+    signals_.add(SIGINT);
+    signals_.add(SIGHUP);
+    wait_signal();
+
+    spdlog::info("xvrrpd: config {} on {} ({}), node {}, {} group(s), VRRPv{} every {} ms, {}{}, data plane {}",
+                 plan_.config_name, plan_.interface, plan_.unicast ? "unicast" : "multicast", plan_.node_address.to_string(),
+                 plan_.groups.size(), plan_.vrrp_version, plan_.advert_interval.count(), "check ", check_->describe(),
+                 dataplane_->describe());
+
+    driver_->startup();
+    if (!link_->status().healthy()) {
+        spdlog::warn("{}", link_->status().cause);
+        driver_->link(false);
+    }
+    link_->start([this](const LinkStatus& s) {
+        spdlog::info("link: {}", s.cause);
+        if (!stopping_) driver_->link(s.healthy());
+    });
+    check_->start([this](const CheckResult& r) {
+        if (r.passed != check_passing_) {
+            spdlog::info("check {}: {}", r.passed ? "passed" : "failed", r.detail);
+            check_passing_ = r.passed;
+            if (!stopping_) driver_->check(r.passed);
+        }
+        check_detail_ = r.detail;
+    });
+    heartbeat();
+}
+
+void Runtime::wait_signal() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+        if (ec || stopping_) return;
+        if (sig == SIGHUP && options_.source.env_file) {
+            reload();
+            wait_signal();
+            return;
+        }
+        // OpenShift's image treats SIGHUP like SIGTERM (keepalived cannot reload there); without
+        // an --env-file to re-read we do the same.
+        stop(sig == SIGHUP ? "SIGHUP without --env-file" : strsignal(sig));
+    });
+}
+
+void Runtime::setup_dataplane() {
+    dataplane::Options o;
+    o.interface = plan_.interface;
+    o.config_name = plan_.instance_base;
+    o.requested = plan_.dataplane;
+    auto dp = dataplane::Dataplane::attach(o);
+    if (!dp) throw std::runtime_error("data plane: " + dp.error().message);
+    dataplane_.emplace(std::move(dp.value()));
+    const std::uint8_t versions = plan_.vrrp_version == 2 ? XVRRP_VERSION_2 : XVRRP_VERSION_3;
+    auto must = [](const dataplane::Status& s, const std::string& what) {
+        if (!s) throw std::runtime_error("data plane: " + what + ": " + s.error);
+    };
+    if (plan_.unicast) must(dataplane_->set_peers(plan_.unicast_peers), "unicast peers");
+    for (const auto& g : plan_.groups) {
+        must(dataplane_->set_vrid_config(g.vrid, versions, plan_.unicast), "VRID " + std::to_string(g.vrid));
+        // Adopted maps may say "owned" from the previous controller: nothing is ours until won.
+        must(dataplane_->disown_group(g.vrid), "VRID " + std::to_string(g.vrid));
+        for (const auto& vip : g.vips) must(dataplane_->add_vip(vip, g.vrid), "VIP " + vip.to_string());
+    }
+    // The liveness gate must be fed at least every Master_Down_Interval; a fraction of the
+    // advert interval keeps it fresh with margin, bounded so 10 ms intervals do not spin.
+    heartbeat_every_ = std::clamp(plan_.advert_interval / 2, std::chrono::milliseconds(5), std::chrono::milliseconds(500));
+}
+
+void Runtime::install_firewall() {
+    firewall_ = std::make_unique<Firewall>(*processes_, nft_table_name(plan_.instance_base), plan_.unicast_peers, plan_.runtime_dir);
+    // Start-up: nothing else runs on the loop yet, so waiting here for nft holds nothing up.
+    bool done = false, ok = false;
+    std::string detail;
+    firewall_->install([&](bool k, const std::string& d) {
+        done = true;
+        ok = k;
+        detail = d;
+    });
+    while (!done && io_.run_one()) {}
+    io_.restart();
+    if (!ok) throw std::runtime_error("firewall: " + detail);
+    spdlog::info("firewall: {}", detail);
+}
+
+void Runtime::heartbeat() {
+    if (stopping_) return;
+    if (dataplane_ && !dataplane_->heartbeat()) ++heartbeat_errors_;
+    heartbeat_timer_.expires_after(heartbeat_every_);
+    heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) heartbeat();
+    });
+}
+
+void Runtime::on_datagrams(std::span<const VrrpDatagram> batch) {
+    if (stopping_) return;
+    for (const auto& d : batch) {
+        IpAddress dst = d.destination;
+        if (dst == IpAddress{}) dst = vrrp_group(d.source.family());
+        auto decoded = decode_advert(d.vrrp, d.source, dst, static_cast<std::uint8_t>(std::clamp(d.ttl, 0, 255)));
+        if (!decoded) {
+            ++drops_[static_cast<std::size_t>(decoded.reason)];
+            spdlog::debug("advert from {} dropped: {}", d.source.to_string(), reason_name(decoded.reason));
+            continue;
+        }
+        const Advert& a = decoded.advert;
+        auto it = group_by_vrid_.find({a.family, a.vrid});
+        if (it == group_by_vrid_.end() || !driver_->active(it->second)) {
+            ++drops_[static_cast<std::size_t>(Reason::UnknownVrid)];
+            continue;
+        }
+        const Group& g = plan_.groups[it->second];
+        if (Reason r = validate_for_instance(a, d.source, expectations(g)); r != Reason::Ok) {
+            ++drops_[static_cast<std::size_t>(r)];
+            spdlog::debug("{}: advert from {} dropped: {}", g.name, d.source.to_string(), reason_name(r));
+            continue;
+        }
+        ++group_counters_[it->second].adverts_received;
+        driver_->advert(it->second, a.priority, d.source, a.max_advert_interval);
+    }
+}
+
+// --- actions -------------------------------------------------------------------------------
+
+void Runtime::send_advert(std::size_t gi, std::uint8_t priority) {
+    const Group& g = plan_.groups[gi];
+    Advert a;
+    a.version = static_cast<std::uint8_t>(plan_.vrrp_version);
+    a.vrid = g.vrid;
+    a.priority = priority;
+    a.max_advert_interval = plan_.advert_interval;
+    a.family = g.family();
+    a.addresses = g.vips;
+    if (plan_.vrrp_version == 2) {
+        a.auth_type = AuthType::Password;
+        std::copy_n(plan_.auth_key.begin(), std::min<std::size_t>(8, plan_.auth_key.size()), a.auth_key.begin());
+    }
+    const IpAddress src = advert_source(g.family());
+    const IpAddress group = vrrp_group(g.family());
+    const ChecksumMode mode = plan_.v3_checksum == V3Checksum::NoPseudoHeader ? ChecksumMode::WithoutPseudoHeader
+                                                                              : ChecksumMode::WithPseudoHeader;
+    VrrpSocket* sock = g.family() == Family::V4 ? sock4_.get() : sock6_.get();
+    if (!sock) return;
+    std::vector<IpAddress> dsts;
+    if (plan_.unicast) {
+        for (const auto& p : plan_.unicast_peers)
+            if (p.family() == g.family()) dsts.push_back(p);
+    } else {
+        dsts.push_back(group);
+    }
+    for (const auto& dst : dsts) {
+        auto bytes = encode_advert(a, src, dst, mode);
+        if (bytes.empty()) continue;
+        sock->queue(src, dst, bytes);
+        ++group_counters_[gi].adverts_sent;
+    }
+}
+
+void Runtime::own_group(std::size_t gi) {
+    const Group& g = plan_.groups[gi];
+    auto down = ElectionDriver::master_down(plan_.vrrp_version, g.priority, plan_.advert_interval);
+    // Write the heartbeat first: the gate must not see an old one the instant we own the group.
+    if (dataplane_) {
+        dataplane_->heartbeat();
+        if (auto s = dataplane_->own_group(g.vrid, mac_, down); !s) {
+            ++group_counters_[gi].map_write_errors;
+            spdlog::error("{}: own group in the data plane: {}", g.name, s.error);
+        }
+    }
+}
+
+void Runtime::disown_group(std::size_t gi) {
+    const Group& g = plan_.groups[gi];
+    if (dataplane_) {
+        if (auto s = dataplane_->disown_group(g.vrid); !s) {
+            ++group_counters_[gi].map_write_errors;
+            spdlog::error("{}: disown group in the data plane: {}", g.name, s.error);
+        }
+    }
+}
+
+void Runtime::add_addresses(std::size_t gi) {
+    const Group& g = plan_.groups[gi];
+    group_counters_[gi].add_in_flight = true;
+    addresses_->add(g.vips, [this, gi](const AddressBatchOutcome& o) {
+        netlink_.record(o.latency);
+        auto& c = group_counters_[gi];
+        c.add_in_flight = false;
+        const Group& g = plan_.groups[gi];
+        for (const auto& f : o.failed) {
+            ++c.address_errors;
+            spdlog::error("{}: adding {}: {}", g.name, f.address.to_string(), std::strerror(f.error));
+        }
+        spdlog::debug("{}: {} address(es) added in {} us", g.name, g.vips.size(),
+                      std::chrono::duration_cast<std::chrono::microseconds>(o.latency).count());
+        if (c.announce_waiting) {
+            c.announce_waiting = false;
+            if (driver_ && driver_->runtime(gi).master) announcer_->announce(static_cast<unsigned>(gi), g.vips);
+        }
+    });
+}
+
+void Runtime::remove_addresses(std::size_t gi) {
+    const Group& g = plan_.groups[gi];
+    announcer_->stop(static_cast<unsigned>(gi));
+    group_counters_[gi].announce_waiting = false;
+    addresses_->remove(g.vips, [this, gi](const AddressBatchOutcome& o) {
+        netlink_.record(o.latency);
+        for (const auto& f : o.failed) {
+            ++group_counters_[gi].address_errors;
+            spdlog::error("{}: removing {}: {}", plan_.groups[gi].name, f.address.to_string(), std::strerror(f.error));
+        }
+    });
+}
+
+void Runtime::announce(std::size_t gi) {
+    // Order of RFC 5798 6.4.1 as the architecture sets it: map, addresses, then GARP/NA. The
+    // address batch is asynchronous, so the announcement waits for its acks.
+    if (group_counters_[gi].add_in_flight) {
+        group_counters_[gi].announce_waiting = true;
+        return;
+    }
+    announcer_->announce(static_cast<unsigned>(gi), plan_.groups[gi].vips);
+}
+
+void Runtime::notify(std::size_t gi, std::string_view state, std::uint8_t priority) {
+    if (notifier_) notifier_->notify(plan_.groups[gi].name, std::string(state), priority);
+}
+
+void Runtime::transition(std::size_t gi, std::string_view from, std::string_view to, const std::string& cause) {
+    const Group& g = plan_.groups[gi];
+    spdlog::info("{} {}->{}: {}", g.name, from, to, cause);
+    if (events_) {
+        StateChange c;
+        c.time = std::chrono::system_clock::now();
+        c.instance = g.name;
+        c.vrid = g.vrid;
+        c.from = std::string(from);
+        c.to = std::string(to);
+        c.cause = cause;
+        c.priority = g.priority;
+        events_->append(c);
+    }
+}
+
+void Runtime::tick_done() {
+    if (sock4_) sock4_->flush();
+    if (sock6_) sock6_->flush();
+}
+
+// --- stop and reload -------------------------------------------------------------------------
+
+void Runtime::stop(const std::string& why) {
+    if (stopping_) return;
+    spdlog::info("stopping ({}): resigning mastered groups", why);
+    // Resign (priority-0 adverts, RFC 5798 6.4.3), disown in the map, remove addresses.
+    driver_->shutdown();
+    stopping_ = true;
+    tick_done();
+    heartbeat_timer_.cancel();
+    // Notify scripts (STOP) get a short grace; the whole stop stays well inside one second.
+    stop_timer_.expires_after(std::chrono::milliseconds(300));
+    stop_timer_.async_wait([this](const boost::system::error_code&) { finish_stop(); });
+}
+
+void Runtime::finish_stop() {
+    if (addresses_ && !addresses_->held().empty()) {
+        std::vector<IpAddress> held(addresses_->held().begin(), addresses_->held().end());
+        addresses_->remove_now(held);
+    }
+    // Belt and braces: whatever is still on the interface from our list goes too.
+    if (addresses_) addresses_->remove_stale(all_vips());
+    if (firewall_) {
+        if (firewall_->remove_now())
+            spdlog::info("firewall: table inet {} removed", firewall_->table());
+        else
+            spdlog::error("firewall: could not remove table inet {}", firewall_->table());
+    }
+    if (dataplane_) {
+        dataplane_->detach(options_.keep_dataplane);
+        spdlog::info("data plane {}", options_.keep_dataplane ? "left attached and pinned (--keep-dataplane)" : "detached");
+    }
+    if (processes_) processes_->kill_all();
+    signals_.cancel();
+    io_.stop();
+}
+
+void Runtime::reload() {
+    spdlog::info("SIGHUP: re-reading {}", *options_.source.env_file);
+    auto next = resolve_plan(options_.source, seed_);
+    if (!next) {
+        spdlog::error("SIGHUP: {}; keeping the running configuration", next.error().message());
+        return;
+    }
+    const Plan& np = next.value();
+    if (auto d = global_differences(plan_, np); !d.empty()) {
+        spdlog::error("SIGHUP: {} changed, which needs a restart; keeping the running configuration", join(d, ", "));
+        return;
+    }
+    // Groups are matched by VRID. Unchanged ones are not touched at all; a removed or changed
+    // group is stopped as on shutdown (resign, disown, remove its addresses).
+    std::size_t stopped = 0, unchanged = 0, added = 0;
+    std::vector<const Group*> to_add;
+    for (std::size_t gi = 0; gi < plan_.groups.size(); ++gi) {
+        if (!driver_->active(gi)) continue;
+        auto match = std::find_if(np.groups.begin(), np.groups.end(), [&](const Group& n) { return n.vrid == plan_.groups[gi].vrid; });
+        if (match != np.groups.end() && same_group(*match, plan_.groups[gi])) {
+            ++unchanged;
+            continue;
+        }
+        driver_->stop_group(gi);
+        ++stopped;
+        for (const auto& vip : plan_.groups[gi].vips) dataplane_->remove_vip(vip);
+        dataplane_->clear_vrid_config(plan_.groups[gi].vrid);
+        group_by_vrid_.erase({plan_.groups[gi].family(), plan_.groups[gi].vrid});
+    }
+    for (const auto& n : np.groups) {
+        auto it = group_by_vrid_.find({n.family(), n.vrid});
+        if (it == group_by_vrid_.end()) to_add.push_back(&n), ++added;
+    }
+    const std::uint8_t versions = plan_.vrrp_version == 2 ? XVRRP_VERSION_2 : XVRRP_VERSION_3;
+    for (const Group* n : to_add) {
+        dataplane_->set_vrid_config(n->vrid, versions, plan_.unicast);
+        dataplane_->disown_group(n->vrid);
+        for (const auto& vip : n->vips) dataplane_->add_vip(vip, n->vrid);
+        // The runtime tables grow first: the group's start-up actions index them.
+        plan_.groups.push_back(*n);
+        group_counters_.push_back({});
+        std::size_t gi = plan_.groups.size() - 1;
+        group_by_vrid_[{n->family(), n->vrid}] = gi;
+        std::size_t di = driver_->add_group(specs_of({*n}).front());
+        if (di != gi) spdlog::critical("SIGHUP: group table out of step ({} != {})", di, gi);
+    }
+    spdlog::info("SIGHUP applied: {} group(s) unchanged, {} stopped, {} started", unchanged, stopped, added);
+}
+
+// --- entry -------------------------------------------------------------------------------------
+
+int run_daemon(const DaemonOptions& options) {
+    std::random_device rd;
+    const std::uint32_t seed = rd();
+    auto plan = resolve_plan(options.source, seed);
+    if (!plan) {
+        spdlog::error("{}", plan.error().message());
+        return 2;
+    }
+    boost::asio::io_context io;
+    try {
+        Runtime rt(io, plan.value(), options, seed);
+        rt.start();
+        io.run();
+    } catch (const std::exception& e) {
+        spdlog::error("xvrrpd: {}", e.what());
+        return 1;
+    }
+    spdlog::info("xvrrpd stopped");
+    return 0;
+}
+
+}  // namespace xvrrp

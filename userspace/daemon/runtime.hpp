@@ -1,0 +1,141 @@
+// The running daemon: every adapter, the election driver, and the counters the status pages
+// read. daemon.cpp builds and stops it and executes the driver's actions; status_pages.cpp
+// renders /status, /metrics and the control socket's answers from it.
+#pragma once
+
+#include "adapters/address_set.hpp"
+#include "adapters/child_process.hpp"
+#include "adapters/control_socket.hpp"
+#include "adapters/dataplane.hpp"
+#include "adapters/event_log.hpp"
+#include "adapters/firewall.hpp"
+#include "adapters/garp.hpp"
+#include "adapters/health_check.hpp"
+#include "adapters/http_server.hpp"
+#include "adapters/link_monitor.hpp"
+#include "adapters/notify.hpp"
+#include "adapters/process_guard.hpp"
+#include "adapters/vrrp_socket.hpp"
+#include "core/plan.hpp"
+#include "core/vrrp_packet.hpp"
+#include "daemon/daemon.hpp"
+#include "daemon/election_driver.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace xvrrp {
+
+struct GroupCounters {
+    std::uint64_t adverts_sent = 0;
+    std::uint64_t adverts_received = 0;
+    std::uint64_t map_write_errors = 0;
+    std::uint64_t address_errors = 0;
+    bool add_in_flight = false;
+    bool announce_waiting = false;
+};
+
+struct NetlinkLatency {
+    std::uint64_t batches = 0;
+    double seconds_sum = 0;
+    double seconds_max = 0;
+    void record(std::chrono::nanoseconds d) {
+        ++batches;
+        double s = std::chrono::duration<double>(d).count();
+        seconds_sum += s;
+        if (s > seconds_max) seconds_max = s;
+    }
+};
+
+class Runtime : public ActionSink {
+public:
+    Runtime(boost::asio::io_context& io, Plan plan, DaemonOptions options, std::uint32_t seed);
+    ~Runtime() override;
+
+    // Opens everything; throws std::runtime_error with one line naming what failed.
+    void start();
+    // Graceful stop (SIGTERM): resign, disown, remove, detach; then io.stop().
+    void stop(const std::string& why);
+    // SIGHUP with --env-file: re-read it and apply the group differences.
+    void reload();
+
+    // ActionSink
+    void send_advert(std::size_t g, std::uint8_t priority) override;
+    void own_group(std::size_t g) override;
+    void disown_group(std::size_t g) override;
+    void add_addresses(std::size_t g) override;
+    void remove_addresses(std::size_t g) override;
+    void announce(std::size_t g) override;
+    void notify(std::size_t g, std::string_view state, std::uint8_t priority) override;
+    void transition(std::size_t g, std::string_view from, std::string_view to, const std::string& cause) override;
+    void tick_done() override;
+
+    // status_pages.cpp
+    nlohmann::json status_json() const;
+    nlohmann::json counters_json() const;
+    std::string metrics_text() const;
+    HttpResponse http(const std::string& method, const std::string& target) const;
+
+private:
+    void wait_signal();
+    void on_datagrams(std::span<const VrrpDatagram> batch);
+    void heartbeat();
+    void setup_dataplane();
+    void install_firewall();
+    void finish_stop();
+    std::vector<InstanceSpec> specs_of(const std::vector<Group>& groups) const;
+    IpAddress advert_source(Family f) const;
+    InstanceExpectations expectations(const Group& g) const;
+    std::vector<IpAddress> all_vips() const;
+
+    boost::asio::io_context& io_;
+    Plan plan_;
+    DaemonOptions options_;
+    std::uint32_t seed_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    int ifindex_ = 0;
+    MacAddress mac_{};
+    std::optional<IpAddress> link_local_;
+    std::optional<InstanceLock> lock_;
+    std::unique_ptr<ChildProcesses> processes_;
+    std::unique_ptr<AddressSet> addresses_;
+    std::optional<dataplane::Dataplane> dataplane_;
+    std::unique_ptr<Firewall> firewall_;
+    std::unique_ptr<VrrpSocket> sock4_, sock6_;
+    std::unique_ptr<Announcer> announcer_;
+    std::unique_ptr<LinkMonitor> link_;
+    std::unique_ptr<HealthCheck> check_;
+    std::unique_ptr<Notifier> notifier_;
+    std::unique_ptr<EventLog> events_;
+    std::unique_ptr<ElectionDriver> driver_;
+    std::unique_ptr<HttpServer> http_;
+    std::unique_ptr<ControlSocket> control_;
+    boost::asio::signal_set signals_;
+    boost::asio::steady_timer heartbeat_timer_;
+    boost::asio::steady_timer stop_timer_;
+    std::chrono::milliseconds heartbeat_every_{100};
+
+    std::vector<GroupCounters> group_counters_;
+    std::map<std::pair<Family, std::uint8_t>, std::size_t> group_by_vrid_;
+    std::array<std::uint64_t, kReasonCount> drops_{};
+    std::uint64_t heartbeat_errors_ = 0;
+    NetlinkLatency netlink_;
+    bool check_passing_ = true;
+    std::string check_detail_;
+    bool stopping_ = false;
+};
+
+}  // namespace xvrrp

@@ -1,0 +1,192 @@
+// /status, /metrics, /healthz and the control socket's answers, all read from the Runtime on the
+// loop (no locks: the pages are rendered by the loop that owns the state).
+#include "core/prometheus_text.hpp"
+#include "daemon/runtime.hpp"
+
+#include <set>
+
+namespace xvrrp {
+namespace {
+
+const char* kStates[] = {"INIT", "BACKUP", "MASTER", "FAULT"};
+
+nlohmann::json addresses(const std::vector<IpAddress>& v) {
+    auto a = nlohmann::json::array();
+    for (const auto& x : v) a.push_back(x.to_string());
+    return a;
+}
+
+}  // namespace
+
+nlohmann::json Runtime::status_json() const {
+    using namespace std::chrono;
+    auto now = steady_clock::now();
+    nlohmann::json j;
+    j["config_name"] = plan_.config_name;
+    j["interface"] = plan_.interface;
+    j["node_address"] = plan_.node_address.to_string();
+    j["mode"] = plan_.unicast ? "unicast" : "multicast";
+    j["unicast_peers"] = addresses(plan_.unicast_peers);
+    j["vrrp_version"] = plan_.vrrp_version;
+    j["advert_interval_ms"] = plan_.advert_interval.count();
+    j["uptime_s"] = duration_cast<seconds>(now - started_).count();
+    j["stopping"] = stopping_;
+    j["dataplane"] = {{"mode", dataplane_ ? std::string(dataplane::to_string(dataplane_->mode())) : "none"},
+                      {"adopted", dataplane_ && dataplane_->adopted()},
+                      {"describe", dataplane_ ? dataplane_->describe() : ""}};
+    j["check"] = {{"describe", check_ ? check_->describe() : ""}, {"passing", check_passing_}, {"last", check_detail_}};
+    if (link_)
+        j["link"] = {{"up", link_->status().link_up}, {"address_present", link_->status().address_present},
+                     {"cause", link_->status().cause}};
+    std::set<IpAddress> held = addresses_ ? addresses_->held() : std::set<IpAddress>{};
+    auto groups = nlohmann::json::array();
+    for (std::size_t gi = 0; gi < plan_.groups.size(); ++gi) {
+        if (!driver_ || !driver_->active(gi)) continue;
+        const Group& g = plan_.groups[gi];
+        GroupRuntime r = driver_->runtime(gi);
+        std::vector<IpAddress> on_interface;
+        for (const auto& v : g.vips)
+            if (held.count(v)) on_interface.push_back(v);
+        nlohmann::json gj{{"name", g.name},
+                          {"vrid", g.vrid},
+                          {"state", r.state},
+                          {"priority", g.priority},
+                          {"vips", addresses(g.vips)},
+                          {"addresses_held", addresses(on_interface)},
+                          {"transitions", r.transitions},
+                          {"adverts_sent", group_counters_[gi].adverts_sent},
+                          {"adverts_received", group_counters_[gi].adverts_received},
+                          {"master_down_interval_ms", duration_cast<milliseconds>(r.master_down_interval).count()}};
+        gj["master"] = r.master_address ? nlohmann::json(r.master_address->to_string()) : nlohmann::json(nullptr);
+        gj["master_priority"] = r.master_priority;
+        gj["last_advert_ms_ago"] =
+            r.last_advert ? nlohmann::json(duration_cast<milliseconds>(now - *r.last_advert).count()) : nlohmann::json(nullptr);
+        groups.push_back(std::move(gj));
+    }
+    j["groups"] = std::move(groups);
+    return j;
+}
+
+nlohmann::json Runtime::counters_json() const {
+    nlohmann::json j;
+    std::uint64_t sent = 0, received = 0;
+    for (const auto& c : group_counters_) {
+        sent += c.adverts_sent;
+        received += c.adverts_received;
+    }
+    j["adverts_sent"] = sent;
+    j["adverts_received"] = received;
+    nlohmann::json drops = nlohmann::json::object();
+    for (std::size_t r = 1; r < kReasonCount; ++r)
+        if (drops_[r]) drops[std::string(reason_name(static_cast<Reason>(r)))] = drops_[r];
+    j["adverts_dropped"] = drops;
+    nlohmann::json xdp = nlohmann::json::object();
+    if (dataplane_ && dataplane_->mode() != dataplane::Mode::Kernel) {
+        auto c = dataplane_->read_counters();
+        for (int i = 0; i < XVRRP_C_COUNT; ++i) xdp[std::string(dataplane::counter_name(i))] = c.values[static_cast<std::size_t>(i)];
+    }
+    j["xdp"] = xdp;
+    if (announcer_)
+        j["announcements"] = {{"garp", announcer_->stats().garp_sent}, {"na", announcer_->stats().na_sent},
+                              {"errors", announcer_->stats().send_errors}};
+    if (check_) j["check"] = {{"runs", check_->stats().runs}, {"failures", check_->stats().failures}, {"timeouts", check_->stats().timeouts}};
+    if (notifier_)
+        j["notify"] = {{"runs", notifier_->stats().runs}, {"failures", notifier_->stats().failures},
+                       {"timeouts", notifier_->stats().timeouts}, {"dropped", notifier_->stats().dropped}};
+    j["netlink"] = {{"batches", netlink_.batches}, {"seconds_sum", netlink_.seconds_sum}, {"seconds_max", netlink_.seconds_max}};
+    j["heartbeat_errors"] = heartbeat_errors_;
+    return j;
+}
+
+std::string Runtime::metrics_text() const {
+    std::vector<MetricFamily> f;
+    auto add = [&](std::string name, std::string help, std::string type) -> MetricFamily& {
+        f.push_back({std::move(name), std::move(help), std::move(type), {}});
+        return f.back();
+    };
+    auto& up = add("xvrrp_up", "1 while the daemon's loop runs.", "gauge");
+    up.samples.push_back({{}, stopping_ ? 0.0 : 1.0, ""});
+    auto& state = add("xvrrp_group_state", "1 for the state each group is in, 0 for the others.", "gauge");
+    auto& prio = add("xvrrp_group_priority", "This node's priority in each group.", "gauge");
+    auto& trans = add("xvrrp_group_transitions_total", "State changes per group.", "counter");
+    auto& sent = add("xvrrp_adverts_sent_total", "VRRP adverts sent per group.", "counter");
+    auto& recv = add("xvrrp_adverts_received_total", "Valid VRRP adverts received per group.", "counter");
+    auto& held = add("xvrrp_group_addresses_held", "VIPs of the group on the interface.", "gauge");
+    std::set<IpAddress> on_if = addresses_ ? addresses_->held() : std::set<IpAddress>{};
+    for (std::size_t gi = 0; gi < plan_.groups.size(); ++gi) {
+        if (!driver_ || !driver_->active(gi)) continue;
+        const Group& g = plan_.groups[gi];
+        GroupRuntime r = driver_->runtime(gi);
+        std::vector<std::pair<std::string, std::string>> l{{"group", g.name}, {"vrid", std::to_string(g.vrid)}};
+        for (const char* s : kStates) {
+            auto ls = l;
+            ls.emplace_back("state", s);
+            state.samples.push_back({ls, r.state == s ? 1.0 : 0.0, ""});
+        }
+        prio.samples.push_back({l, static_cast<double>(g.priority), ""});
+        trans.samples.push_back({l, static_cast<double>(r.transitions), ""});
+        sent.samples.push_back({l, static_cast<double>(group_counters_[gi].adverts_sent), ""});
+        recv.samples.push_back({l, static_cast<double>(group_counters_[gi].adverts_received), ""});
+        double n = 0;
+        for (const auto& v : g.vips) n += on_if.count(v);
+        held.samples.push_back({l, n, ""});
+    }
+    auto& dropped = add("xvrrp_adverts_dropped_total", "Adverts the controller rejected, by reason.", "counter");
+    for (std::size_t r = 1; r < kReasonCount; ++r)
+        dropped.samples.push_back({{{"reason", std::string(reason_name(static_cast<Reason>(r)))}}, static_cast<double>(drops_[r]), ""});
+    if (dataplane_ && dataplane_->mode() != dataplane::Mode::Kernel) {
+        auto c = dataplane_->read_counters();
+        auto& x = add("xvrrp_xdp_packets_total", "XDP program verdicts and drop reasons (per-CPU counters summed).", "counter");
+        for (int i = 0; i < XVRRP_C_COUNT; ++i)
+            x.samples.push_back({{{"counter", std::string(dataplane::counter_name(i))}}, static_cast<double>(c.values[static_cast<std::size_t>(i)]), ""});
+        auto& arp = add("xvrrp_arp_answered_total", "ARP requests for owned VIPs answered by XDP.", "counter");
+        arp.samples.push_back({{}, static_cast<double>(c[XVRRP_C_ARP_REPLIED]), ""});
+        auto& na = add("xvrrp_na_answered_total", "Neighbour Solicitations for owned VIPs answered by XDP.", "counter");
+        na.samples.push_back({{}, static_cast<double>(c[XVRRP_C_NS_REPLIED]), ""});
+    }
+    auto& dp = add("xvrrp_dataplane_info", "The active data plane mode.", "gauge");
+    dp.samples.push_back({{{"mode", dataplane_ ? std::string(dataplane::to_string(dataplane_->mode())) : "none"}}, 1, ""});
+    if (announcer_) {
+        auto& g = add("xvrrp_announcements_sent_total", "Gratuitous ARP and unsolicited NA frames sent.", "counter");
+        g.samples.push_back({{{"kind", "garp"}}, static_cast<double>(announcer_->stats().garp_sent), ""});
+        g.samples.push_back({{{"kind", "na"}}, static_cast<double>(announcer_->stats().na_sent), ""});
+    }
+    auto& runs = add("xvrrp_script_runs_total", "Check and notify runs.", "counter");
+    auto& fails = add("xvrrp_script_failures_total", "Check and notify runs that failed (including timeouts).", "counter");
+    auto& touts = add("xvrrp_script_timeouts_total", "Check and notify runs killed at their timeout.", "counter");
+    if (check_) {
+        runs.samples.push_back({{{"script", "check"}}, static_cast<double>(check_->stats().runs), ""});
+        fails.samples.push_back({{{"script", "check"}}, static_cast<double>(check_->stats().failures), ""});
+        touts.samples.push_back({{{"script", "check"}}, static_cast<double>(check_->stats().timeouts), ""});
+    }
+    if (notifier_) {
+        runs.samples.push_back({{{"script", "notify"}}, static_cast<double>(notifier_->stats().runs), ""});
+        fails.samples.push_back({{{"script", "notify"}}, static_cast<double>(notifier_->stats().failures), ""});
+        touts.samples.push_back({{{"script", "notify"}}, static_cast<double>(notifier_->stats().timeouts), ""});
+    }
+    auto& chk = add("xvrrp_check_passing", "1 while the health check passes.", "gauge");
+    chk.samples.push_back({{}, check_passing_ ? 1.0 : 0.0, ""});
+    auto& lk = add("xvrrp_link_up", "1 while the VRRP interface is up with its address.", "gauge");
+    lk.samples.push_back({{}, link_ && link_->status().healthy() ? 1.0 : 0.0, ""});
+    auto& nl = add("xvrrp_netlink_batch_seconds", "Time from the first request to the last ack of address batches.", "summary");
+    nl.samples.push_back({{}, netlink_.seconds_sum, "_sum"});
+    nl.samples.push_back({{}, static_cast<double>(netlink_.batches), "_count"});
+    auto& nlmax = add("xvrrp_netlink_batch_seconds_max", "Slowest address batch so far.", "gauge");
+    nlmax.samples.push_back({{}, netlink_.seconds_max, ""});
+    return prometheus_text(f);
+}
+
+HttpResponse Runtime::http(const std::string& method, const std::string& target) const {
+    if (method != "GET" && method != "HEAD") return {405, "text/plain; charset=utf-8", "only GET\n"};
+    std::string path = target.substr(0, target.find('?'));
+    if (path == "/healthz") {
+        // Answering at all proves the loop runs; the data plane must be attached (or kernel mode).
+        bool ok = !stopping_ && dataplane_.has_value();
+        return {ok ? 200u : 503u, "text/plain; charset=utf-8", ok ? "ok\n" : "stopping or no data plane\n"};
+    }
+    if (path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()};
+    if (path == "/status") return {200, "application/json", status_json().dump(2) + "\n"};
+    return {404, "text/plain; charset=utf-8", "not found: try /healthz, /metrics, /status\n"};
+}
+
+}  // namespace xvrrp
