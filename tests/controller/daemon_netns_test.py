@@ -1,0 +1,523 @@
+#!/usr/bin/env python3
+"""Real xvrrpd daemons in network namespaces (ctest label netns).
+
+Every node is a namespace with eth0 on a bridge in a "switch" namespace; addresses come from
+192.0.2.0/24 only. Namespaces are named xv<pid>-d-*, and are removed on every exit path (finally
+blocks, atexit, SIGTERM/SIGINT handlers), also when a check fails.
+
+Usage: daemon_netns_test.py --build-dir BUILD [-k SUBSTRING]
+Exit status 0 only when every selected test passed; a missing tool fails with a message saying so.
+"""
+import argparse
+import atexit
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+PREFIX = f"xv{os.getpid()}-d-"
+BUILD = None
+FAST = {"XVRRP_VRRP_VERSION": "3", "XVRRP_ADVERT_INTERVAL": "0.1"}  # Master_Down_Interval ~0.3-0.4 s
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def sh(cmd, check_rc=True, **kw):
+    r = subprocess.run(cmd, shell=isinstance(cmd, str), capture_output=True, text=True, **kw)
+    if check_rc and r.returncode != 0:
+        raise Failure(f"command failed ({r.returncode}): {cmd}\n{r.stdout}{r.stderr}")
+    return r
+
+
+def wait_until(pred, timeout, what, step=0.01):
+    start = time.monotonic()
+    while True:
+        v = pred()
+        if v:
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise Failure(f"timed out after {timeout:.1f} s waiting for: {what}")
+        time.sleep(step)
+
+
+class Node:
+    def __init__(self, lab, name, ip):
+        self.lab, self.name, self.ip = lab, name, ip
+        self.ns = PREFIX + name
+        self.rundir = os.path.join(lab.tmp, name)
+        os.makedirs(self.rundir, exist_ok=True)
+        self.proc = None
+        self.log_path = os.path.join(lab.tmp, f"{name}.log")
+        self.env = {}
+
+    def exec(self, cmd, check_rc=True, **kw):
+        return sh(["ip", "netns", "exec", self.ns] + cmd, check_rc=check_rc, **kw)
+
+    def start(self, env=None, args=(), wait_http=True):
+        e = {
+            "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+            "OPENSHIFT_HA_NETWORK_INTERFACE": "eth0",
+            "OPENSHIFT_HA_MONITOR_PORT": "0",
+            "OPENSHIFT_HA_VRRP_ID_OFFSET": "10",
+            "XVRRP_RUNTIME_DIR": self.rundir,
+            "XVRRP_LOG_LEVEL": "debug",
+            "XVRRP_DATAPLANE": "kernel",
+        }
+        e.update(env or {})
+        self.env = e
+        xvrrpd = os.path.join(BUILD, "bin", "xvrrpd")
+        # ip netns exec gives a fresh mount namespace without bpffs: mount it for the XDP data plane.
+        script = "mount -t bpf bpf /sys/fs/bpf 2>/dev/null; exec " + " ".join([xvrrpd] + list(args))
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns, "sh", "-c", script], env=e,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        if wait_http:
+            wait_until(lambda: self.proc.poll() is not None or self.http("/healthz", quiet=True) == "ok\n", 5,
+                       f"{self.name}: xvrrpd answering /healthz")
+            check(self.proc.poll() is None, f"{self.name}: xvrrpd exited with {self.proc.returncode}:\n{self.logtext()}")
+        return self.proc
+
+    def logtext(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def http(self, path, quiet=False):
+        r = self.exec(["curl", "-s", "--max-time", "2", f"http://127.0.0.1:63000{path}"], check_rc=not quiet)
+        return r.stdout if r.returncode == 0 else None
+
+    def status(self):
+        return json.loads(self.http("/status"))
+
+    def ctl(self, *args):
+        return self.exec([os.path.join(BUILD, "bin", "xvrrpctl"), "--runtime-dir", self.rundir] + list(args)).stdout
+
+    def addrs(self):
+        out = json.loads(sh(["ip", "-n", self.ns, "-j", "addr", "show", "dev", "eth0"]).stdout)
+        return {f"{a['local']}/{a['prefixlen']}" for i in out for a in i.get("addr_info", [])}
+
+    def holds(self, vip):
+        return f"{vip}/32" in self.addrs()
+
+    def states(self):
+        return {g["name"]: g["state"] for g in self.status()["groups"]}
+
+    def send_signal(self, sig):
+        # The daemon is the exec'd child of ip netns exec (same pid after exec).
+        os.kill(self.proc.pid, sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=3):
+        if self.proc and self.proc.poll() is None:
+            self.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        rc = self.proc.returncode if self.proc else None
+        self.proc = None
+        return rc
+
+
+class Lab:
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix=PREFIX)
+        self.nodes = []
+        self.sw = PREFIX + "sw"
+        sh(f"ip netns add {self.sw}")
+        sh(f"ip -n {self.sw} link add br0 type bridge && ip -n {self.sw} link set br0 up")
+
+    def node(self, name, ip):
+        n = Node(self, name, ip)
+        sh(f"ip netns add {n.ns}")
+        sh(f"ip -n {n.ns} link set lo up")
+        sh(f"ip -n {self.sw} link add p-{name} type veth peer name eth0 netns {n.ns}")
+        sh(f"ip -n {self.sw} link set p-{name} master br0 up")
+        sh(f"ip -n {n.ns} addr add {ip}/24 dev eth0 && ip -n {n.ns} link set eth0 up")
+        self.nodes.append(n)
+        return n
+
+    def close(self):
+        for n in self.nodes:
+            try:
+                n.stop(signal.SIGKILL, timeout=2)
+            except Exception:
+                pass
+            sh(f"ip netns del {n.ns}", check_rc=False)
+        sh(f"ip netns del {self.sw}", check_rc=False)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+LABS = []
+
+
+def cleanup_all():
+    while LABS:
+        LABS.pop().close()
+
+
+def new_lab():
+    lab = Lab()
+    LABS.append(lab)
+    return lab
+
+
+def expected_masters(nodes):
+    """Per group name: the node with the higher priority (ties: higher address), from each daemon's
+    own status (the generator scheme draws random low priorities at every start)."""
+    best = {}
+    for n in nodes:
+        for g in n.status()["groups"]:
+            key = (g["priority"], tuple(int(x) for x in n.ip.split(".")))
+            if g["name"] not in best or key > best[g["name"]][0]:
+                best[g["name"]] = (key, n, g["vips"])
+    return {name: (n, vips) for name, (_, n, vips) in best.items()}
+
+
+def parse_metrics(text):
+    """Prometheus text -> {(name, frozenset(labels)): value}; also checks HELP/TYPE precede samples."""
+    samples, typed = {}, set()
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            typed.add(line.split()[2])
+            continue
+        if line.startswith("#") or not line:
+            continue
+        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$', line)
+        check(m, f"malformed metrics line: {line!r}")
+        name, labels = m.group(1), frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(3) or ""))
+        base = re.sub(r"_(sum|count|bucket)$", "", name)
+        check(name in typed or base in typed, f"sample {name} before its # TYPE line")
+        samples[(name, labels)] = float(m.group(4))
+    return samples
+
+
+# ------------------------------------------------------------------------------------------------
+# Tests
+
+
+def test_two_nodes_elect_right_master_metrics_and_ctl():
+    """OpenShift defaults (VRRPv2, 1 s): every group ends on the node with the higher priority;
+    /metrics agrees; xvrrpctl status --json matches the addresses on the interface."""
+    lab = new_lab()
+    a, b = lab.node("a", "192.0.2.1"), lab.node("b", "192.0.2.2")
+    env = {"OPENSHIFT_HA_VIRTUAL_IPS": "192.0.2.10-13"}
+    a.start(env), b.start(env)
+    exp = expected_masters([a, b])
+    check(len(exp) == 4, f"expected 4 groups, got {sorted(exp)}")
+
+    def settled():
+        for name, (n, vips) in exp.items():
+            other = b if n is a else a
+            if not all(n.holds(v) for v in vips) or any(other.holds(v) for v in vips):
+                return False
+        return True
+
+    t = wait_until(settled, 10, "every VIP on its expected master only")
+    print(f"  settled {t:.2f} s after both daemons answered")
+    for n in (a, b):
+        st = n.states()
+        for name, (m, _) in exp.items():
+            check(st[name] == ("MASTER" if m is n else "BACKUP"), f"{n.name}: {name} is {st[name]}")
+        metrics = parse_metrics(n.http("/metrics"))
+        for name, (m, _) in exp.items():
+            vrid = str(next(g["vrid"] for g in n.status()["groups"] if g["name"] == name))
+            want = "MASTER" if m is n else "BACKUP"
+            key = ("xvrrp_group_state", frozenset({("group", name), ("vrid", vrid), ("state", want)}))
+            check(metrics.get(key) == 1.0, f"{n.name} /metrics: {key} = {metrics.get(key)}")
+            sent = metrics.get(("xvrrp_adverts_sent_total", frozenset({("group", name), ("vrid", vrid)})))
+            if m is n:
+                check(sent and sent >= 1, f"{n.name}: master of {name} sent no adverts per /metrics")
+        check(metrics.get(("xvrrp_up", frozenset())) == 1.0, "xvrrp_up is not 1")
+        # xvrrpctl status --json against the interface.
+        doc = json.loads(n.ctl("status", "--json"))
+        held = {v for g in doc["groups"] for v in g["addresses_held"]}
+        on_if = {x.split("/")[0] for x in n.addrs() if x.endswith("/32")}
+        check(held == on_if, f"{n.name}: xvrrpctl says {sorted(held)}, interface has {sorted(on_if)}")
+        masters = {v for g in doc["groups"] if g["state"] == "MASTER" for v in g["vips"]}
+        check(masters == on_if, f"{n.name}: MASTER groups' VIPs {sorted(masters)} != interface {sorted(on_if)}")
+        table = n.ctl("status")
+        check("STATE" in table and "MASTER" in table, f"{n.name}: xvrrpctl status table:\n{table}")
+        counters = json.loads(n.ctl("counters"))
+        check(counters["adverts_received"] > 0, f"{n.name}: no adverts received per xvrrpctl counters")
+
+
+def test_sigterm_hands_over_and_leaves_nothing_behind():
+    """Master's SIGTERM: priority-0 adverts, the backup takes over within skew time; the stopped
+    node exits 0 within one second with no VIP, no nft table and no XDP program left."""
+    if not shutil.which("nft"):
+        raise Failure("nft is not installed (Debian package nftables): cannot test the firewall rule")
+    lab = new_lab()
+    a, b = lab.node("a", "192.0.2.1"), lab.node("b", "192.0.2.2")
+    env = dict(FAST, OPENSHIFT_HA_VIRTUAL_IPS="192.0.2.20", OPENSHIFT_HA_NFTABLES_RULE="yes", XVRRP_DATAPLANE="xdp-generic")
+    a.start(env), b.start(env)
+    exp = expected_masters([a, b])
+    (name, (m, vips)), = exp.items()
+    other = b if m is a else a
+    wait_until(lambda: m.holds(vips[0]) and not other.holds(vips[0]), 5, f"{vips[0]} on {m.name} only")
+    check("xdp" in sh(f"ip -n {m.ns} link show dev eth0").stdout, f"{m.name}: no XDP program attached while running")
+    check(f"xvrrp_" in sh(f"ip netns exec {m.ns} nft list tables").stdout, f"{m.name}: no xvrrp nft table while running")
+    t0 = time.monotonic()
+    m.send_signal(signal.SIGTERM)
+    took = wait_until(lambda: other.holds(vips[0]), 2, f"{other.name} taking {vips[0]} over")
+    rc = m.proc.wait(2)
+    exited = time.monotonic() - t0
+    prio = next(g["priority"] for g in other.status()["groups"])
+    skew = (256 - prio) * 0.1 / 256
+    print(f"  handover {took * 1000:.0f} ms (skew time {skew * 1000:.0f} ms), stopped daemon exited in {exited * 1000:.0f} ms")
+    check(rc == 0, f"{m.name}: exit status {rc} after SIGTERM\n{m.logtext()}")
+    check(exited < 1.0, f"{m.name}: took {exited:.2f} s to exit (limit 1 s)")
+    check(took < skew + 0.25, f"handover took {took * 1000:.0f} ms, more than skew time {skew * 1000:.0f} ms + 250 ms")
+    check(not m.holds(vips[0]), f"{m.name}: {vips[0]} still on the interface")
+    check("xvrrp_" not in sh(f"ip netns exec {m.ns} nft list tables").stdout, f"{m.name}: nft table left behind")
+    check("xdp" not in sh(f"ip -n {m.ns} link show dev eth0").stdout, f"{m.name}: XDP program left attached")
+    check(m.proc is None or True, "")
+    m.proc = None
+
+
+def test_sigkill_takeover_and_stale_cleanup():
+    """SIGKILL of the master: the backup takes over after Master_Down_Interval (not before); the
+    restarted daemon removes the stale VIP the dead one left on its interface."""
+    lab = new_lab()
+    a, b = lab.node("a", "192.0.2.1"), lab.node("b", "192.0.2.2")
+    env = dict(FAST, OPENSHIFT_HA_VIRTUAL_IPS="192.0.2.30")
+    a.start(env), b.start(env)
+    (name, (m, vips)), = expected_masters([a, b]).items()
+    other = b if m is a else a
+    wait_until(lambda: m.holds(vips[0]) and not other.holds(vips[0]), 5, f"{vips[0]} on {m.name} only")
+    prio = next(g["priority"] for g in other.status()["groups"])
+    mdi = 3 * 0.1 + (256 - prio) * 0.1 / 256
+    t0 = time.monotonic()
+    m.send_signal(signal.SIGKILL)
+    took = wait_until(lambda: other.holds(vips[0]), 3, f"{other.name} taking {vips[0]} over")
+    print(f"  takeover {took * 1000:.0f} ms after SIGKILL (Master_Down_Interval {mdi * 1000:.0f} ms)")
+    # The last advert left up to one interval before the kill, so the lower bound gives that back.
+    check(took >= mdi - 0.1 - 0.02, f"takeover after {took * 1000:.0f} ms: before Master_Down_Interval")
+    check(took <= mdi + 0.25, f"takeover after {took * 1000:.0f} ms: Master_Down_Interval {mdi * 1000:.0f} ms + 250 ms exceeded")
+    m.proc.wait(2)
+    m.proc = None
+    check(m.holds(vips[0]), f"{m.name}: SIGKILL should have left {vips[0]} behind (test premise)")
+    # Restart with nopreempt-free defaults: the node may win the group back, but first it must
+    # remove what the dead daemon left (logged at start-up).
+    m.start(env)
+    wait_until(lambda: "stale VIP" in m.logtext(), 3, f"{m.name}: stale VIP clean-up logged")
+    check(f"removed 1 stale VIP(s) left by a previous run: {vips[0]}" in m.logtext(), m.logtext())
+    wait_until(lambda: m.holds(vips[0]) != other.holds(vips[0]), 3, "exactly one holder after the restart")
+
+
+def test_check_script_fail_hang_and_not_executable():
+    lab = new_lab()
+    a = lab.node("a", "192.0.2.1")
+    d = lab.tmp
+    fail = os.path.join(d, "fail.sh")
+    with open(fail, "w") as f:
+        f.write(f"#!/bin/sh\n[ -e {d}/healthy ]\n")
+    os.chmod(fail, 0o755)
+    open(os.path.join(d, "healthy"), "w").close()
+    env = dict(FAST, OPENSHIFT_HA_VIRTUAL_IPS="192.0.2.40-41", OPENSHIFT_HA_VIP_GROUPS="2",
+               OPENSHIFT_HA_CHECK_SCRIPT=fail, OPENSHIFT_HA_CHECK_INTERVAL="1")
+    a.start(env)
+    wait_until(lambda: set(a.states().values()) == {"MASTER"}, 5, "both groups MASTER while the check passes")
+    os.unlink(os.path.join(d, "healthy"))
+    t = wait_until(lambda: set(a.states().values()) == {"FAULT"}, 3, "every group FAULT after the check fails")
+    check(not a.holds("192.0.2.40") and not a.holds("192.0.2.41"), "VIPs kept in FAULT")
+    print(f"  failing check -> FAULT in {t:.2f} s")
+    open(os.path.join(d, "healthy"), "w").close()
+    wait_until(lambda: set(a.states().values()) == {"MASTER"}, 4, "MASTER again once the check passes")
+    a.stop()
+
+    hang = os.path.join(d, "hang.sh")
+    with open(hang, "w") as f:
+        f.write(f"#!/bin/sh\n[ -e {d}/hang ] && exec sleep 300\nexit 0\n")
+    os.chmod(hang, 0o755)
+    env["OPENSHIFT_HA_CHECK_SCRIPT"] = hang
+    a.start(env)
+    wait_until(lambda: set(a.states().values()) == {"MASTER"}, 5, "MASTER with the hanging script not hanging yet")
+    open(os.path.join(d, "hang"), "w").close()
+    t = wait_until(lambda: set(a.states().values()) == {"FAULT"}, 4, "FAULT once the check hangs past its timeout")
+    print(f"  hanging check -> FAULT in {t:.2f} s (timeout = interval = 1 s)")
+    time.sleep(0.2)
+    # pgrep runs without a shell, so its own command line cannot match.
+    left = sh(["pgrep", "-f", "sleep 300"], check_rc=False).stdout.split()
+    check(len(left) <= 1, f"hanging check scripts not killed at their timeout: {left}")  # at most the current run
+    metrics = parse_metrics(a.http("/metrics"))
+    check(metrics.get(("xvrrp_script_timeouts_total", frozenset({("script", "check")})), 0) >= 1, "no check timeout counted")
+    a.stop()
+    time.sleep(0.1)
+    check(sh(["pgrep", "-f", "sleep 300"], check_rc=False).stdout.strip() == "", "a hanging check script outlived the daemon")
+
+    noexec = os.path.join(d, "noexec.sh")
+    with open(noexec, "w") as f:
+        f.write("#!/bin/sh\nexit 0\n")
+    os.chmod(noexec, 0o644)
+    env["OPENSHIFT_HA_CHECK_SCRIPT"] = noexec
+    p = a.start(env, wait_http=False)
+    rc = p.wait(5)
+    a.proc = None
+    check(rc == 2, f"non-executable check script: exit {rc}, expected 2")
+    check("OPENSHIFT_HA_CHECK_SCRIPT" in a.logtext() and "executable" in a.logtext(), a.logtext()[-500:])
+
+
+def test_notify_script_order_and_hanging_notify():
+    lab = new_lab()
+    a = lab.node("a", "192.0.2.1")
+    d = lab.tmp
+    rec = os.path.join(d, "calls")
+    notify = os.path.join(d, "notify.sh")
+    with open(notify, "w") as f:
+        f.write(f"#!/bin/sh\necho \"$@\" >> {rec}\n")
+    os.chmod(notify, 0o755)
+    env = dict(FAST, OPENSHIFT_HA_VIRTUAL_IPS="192.0.2.50-51", OPENSHIFT_HA_VIP_GROUPS="2", OPENSHIFT_HA_NOTIFY_SCRIPT=notify)
+    a.start(env)
+    wait_until(lambda: set(a.states().values()) == {"MASTER"}, 5, "both groups MASTER")
+    groups = {g["name"]: g["priority"] for g in a.status()["groups"]}
+    wait_until(lambda: os.path.exists(rec) and sum(" MASTER " in l for l in open(rec)) == 2, 3, "two MASTER notify calls")
+    rc = a.stop()
+    check(rc == 0, f"exit {rc}")
+    lines = open(rec).read().splitlines()
+    for name, prio in groups.items():
+        mine = [l for l in lines if l.split()[1] == name]
+        check(all(l.split()[0] == "INSTANCE" and len(l.split()) == 4 for l in mine), f"bad notify arguments: {mine}")
+        check(all(l.split()[3] == str(prio) for l in mine), f"{name}: priority argument not {prio}: {mine}")
+        states = [l.split()[2] for l in mine]
+        check("MASTER" in states, f"{name}: no MASTER call: {states}")
+        i = states.index("MASTER")
+        check(i >= 1 and states[i - 1] == "BACKUP", f"{name}: MASTER not preceded by BACKUP: {states}")
+        check(all(s in ("BACKUP", "MASTER", "FAULT", "STOP") for s in states), f"{name}: {states}")
+        check(states[-1] in ("MASTER", "STOP"), f"{name}: last call {states[-1]}")
+    # A notify script that hangs on MASTER: the loop must not wait for it.
+    with open(notify, "w") as f:
+        f.write(f"#!/bin/sh\n[ \"$3\" = MASTER ] && exec sleep 301\nexit 0\n")
+    a.start(env)
+    wait_until(lambda: set(a.states().values()) == {"MASTER"}, 5, "MASTER despite a hanging notify script")
+    check(a.http("/healthz") == "ok\n", "/healthz not ok with a notify script hanging")
+    check(a.holds("192.0.2.50") and a.holds("192.0.2.51"), "VIPs not added while notify hangs")
+    t0 = time.monotonic()
+    rc = a.stop()
+    check(rc == 0 and time.monotonic() - t0 < 1.0, f"stop with a hanging notify: exit {rc} after {time.monotonic() - t0:.2f} s")
+    time.sleep(0.1)
+    check(sh(["pgrep", "-f", "sleep 301"], check_rc=False).stdout.strip() == "", "hanging notify script outlived the daemon")
+
+
+def test_default_tcp_check_listener_present_and_absent():
+    lab = new_lab()
+    a = lab.node("a", "192.0.2.1")
+    listener = subprocess.Popen(["ip", "netns", "exec", a.ns, "python3", "-c",
+                                 "import socket,time;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);"
+                                 "s.bind(('192.0.2.1',8080));s.listen(16);time.sleep(600)"])
+    try:
+        time.sleep(0.3)
+        env = dict(FAST, OPENSHIFT_HA_VIRTUAL_IPS="192.0.2.60", OPENSHIFT_HA_MONITOR_PORT="8080", OPENSHIFT_HA_CHECK_INTERVAL="1")
+        a.start(env)
+        wait_until(lambda: set(a.states().values()) == {"MASTER"}, 5, "MASTER with a listener on the monitor port")
+        st = a.status()
+        check(st["check"]["passing"] and "connected to 192.0.2.1:8080" in st["check"]["last"], f"check: {st['check']}")
+    finally:
+        listener.kill()
+        listener.wait()
+    t = wait_until(lambda: set(a.states().values()) == {"FAULT"}, 4, "FAULT once nothing listens on the monitor port")
+    print(f"  listener gone -> FAULT in {t:.2f} s")
+    check(not a.holds("192.0.2.60"), "VIP kept in FAULT")
+
+
+def test_link_down_fault_and_back():
+    lab = new_lab()
+    a = lab.node("a", "192.0.2.1")
+    a.start(dict(FAST, OPENSHIFT_HA_VIRTUAL_IPS="192.0.2.70"))
+    wait_until(lambda: set(a.states().values()) == {"MASTER"}, 5, "MASTER")
+    sh(f"ip -n {a.ns} link set eth0 down")
+    t = wait_until(lambda: set(a.states().values()) == {"FAULT"}, 2, "FAULT after link down")
+    print(f"  link down -> FAULT in {t * 1000:.0f} ms")
+    sh(f"ip -n {a.ns} link set eth0 up")
+    wait_until(lambda: set(a.states().values()) == {"MASTER"}, 5, "MASTER again after link up")
+    check(a.holds("192.0.2.70"), "VIP not back after link up")
+    check('"to":"FAULT"' in open(os.path.join(a.rundir, "OpenShift_IPFailover.events.jsonl")).read(), "FAULT not in the events file")
+
+
+def test_unicast_peers_and_non_peer_ignored():
+    """a and b list each other; c (priority 253, not in their list) unicasts to them too: they drop
+    its adverts as not_a_peer and elect between themselves."""
+    lab = new_lab()
+    a, b, c = lab.node("a", "192.0.2.1"), lab.node("b", "192.0.2.3"), lab.node("c", "192.0.2.2")
+    env = dict(FAST, OPENSHIFT_HA_VIRTUAL_IPS="192.0.2.80", OPENSHIFT_HA_UNICAST_PEERS="192.0.2.1,192.0.2.3")
+    a.start(env), b.start(env)
+    c.start(env)  # c's own address is not in the list: it sends to a and b, who must ignore it
+    exp = expected_masters([a, b])
+    (name, (m, vips)), = exp.items()
+    other = b if m is a else a
+    cprio = c.status()["groups"][0]["priority"]
+    check(cprio > max(g["priority"] for n in (a, b) for g in n.status()["groups"]), f"test premise: c priority {cprio} highest")
+    wait_until(lambda: m.holds(vips[0]) and not other.holds(vips[0]), 5, f"{vips[0]} on {m.name} (the higher of the peers)")
+    time.sleep(0.5)
+    check(m.holds(vips[0]) and not other.holds(vips[0]), "unicast election unstable")
+    for n in (a, b):
+        g = n.status()["groups"][0]
+        check(g["master"] == m.ip, f"{n.name}: master {g['master']}, expected {m.ip} (c must be ignored)")
+        metrics = parse_metrics(n.http("/metrics"))
+        drops = metrics.get(("xvrrp_adverts_dropped_total", frozenset({("reason", "not_a_peer")})), 0)
+        check(drops > 0, f"{n.name}: no advert dropped as not_a_peer")
+    check(other.status()["groups"][0]["adverts_received"] > 0, "the backup peer received no unicast adverts")
+
+
+TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
+
+
+def main():
+    global BUILD
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("-k", default="")
+    args = ap.parse_args()
+    BUILD = os.path.abspath(args.build_dir)
+    if os.geteuid() != 0:
+        print("FAIL: these tests need root (network namespaces)")
+        return 1
+    for tool in ("ip", "curl", "pgrep"):
+        if not shutil.which(tool):
+            print(f"FAIL: {tool} is not installed; the daemon netns tests need it")
+            return 1
+    for b in ("xvrrpd", "xvrrpctl"):
+        if not os.access(os.path.join(BUILD, "bin", b), os.X_OK):
+            print(f"FAIL: {BUILD}/bin/{b} is not built")
+            return 1
+    atexit.register(cleanup_all)
+    for s in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(s, lambda *_: sys.exit(1))
+    failed = []
+    selected = [t for t in TESTS if args.k in t.__name__]
+    for t in selected:
+        print(f"[ RUN  ] {t.__name__}", flush=True)
+        start = time.monotonic()
+        try:
+            t()
+            print(f"[  OK  ] {t.__name__} ({time.monotonic() - start:.1f} s)", flush=True)
+        except Exception as e:
+            failed.append(t.__name__)
+            print(f"[ FAIL ] {t.__name__}: {e}", flush=True)
+            if not isinstance(e, Failure):
+                traceback.print_exc()
+            for lab in LABS:
+                for n in lab.nodes:
+                    if os.path.exists(n.log_path):
+                        print(f"---- {n.name} log (last 40 lines) ----")
+                        print("\n".join(n.logtext().splitlines()[-40:]))
+        finally:
+            cleanup_all()
+    print(f"{len(selected) - len(failed)}/{len(selected)} passed" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed or not selected else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
