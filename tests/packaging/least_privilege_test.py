@@ -5,13 +5,23 @@ loads, attaches and pins its maps on a host-mounted bpffs, and a raw VRRP socket
 any one of them that step fails, so none is superfluous; and looking a program up by id (what
 libxdp does with a program already attached) needs CAP_SYS_ADMIN, as deploy/README.md says.
 
+Last, xvrrpd itself runs the least-privilege Deployment's environment (interface and VIPs
+pointed at the test namespace, its ConfigMap scripts materialised) with only those capabilities:
+/healthz must answer 200 with an XDP data plane (not the kernel fallback), and SIGTERM must leave
+no XDP program and no nft table behind.
+
 Runs as root in its own network namespace (removed on every exit path).
-usage: least_privilege_test.py SOURCE_DIR BPF_OBJECT
+usage: least_privilege_test.py SOURCE_DIR BPF_OBJECT XVRRPD
 """
+import json
 import os
 import shutil
+import signal
+import stat
 import subprocess
 import sys
+import tempfile
+import time
 import unittest
 
 try:
@@ -19,17 +29,49 @@ try:
 except ImportError:
     sys.exit("least_privilege_test.py: python3-yaml is not installed (scripts/install-deps.sh)")
 
-SRC = OBJ = None
+SRC = OBJ = XVRRPD = None
 CAP_NUMBERS = {"NET_ADMIN": 12, "NET_RAW": 13, "SYS_ADMIN": 21, "PERFMON": 38, "BPF": 39}
 NS = f"xv{os.getpid()}-pkg"
+HTTP_PORT = 63000  # inside the test namespace only
 
 
-def manifest_caps():
+def manifest_container():
     path = os.path.join(SRC, "deploy", "least-privilege", "ipfailover-deployment.yaml")
     with open(path) as f:
         docs = [d for d in yaml.safe_load_all(f) if d and d.get("kind") == "Deployment"]
-    c = docs[0]["spec"]["template"]["spec"]["containers"][0]
-    return list(c["securityContext"]["capabilities"]["add"])
+    return docs[0]["spec"]["template"]["spec"]["containers"][0]
+
+
+def manifest_caps():
+    return list(manifest_container()["securityContext"]["capabilities"]["add"])
+
+
+def configmap_data(name):
+    for path in ("checkscript-configmap.yaml",):
+        with open(os.path.join(SRC, "deploy", path)) as f:
+            for d in yaml.safe_load_all(f):
+                if d and d.get("kind") == "ConfigMap" and d["metadata"]["name"] == name:
+                    return d.get("data", {})
+    raise AssertionError(f"ConfigMap {name} is not in deploy/")
+
+
+def in_ns(*cmd, **kw):
+    return subprocess.run(["ip", "netns", "exec", NS, *cmd], capture_output=True, text=True,
+                          timeout=30, **kw)
+
+
+def http_get(path):
+    code = ("import sys, urllib.request, urllib.error\n"
+            "try:\n"
+            f"    r = urllib.request.urlopen('http://127.0.0.1:{HTTP_PORT}{path}', timeout=2)\n"
+            "    print(r.status); print(r.read().decode())\n"
+            "except urllib.error.HTTPError as e:\n"
+            "    print(e.code)\n"
+            "except OSError as e:\n"
+            "    print(0); print(e)\n")
+    r = in_ns("python3", "-c", code)
+    status, _, body = r.stdout.partition("\n")
+    return int(status or 0), body
 
 
 def run_with_caps(caps, command):
@@ -70,7 +112,9 @@ class LeastPrivilegeTest(unittest.TestCase):
         try:
             subprocess.run(["ip", "-n", NS, "link", "add", "name", "xva", "type", "veth", "peer",
                             "name", "xvb"], check=True)
-            subprocess.run(["ip", "-n", NS, "link", "set", "xva", "up"], check=True)
+            for args in (["link", "set", "xva", "up"], ["link", "set", "xvb", "up"],
+                         ["link", "set", "lo", "up"], ["addr", "add", "192.0.2.10/24", "dev", "xva"]):
+                subprocess.run(["ip", "-n", NS, *args], check=True)
         except Exception:
             cls.tearDownClass()
             raise
@@ -122,9 +166,79 @@ class LeastPrivilegeTest(unittest.TestCase):
         self.assertIn("Operation not permitted", out)
         self.assert_ok(self.caps + ["SYS_ADMIN"], BY_ID, "looking a program up by id")
 
+    def test_xvrrpd_runs_the_manifest_with_only_its_capabilities(self):
+        c = manifest_container()
+        tmp = tempfile.mkdtemp(prefix="xvrrp-lp-")
+        daemon = log = None
+        try:
+            # The config-volume as the kubelet mounts it: the ConfigMap's keys, mode 0755.
+            with open(os.path.join(SRC, "deploy", "least-privilege",
+                                   "ipfailover-deployment.yaml")) as f:
+                spec = yaml.safe_load(f)["spec"]["template"]["spec"]
+            volumes = {v["name"]: v for v in spec["volumes"]}
+            cm = volumes["config-volume"]["configMap"]
+            scripts = os.path.join(tmp, "keepalive")
+            os.makedirs(scripts)
+            for key, text in configmap_data(cm["name"]).items():
+                with open(os.path.join(scripts, key), "w") as f:
+                    f.write(text)
+                os.chmod(os.path.join(scripts, key), cm.get("defaultMode", 0o644) | stat.S_IRUSR)
+            env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+            for e in c.get("env", []):
+                if "value" in e:
+                    env[e["name"]] = e["value"].replace("/etc/keepalive/", scripts + "/")
+            # Only what ties the pod to a real node changes: the interface, test VIPs, and the
+            # runtime directory and HTTP address inside this namespace.
+            env.update({"OPENSHIFT_HA_NETWORK_INTERFACE": "xva",
+                        "OPENSHIFT_HA_VIRTUAL_IPS": "192.0.2.100-101",
+                        "XVRRP_RUNTIME_DIR": os.path.join(tmp, "run"),
+                        "XVRRP_HTTP_ADDR": f"127.0.0.1:{HTTP_PORT}"})
+            bounding = ",".join(["-all"] + [f"+{x.lower()}" for x in self.caps])
+            outer = ('mount -t bpf bpf /sys/fs/bpf && '
+                     f'exec setpriv --bounding-set={bounding} --inh-caps=-all -- "$XV_DAEMON"')
+            log = open(os.path.join(tmp, "xvrrpd.log"), "w")
+            daemon = subprocess.Popen(["ip", "netns", "exec", NS, "sh", "-c", outer],
+                                      env=dict(env, XV_DAEMON=XVRRPD), stdout=log,
+                                      stderr=subprocess.STDOUT)
+            status, body = 0, ""
+            for _ in range(100):
+                if daemon.poll() is not None:
+                    break
+                status, body = http_get("/healthz")
+                if status == 200:
+                    break
+                time.sleep(0.2)
+            def out():
+                log.flush()
+                with open(os.path.join(tmp, "xvrrpd.log")) as f:
+                    return f.read()[-3000:]
+            self.assertIsNone(daemon.poll(), f"xvrrpd exited {daemon.returncode} with only "
+                                             f"{self.caps}:\n{out()}")
+            self.assertEqual(status, 200, f"/healthz answered {status} {body!r}:\n{out()}")
+            st, body = http_get("/status")
+            self.assertEqual(st, 200, body)
+            mode = json.loads(body)["dataplane"]["mode"]
+            self.assertIn(mode, ("xdp-native", "xdp-generic"),
+                          f"with only {self.caps} the data plane fell back to {mode}:\n{out()}")
+            self.assertIn("prog/xdp", in_ns("ip", "link", "show", "dev", "xva").stdout)
+            daemon.send_signal(signal.SIGTERM)
+            self.assertEqual(daemon.wait(timeout=15), 0, f"xvrrpd did not stop cleanly:\n{out()}")
+            daemon = None
+            self.assertNotIn("prog/xdp", in_ns("ip", "link", "show", "dev", "xva").stdout,
+                             f"SIGTERM left the XDP program attached:\n{out()}")
+            self.assertNotIn("xvrrp_", in_ns("nft", "list", "tables").stdout,
+                             f"SIGTERM left the nft table behind:\n{out()}")
+        finally:
+            if daemon is not None:
+                daemon.kill()
+                daemon.wait()
+            if log is not None:
+                log.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) != 4:
         sys.exit(__doc__)
-    SRC, OBJ = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    SRC, OBJ, XVRRPD = (os.path.abspath(a) for a in sys.argv[1:4])
     unittest.main(argv=[sys.argv[0], "-v"])
