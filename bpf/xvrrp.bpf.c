@@ -316,7 +316,7 @@ static __always_inline int reply_na(struct xdp_md *ctx, __u32 l3off, const __u8 
 	/* The NS may carry more or fewer option bytes than the NA needs. */
 	grow = (int)(l3off + sizeof(*ip6h) + NA_LEN) - (int)(data_end - data);
 	if (grow != 0 && bpf_xdp_adjust_tail(ctx, grow))
-		return -1;
+		return XDP_PASS; /* frame untouched: the kernel answers if the address is there */
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	eth = data;
@@ -324,7 +324,7 @@ static __always_inline int reply_na(struct xdp_md *ctx, __u32 l3off, const __u8 
 	nd = (void *)(ip6h + 1);
 	opt = (void *)(nd + 1);
 	if ((void *)(eth + 1) > data_end || (void *)(opt + 1) > data_end)
-		return -1;
+		return XDP_ABORTED; /* cannot happen after a successful resize */
 
 	if (dad) {
 		/* 33:33:00:00:00:01 / ff02::1, RFC 2464 section 7 */
@@ -394,8 +394,11 @@ static __always_inline int handle_nd(struct xdp_md *ctx, struct hdr_cursor *nh, 
 	}
 	if (!vip)
 		return pass(XVRRP_C_NS_PASS_NON_VIP);
-	/* RFC 4861 section 7.1.1 validity; an invalid NS is the kernel's to drop. */
-	if (ip6h->hop_limit != 255 || nd->code != 0 || len < sizeof(*nd) || len % 8 ||
+	/* RFC 4861 section 7.1.1 validity; an invalid NS is the kernel's to drop. The upper
+	 * bound also gives older verifiers (6.1), which lose bounds across a byte swap, a
+	 * range for the pointer arithmetic below. */
+	if (ip6h->hop_limit != 255 || nd->code != 0 || len < sizeof(*nd) ||
+	    len > ND_MAX_WORDS * 4 || len % 8 ||
 	    (void *)ip6h + sizeof(*ip6h) + len > data_end || nd->target[0] == 0xff ||
 	    !icmp6_csum_ok(ip6h, nd, len, data_end))
 		return pass(XVRRP_C_NS_PASS_MALFORMED);
@@ -405,12 +408,7 @@ static __always_inline int handle_nd(struct xdp_md *ctx, struct hdr_cursor *nh, 
 	if (group_stale(grp))
 		return drop(XVRRP_C_NS_DROP_STALE);
 	verdict = reply_na(ctx, l3off, grp->mac);
-	if (verdict == XDP_TX)
-		count(XVRRP_C_NS_REPLIED);
-	else if (verdict < 0)
-		return drop(XVRRP_C_NS_PASS_MALFORMED); /* frame already changed: cannot pass it */
-	else
-		count(XVRRP_C_NS_PASS_MALFORMED);
+	count(verdict == XDP_TX ? XVRRP_C_NS_REPLIED : XVRRP_C_NS_NO_TAILROOM);
 	return verdict;
 }
 
@@ -470,6 +468,9 @@ static __always_inline int check_vrrp(struct hdr_cursor *nh, void *data_end, __u
 	return XVRRP_REASON_BAD_CHECKSUM;
 }
 
+#define VRRP_MAX_LEN_V4 (8 + 255 * 4 + 8)
+#define VRRP_MAX_LEN_V6 (8 + 255 * 16)
+
 static __always_inline int vrrp_verdict(int reason)
 {
 	if (reason == XVRRP_REASON_OK)
@@ -487,6 +488,10 @@ static __always_inline int handle_vrrp4(struct hdr_cursor *nh, void *data_end, s
 
 	if (tot < ihl)
 		return vrrp_drop(XVRRP_REASON_BAD_IP_HEADER);
+	/* Longer than any advert (255 addresses + v2 auth data): also bounds tot for the
+	 * verifier of older kernels, which loses bounds across bpf_ntohs. */
+	if (tot > 60 + VRRP_MAX_LEN_V4 || tot - ihl > VRRP_MAX_LEN_V4)
+		return vrrp_drop(XVRRP_REASON_BAD_LENGTH);
 	if ((void *)iph + tot > data_end)
 		return vrrp_drop(XVRRP_REASON_TRUNCATED);
 	if (iph->frag_off & bpf_htons(0x3fff)) /* MF or an offset */
@@ -509,6 +514,8 @@ static __always_inline int handle_vrrp6(struct hdr_cursor *nh, void *data_end,
 	__u32 plen = bpf_ntohs(ip6h->payload_len);
 	__u64 pseudo;
 
+	if (plen > VRRP_MAX_LEN_V6) /* see handle_vrrp4 */
+		return vrrp_drop(XVRRP_REASON_BAD_LENGTH);
 	if ((void *)(ip6h + 1) + plen > data_end)
 		return vrrp_drop(XVRRP_REASON_TRUNCATED);
 	if (ip6h->daddr.in6_u.u6_addr8[0] == 0xff && ip6h->hop_limit != 255)

@@ -67,6 +67,7 @@ enum xvrrp_counter {
 	XVRRP_C_NA_PASS,            /* neighbour advertisements: kernel decides */
 	XVRRP_C_PASS_OTHER_VLAN,    /* tagged with a VLAN we do not serve (or untagged when we serve one) */
 	XVRRP_C_CONFLICT_RING_FULL, /* a conflict event was counted but not queued */
+	XVRRP_C_NS_NO_TAILROOM,     /* NS for an owned VIP too short to grow into the NA: passed */
 	XVRRP_C_VRRP_PASS,          /* valid advert passed to the controller */
 	XVRRP_C_VRRP_DROP_BASE,     /* + enum xvrrp_reason (> 0) */
 	XVRRP_C_COUNT = (int)XVRRP_C_VRRP_DROP_BASE + (int)XVRRP_REASON_COUNT

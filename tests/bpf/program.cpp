@@ -9,6 +9,7 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "adapters/dataplane.hpp"
 #include "xvrrp.skel.h"
 
 namespace xvrrp::testing {
@@ -138,17 +139,6 @@ std::vector<std::uint64_t> ProgramUnderTest::counters() const {
 int ProgramUnderTest::prog_fd() const { return bpf_program__fd(skel_->progs.xvrrp_xdp); }
 int ProgramUnderTest::conflicts_fd() const { return bpf_map__fd(skel_->maps.xvrrp_conflicts); }
 
-std::string counter_name(int index) {
-    static const char* const names[] = {
-        "PACKETS", "PASS_OTHER", "ARP_REPLIED", "ARP_DROP_NOT_OWNED", "ARP_DROP_STALE",
-        "ARP_PASS_GRATUITOUS", "ARP_PASS_NON_VIP", "ARP_PASS_MALFORMED", "ARP_CONFLICT",
-        "NS_REPLIED", "NS_DROP_NOT_OWNED", "NS_DROP_STALE", "NS_PASS_NON_VIP", "NS_PASS_MALFORMED",
-        "NA_CONFLICT", "VLAN", "ARP_PASS_REPLY", "NA_PASS", "PASS_OTHER_VLAN",
-        "CONFLICT_RING_FULL", "VRRP_PASS"};
-    static_assert(sizeof(names) / sizeof(names[0]) == XVRRP_C_VRRP_DROP_BASE,
-                  "counter names out of step with abi.h");
-    if (index >= 0 && index < XVRRP_C_VRRP_DROP_BASE) return names[index];
-    return "VRRP_DROP+" + std::to_string(index - XVRRP_C_VRRP_DROP_BASE);
-}
+std::string counter_name(int index) { return std::string(dataplane::counter_name(index)); }
 
 }  // namespace xvrrp::testing

@@ -52,7 +52,7 @@ private:
     struct xvrrp_bpf* skel_ = nullptr;
 };
 
-// Name of a counter index for messages ("XVRRP_C_ARP_REPLIED", "drop:BAD_TTL").
+// Name of a counter index for messages (the metric name, e.g. "arp_replied").
 std::string counter_name(int index);
 
 }  // namespace xvrrp::testing

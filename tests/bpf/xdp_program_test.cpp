@@ -346,6 +346,9 @@ std::vector<Fixture> fixtures() {
         truncate(vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 255, .total_length_override = 24}),
                  14 + 24),
         XDP_DROP, std::nullopt, {drop_reason(XVRRP_REASON_TRUNCATED)});
+    add("vrrp_longer_than_any_advert_dropped",
+        vrrp4(with(advert(10), [](auto& v) { v.trailing_bytes = 1100; })), XDP_DROP, std::nullopt,
+        {drop_reason(XVRRP_REASON_BAD_LENGTH)});
     add("vrrp2_with_255_addresses_passes", vrrp4(advert(20, 2, std::vector<IpAddress>(255, kVip20))),
         XDP_PASS, std::nullopt, {XVRRP_C_VRRP_PASS});
     add("ipv4_header_length_below_5_passes_to_the_kernel",

@@ -166,6 +166,13 @@ Status load_and_attach(Maps& m, const Options& opts) {
             break;
         }
         result = {fmt::format("attaching XDP ({}) to {}: {}", name, opts.interface, errno_text(rc))};
+        if (rc == -EEXIST || rc == -EBUSY) {
+            // Another program holds the interface outside libxdp's dispatcher: generic mode
+            // cannot coexist with it either, and replacing it is not ours to decide.
+            result.error += " (another XDP program is attached outside libxdp's dispatcher; "
+                            "detach it, or run with XVRRP_DATAPLANE=kernel)";
+            break;
+        }
         if (xdp_program__fd(prog) < 0) {
             // Never got past the verifier: show everything it said, once, at error level.
             spdlog::error("loading the XDP program failed; libbpf/libxdp said:\n{}", capture.text());
