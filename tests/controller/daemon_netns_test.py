@@ -471,6 +471,50 @@ def test_unicast_peers_and_non_peer_ignored():
     check(other.status()["groups"][0]["adverts_received"] > 0, "the backup peer received no unicast adverts")
 
 
+def test_sighup_reload_and_sighup_without_env_file():
+    """SIGHUP with --env-file: a new group starts, a removed one stops, unchanged ones are not
+    touched (no transition, VIP never leaves). Without --env-file SIGHUP stops like SIGTERM."""
+    lab = new_lab()
+    a = lab.node("a", "192.0.2.1")
+    envfile = os.path.join(lab.tmp, "env")
+    with open(envfile, "w") as f:
+        f.write("OPENSHIFT_HA_VIRTUAL_IPS=192.0.2.90-91\n")
+    a.start(dict(FAST), args=["--env-file", envfile])
+    wait_until(lambda: a.states() == {"OpenShift_IPFailover_VIP_1": "MASTER", "OpenShift_IPFailover_VIP_2": "MASTER"}, 5,
+               "two groups MASTER")
+    before = {g["name"]: g["transitions"] for g in a.status()["groups"]}
+    with open(envfile, "w") as f:
+        f.write("OPENSHIFT_HA_VIRTUAL_IPS=192.0.2.90-92\n")
+    a.send_signal(signal.SIGHUP)
+    wait_until(lambda: a.states().get("OpenShift_IPFailover_VIP_3") == "MASTER" and a.holds("192.0.2.92"), 5,
+               "the new group 3 MASTER with its VIP")
+    after = {g["name"]: g["transitions"] for g in a.status()["groups"]}
+    for name in before:
+        check(after[name] == before[name], f"{name} was touched by the reload: transitions {before[name]} -> {after[name]}")
+    with open(envfile, "w") as f:
+        f.write("OPENSHIFT_HA_VIRTUAL_IPS=192.0.2.90\n")
+    a.send_signal(signal.SIGHUP)
+    wait_until(lambda: set(a.states()) == {"OpenShift_IPFailover_VIP_1"}, 3, "only group 1 left")
+    wait_until(lambda: not a.holds("192.0.2.91") and not a.holds("192.0.2.92"), 2, "removed groups' VIPs gone")
+    check(a.holds("192.0.2.90"), "the unchanged group lost its VIP")
+    check(a.proc.poll() is None, "daemon exited on SIGHUP with --env-file")
+    # A bad file: the running configuration stays.
+    with open(envfile, "w") as f:
+        f.write("OPENSHIFT_HA_VIRTUAL_IPS=not-an-address\n")
+    a.send_signal(signal.SIGHUP)
+    wait_until(lambda: "keeping the running configuration" in a.logtext(), 2, "bad reload refused")
+    check(a.holds("192.0.2.90") and a.proc.poll() is None, "a bad reload disturbed the running configuration")
+    check(a.stop() == 0, "SIGTERM exit status")
+    a.start(dict(FAST, OPENSHIFT_HA_VIRTUAL_IPS="192.0.2.90"))
+    wait_until(lambda: a.holds("192.0.2.90"), 5, "MASTER")
+    t0 = time.monotonic()
+    a.send_signal(signal.SIGHUP)
+    rc = a.proc.wait(2)
+    a.proc = None
+    check(rc == 0 and time.monotonic() - t0 < 1.0, f"SIGHUP without --env-file: exit {rc}")
+    check(not a.holds("192.0.2.90"), "SIGHUP without --env-file left the VIP")
+
+
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 
