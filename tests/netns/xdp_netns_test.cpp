@@ -165,6 +165,25 @@ TEST_F(DataplaneWire, KernelOfTheClientAcceptsTheNeighbourAdvertisementFromXdp) 
     EXPECT_GE(d.read_counters()[XVRRP_C_NS_REPLIED], 1u);
 }
 
+TEST_F(DataplaneWire, GratuitousArpFromAnotherMacForOurVipIsReportedToTheController) {
+    InNetns in(lab_->a());
+    auto d = attach(options());
+    serve_vip(d);
+    ASSERT_GE(d.conflict_fd(), 0);
+    // B claims our VIP: an unsolicited (gratuitous) ARP with sender = target = the VIP.
+    run("ip netns exec " + lab_->b() + " arping -U -c 1 -w 2 -i vB -S " + kVip.to_string() + " " +
+        kVip.to_string());
+    pollfd p{d.conflict_fd(), POLLIN, 0};
+    EXPECT_EQ(poll(&p, 1, 2000), 1) << "conflict_fd never became readable";
+    auto conflicts = d.poll_conflicts();
+    ASSERT_FALSE(conflicts.empty());
+    EXPECT_EQ(conflicts[0].vip, kVip);
+    EXPECT_EQ(conflicts[0].vrid, 10);
+    EXPECT_EQ(conflicts[0].mac, to_mac(mac_b_));
+    EXPECT_GE(d.read_counters()[XVRRP_C_ARP_CONFLICT], 1u);
+    EXPECT_TRUE(d.poll_conflicts().empty()) << "each report is delivered once";
+}
+
 // ---- adverts through the wire ----------------------------------------------------------------
 
 // An AF_PACKET socket on vB in namespace B: sends frames exactly as built.
