@@ -1,0 +1,287 @@
+# shellcheck shell=bash
+# Helpers shared by the benchmark scenarios (bench/scenarios/S*.sh); sourced by scripts/bench.sh
+# after tests/lab/lab.sh. A scenario runs one repetition for one daemon kind at a time and records
+# what it measured as facts (bench_fact); bench/lib/analyze.py turns the facts of every
+# repetition of both kinds into medians, ratios and the target verdicts.
+#
+# Both kinds get exactly the same OPENSHIFT_HA_* / XVRRP_* environment (BENCH_ENV): xvrrpd reads
+# it directly, keepalived gets the keepalived.conf OpenShift's image would write from it
+# (tests/lab/keepalived_conf.sh), so groups, VIPs, priorities, version and interval agree.
+
+declare -ga BENCH_ENV=()
+BENCH_REP_DIR=""   # set by scripts/bench.sh per repetition: facts, probe files, copies of logs
+
+# bench_get VAR [DEFAULT]: VAR's value in BENCH_ENV.
+bench_get() {
+  local kv
+  for kv in "${BENCH_ENV[@]}"; do
+    [[ $kv == "$1="* ]] && { echo "${kv#*=}"; return; }
+  done
+  echo "${2:-}"
+}
+
+# bench_groups: "GROUP VRID VIP,VIP" lines for BENCH_ENV (the generator's slicing).
+bench_groups() {
+  (
+    for kv in "${BENCH_ENV[@]}"; do export "${kv?}"; done
+    lab_groups
+  )
+}
+
+# bench_fact KEY JSON_VALUE: records one measured value of this repetition (numbers, strings in
+# JSON quotes, arrays, objects). Keys are the metric names the scenario's targets refer to.
+bench_fact() {
+  local value=${2:-null}  # nothing measured: recorded as JSON null, never as a made-up figure
+  printf '%s\t%s\n' "${1:?key}" "$value" >>"$BENCH_REP_DIR/facts.tsv"
+}
+# bench_fact_get KEY: the value recorded for KEY in this repetition (the last one).
+bench_fact_get() { awk -F'\t' -v k="${1:?key}" '$1 == k { v = $2 } END { print v }' "$BENCH_REP_DIR/facts.tsv"; }
+bench_fact_str() { bench_fact "$1" "\"$2\""; }
+
+bench_loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# bench_ticks_of_group PGID: user+system clock ticks of every live process in process group PGID
+# (keepalived's parent and its VRRP child; xvrrpd and any check/notify child).
+bench_ticks_of_group() {
+  local pgid=${1:?pgid} pid total=0 stat rest
+  for pid in $(pgrep -g "$pgid" 2>/dev/null); do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    rest=${stat##*) }   # fields after "(comm)": state is field 3
+    # shellcheck disable=SC2086
+    set -- $rest
+    total=$((total + ${12} + ${13}))  # fields 14 (utime) and 15 (stime)
+  done
+  echo "$total"
+}
+
+# bench_softirq_ticks: system-wide softirq ticks (/proc/stat "cpu" line, field 7). XDP answering
+# and the kernel's ARP replies run there, not in any process; system-wide on a shared machine.
+bench_softirq_ticks() { awk '$1 == "cpu" { print $8; exit }' /proc/stat; }
+
+# bench_cpu_window SECONDS: samples every running node's process-group ticks and the system's
+# softirq ticks over SECONDS and records cpu_pct_n<i> (percent of one core), softirq_pct
+# (percent of one core, whole machine) and the load average at both ends.
+bench_cpu_window() {
+  local secs=${1:?seconds} i hz t0 t1 s0 s1
+  local -a before=() after=()
+  hz=$(getconf CLK_TCK)
+  bench_fact_str load_before "$(bench_loadavg)"
+  for ((i = 1; i <= LAB_NODES; i++)); do before[i]=$(bench_ticks_of_group "$(lab_node_pid "$i")"); done
+  s0=$(bench_softirq_ticks)
+  t0=$(date +%s%N)
+  sleep "$secs"
+  t1=$(date +%s%N)
+  s1=$(bench_softirq_ticks)
+  for ((i = 1; i <= LAB_NODES; i++)); do after[i]=$(bench_ticks_of_group "$(lab_node_pid "$i")"); done
+  local wall_s
+  wall_s=$(lab_calc "($t1 - $t0) / 1e9")
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    bench_fact "cpu_pct_n$i" "$(lab_calc "100 * (${after[i]} - ${before[i]}) / $hz / $wall_s")"
+  done
+  bench_fact softirq_pct "$(lab_calc "100 * ($s1 - $s0) / $hz / $wall_s")"
+  bench_fact_str load_after "$(bench_loadavg)"
+}
+
+# bench_transitions I: how many state changes node I's daemon has reported so far. keepalived logs
+# "(INSTANCE) Entering MASTER|BACKUP|FAULT STATE"; xvrrpd appends one JSON line per change to
+# <runtime dir>/events.jsonl (docs/operations: the events file). Initial INIT -> BACKUP/MASTER
+# changes count too: scenarios take differences over a window.
+bench_transitions() {
+  local i=${1:?node} dir
+  dir=$(lab_node_dir "$i")
+  case $(cat "$dir/kind") in
+    keepalived) grep -c 'Entering [A-Z]* STATE' "$dir/daemon.log" 2>/dev/null || true ;;
+    xvrrpd) cat "$dir"/run/*.events.jsonl* 2>/dev/null | wc -l ;;
+  esac
+}
+bench_transitions_all() {
+  local i total=0
+  for ((i = 1; i <= LAB_NODES; i++)); do total=$((total + $(bench_transitions "$i"))); done
+  echo "$total"
+}
+
+# bench_masters_by_node: "n<i> COUNT" of groups whose VIPs node i holds right now (address
+# snapshot, works for both kinds), plus "split COUNT" and "none COUNT".
+bench_masters_by_node() {
+  local n vrid vips vip h holder
+  declare -A count=()
+  lab__snapshot
+  while read -r n vrid vips; do
+    holder=""
+    for vip in ${vips//,/ }; do
+      h=${LAB_HELD[$vip]:-none}
+      [[ $h == *" "* ]] && h="split"
+      if [ -z "$holder" ]; then holder=$h; elif [ "$holder" != "$h" ]; then holder="split"; fi
+    done
+    count[$holder]=$((${count[$holder]:-0} + 1))
+  done < <(bench_groups)
+  for h in "${!count[@]}"; do echo "$h ${count[$h]}"; done | sort
+}
+
+# bench_masters_fact PREFIX: records PREFIX_masters as a JSON object {"n1": 127, "split": 0, ...}.
+bench_masters_fact() {
+  local json
+  json=$(bench_masters_by_node | awk 'BEGIN { printf "{" } { printf "%s\"%s\": %d", (NR > 1 ? ", " : ""), $1, $2 } END { printf "}" }')
+  bench_fact "${1:?prefix}_masters" "$json"
+}
+
+# bench_busiest_master: the node (index) holding the most groups right now.
+bench_busiest_master() {
+  bench_masters_by_node | awk '$1 ~ /^n[0-9]+$/ && $2 > best { best = $2; node = substr($1, 2) } END { print node }'
+}
+
+# bench_cluster_start KIND: starts KIND on every node with BENCH_ENV; marks "start".
+bench_cluster_start() {
+  local kind=${1:?kind} i
+  lab_mark start
+  for ((i = 1; i <= LAB_NODES; i++)); do lab_start_node "$i" "$kind" "${BENCH_ENV[@]}"; done
+}
+
+# bench_cluster_stop: stops every node (SIGTERM, then SIGKILL of the group if it lingers: a
+# keepalived removing 65,536 addresses one by one can take a long time and is not measured).
+bench_cluster_stop() {
+  local i pid
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    pid=$(lab_node_pid "$i") || continue
+    [ -n "$pid" ] || continue
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    pid=$(lab_node_pid "$i") || continue
+    [ -n "$pid" ] || continue
+    if ! lab__wait_exit "$pid" 15; then
+      kill -KILL -- "-$pid" 2>/dev/null || true
+      lab__wait_exit "$pid" 5 || true
+    fi
+    rm -f "$(lab_node_dir "$i")/daemon.pid"
+  done
+}
+
+# bench_save_logs: copies every node's daemon log (and xvrrpd's events file) into the repetition
+# directory, then truncates them so the next repetition's counts start from zero.
+bench_save_logs() {
+  local i dir
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    dir=$(lab_node_dir "$i")
+    [ -f "$dir/daemon.log" ] && cp "$dir/daemon.log" "$BENCH_REP_DIR/n$i-daemon.log" && : >"$dir/daemon.log"
+    [ -f "$dir/keepalived.conf" ] && cp "$dir/keepalived.conf" "$BENCH_REP_DIR/n$i-keepalived.conf"
+    if compgen -G "$dir/run/*.events.jsonl*" >/dev/null; then
+      cat "$dir"/run/*.events.jsonl* >"$BENCH_REP_DIR/n$i-events.jsonl"
+      rm -f "$dir"/run/*.events.jsonl*
+    fi
+  done
+  cp "$LAB_DIR/marks" "$BENCH_REP_DIR/marks"
+}
+
+# bench_probe NAME ARGS...: lab_probe_start with the timeline CSV kept in the repetition dir.
+bench_probe_start() {
+  local name=${1:?name}
+  shift
+  lab_probe_start "$name" --timeline "$BENCH_REP_DIR/$name-timeline.csv" "$@"
+}
+bench_probe_stop() {
+  local name=${1:?name}
+  lab_probe_stop "$name"
+  cp "$(lab_probe_json "$name")" "$BENCH_REP_DIR/$name.json"
+}
+
+# bench_analyze SUBCOMMAND ARGS...: bench/lib/analyze.py on this repetition's files.
+bench_analyze() { "$LAB_PY" "$BENCH_LIB_DIR/analyze.py" "$@"; }
+
+# bench_gap_facts PROBE MARK PREFIX [--vips V,V]: records the probe's gaps around MARK as facts
+# PREFIX_* (worst gap, per-VIP gaps, splits after the mark): see analyze.py gaps.
+bench_gap_facts() {
+  local probe=${1:?probe} mark=${2:?mark} prefix=${3:?prefix}
+  shift 3
+  local key value
+  while IFS=$'\t' read -r key value; do
+    bench_fact "${prefix}_$key" "$value"
+  done < <(bench_analyze gaps "$BENCH_REP_DIR/$probe.json" "$LAB_DIR/marks" "$mark" "$@")
+}
+
+# bench_mdi_ms PRIORITY: Master_Down_Interval of BENCH_ENV's version and interval for PRIORITY.
+bench_mdi_ms() {
+  lab_master_down_ms "$(bench_get XVRRP_VRRP_VERSION 2)" "$(bench_get XVRRP_ADVERT_INTERVAL 1)" "${1:?priority}"
+}
+
+# bench_node_priority I GROUP: node I's priority for GROUP as configured in this run. keepalived:
+# its generated keepalived.conf; xvrrpd: the priority in its latest state change of that group
+# (events file), which is the running election's, random backup part included.
+bench_node_priority() {
+  local i=${1:?node} group=${2:?group} dir
+  dir=$(lab_node_dir "$i")
+  case $(cat "$dir/kind") in
+    keepalived) lab_node_priority "$i" "$group" ;;
+    xvrrpd)
+      local name
+      name="$(lab_scrub "$(bench_get OPENSHIFT_HA_CONFIG_NAME OpenShift-IPFailover)")_VIP_$group"
+      cat "$dir"/run/*.events.jsonl* 2>/dev/null | "$LAB_PY" -c '
+import json, sys
+want, prio = sys.argv[1], ""
+for line in sys.stdin:
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("instance") == want:
+        prio = e.get("priority", prio)
+print(prio)' "$name"
+      ;;
+  esac
+}
+
+# bench_priorities_of_node I: "GROUP PRIORITY" lines, node I's priority for every group it has
+# configured (keepalived: keepalived.conf) or reported (xvrrpd: its latest state change per
+# group in the events file, so the random backup part drawn at start is included).
+bench_priorities_of_node() {
+  local i=${1:?node} dir
+  dir=$(lab_node_dir "$i")
+  case $(cat "$dir/kind") in
+    keepalived)
+      awk '$1 == "vrrp_instance" { n = $2; sub(/.*_VIP_/, "", n) }
+           $1 == "priority" && n != "" { print n, $2; n = "" }' "$dir/keepalived.conf"
+      ;;
+    xvrrpd)
+      cat "$dir"/run/*.events.jsonl* 2>/dev/null | awk '
+        match($0, /"instance":"[^"]*_VIP_[0-9]+"/) {
+          s = substr($0, RSTART, RLENGTH); sub(/.*_VIP_/, "", s); sub(/"$/, "", s)
+          if (match($0, /"priority":[0-9]+/)) { p = substr($0, RSTART + 11, RLENGTH - 11); last[s] = p }
+        }
+        END { for (g in last) print g, last[g] }' | sort -n
+      ;;
+  esac
+}
+
+# bench_mdi_file FILE: "VIP MDI_MS" per VIP, the Master_Down_Interval of the node holding the
+# VIP's group right now (the node that took it over, after a failover).
+bench_mdi_file() {
+  local file=${1:?file} i n vrid vips vip holder
+  declare -A prio=()
+  local g p
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    while read -r g p; do prio["n$i:$g"]=$p; done < <(bench_priorities_of_node "$i")
+  done
+  lab__snapshot
+  : >"$file"
+  while read -r n vrid vips; do
+    holder=${LAB_HELD[${vips%%,*}]:-}
+    [[ $holder =~ ^n[0-9]+$ ]] || continue
+    p=${prio["$holder:$n"]:-}
+    [ -n "$p" ] || continue
+    local mdi
+    mdi=$(bench_mdi_ms "$p")
+    for vip in ${vips//,/ }; do echo "$vip $mdi"; done >>"$file"
+  done < <(bench_groups)
+}
+
+# bench_flush_vips: removes every address but the node's own from every node's interface, after
+# the daemons are gone (a keepalived killed while removing 65,536 VIPs leaves the rest behind, and
+# the next repetition must start from a clean interface).
+bench_flush_vips() {
+  local i ns
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    ns=$(lab_node_ns "$i")
+    ip -n "$ns" addr flush dev "${LAB_IF:-eth0}" scope global
+    ip -n "$ns" addr add "$(lab_node_ip "$i")/24" dev "${LAB_IF:-eth0}"
+  done
+}

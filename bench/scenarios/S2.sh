@@ -1,0 +1,122 @@
+# shellcheck shell=bash
+# S2: 254 groups x 1 VIP, VRRPv3 at 10 ms: 60 s of steady state, then the busiest master's cable
+# pulled. Targets: no spurious transition in steady state; master controller <= 10 % of a core,
+# each backup <= 3 % (process CPU; softirq noted, machine-wide); every VIP's gap <= 45 ms; no VIP
+# on two nodes afterwards.
+#
+# Topology as S1 (3 nodes, octets 1 2 3, one replica): the generator gives odd groups to n1 (254,
+# n2 253 behind it) and even groups to n3 (slot + 1 = 4, n2 3, n1 2). So n1 and n3 each master 127
+# groups and back up the other 127 (each sends 12,700 adverts/s and receives 12,700), n2 is a pure
+# backup receiving all 25,400 adverts/s. No generator setting gives one node all 254 groups (the
+# flip-flop halves every node's master groups), so "master controller" is the node mastering the
+# most groups, and "backup" the nodes mastering none.
+SCENARIO_TITLE="254 groups x 1 VIP, VRRPv3 10 ms, 60 s steady, then master cable pull"
+SCENARIO_NODES=3
+SCENARIO_OCTETS="1 2 3"
+SCENARIO_REPS=3
+SCENARIO_PLOT=1
+SCENARIO_TARGETS=(
+  "steady_transitions|max|<=|0|state changes in steady state (all nodes, worst repetition)"
+  "cpu_pct_master|median|<=|10|master controller CPU, % of one core"
+  "cpu_pct_backup|median|<=|3|backup CPU (busiest pure backup), % of one core"
+  "failover_worst_gap_ms|max|<=|45|every VIP's gap after the pull (worst VIP, worst repetition), ms"
+  "after_double_held|max|<=|0|VIPs on two connected nodes 3 s after the pull"
+)
+SCENARIO_INFO=(
+  "steady_split_episodes|sum|split-brain episodes seen by the client in steady state"
+  "softirq_pct|median|softirq CPU, whole machine (shared), % of one core"
+  "failover_moved_vips|median|VIPs that moved to another node"
+  "failover_moved_gap_median_ms|median|median gap of the moved VIPs, ms"
+  "failover_unmoved_gap_max_ms|max|worst gap of VIPs that should not move, ms"
+  "failover_split_episodes|sum|split-brain episodes after the pull"
+  "transitions_after_pull|median|state changes in the 3 s after the pull (all nodes)"
+  "startup_s|median|start to every VIP held by exactly one node, s"
+  "failover_probe_shortfall|max|probe requests the kernel refused (probe limit)"
+)
+
+S2_VIPS="198.51.100.1-254"
+S2_VERSION=3
+S2_ADVERT=0.01
+: "${S2_STEADY_S:=60}"
+
+scenario_env() {
+  BENCH_ENV=(
+    OPENSHIFT_HA_CONFIG_NAME=bench
+    "OPENSHIFT_HA_VIRTUAL_IPS=$S2_VIPS"
+    OPENSHIFT_HA_VIP_GROUPS=254
+    OPENSHIFT_HA_REPLICA_COUNT=1
+    OPENSHIFT_HA_MONITOR_PORT=0
+    "XVRRP_VRRP_VERSION=$S2_VERSION"
+    "XVRRP_ADVERT_INTERVAL=$S2_ADVERT"
+  )
+}
+
+# s2_steady_then_pull STEADY_S FAILOVER_PROBE_MS AFTER_S: the body shared with S5 and S6.
+s2_steady_then_pull() {
+  local steady_s=$1 probe_ms=$2 after_s=$3 t0 t1 master i vips
+  mapfile -t vips < <(lab_expand_vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)")
+  t0=$(date +%s%N)
+  if lab_wait_all_held 60 "${vips[@]}"; then
+    bench_fact startup_s "$(lab_calc "($(date +%s%N) - $t0) / 1e9")"
+  else
+    bench_fact_str note "not every VIP held by exactly one node within 60 s of start"
+  fi
+  sleep "${S2_SETTLE_S:-5}"
+  bench_masters_fact steady_start
+  master=$(bench_busiest_master)
+  [ -n "$master" ] || { echo "no node holds any group" >&2; return 1; }
+  bench_fact_str master "n$master"
+
+  # Steady state: a light probe (every VIP every 20 ms) sees flapping and splits as a client would.
+  lab_mark steady
+  bench_probe_start steady --vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)" --interval-ms 20
+  t0=$(bench_transitions_all)
+  [ -n "${S2_DURING_STEADY:-}" ] && "$S2_DURING_STEADY" start
+  bench_cpu_window "$steady_s"
+  [ -n "${S2_DURING_STEADY:-}" ] && "$S2_DURING_STEADY" stop
+  t1=$(bench_transitions_all)
+  bench_probe_stop steady
+  bench_fact steady_transitions "$((t1 - t0))"
+  bench_gap_facts steady steady steady
+  bench_masters_fact steady_end
+  bench_fact cpu_pct_master "$(bench_fact_get "cpu_pct_n$master")"
+  local backup_max="" c holds
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    holds=$(bench_masters_by_node | awk -v n="n$i" '$1 == n { print $2 }')
+    [ -z "$holds" ] || [ "$holds" = 0 ] || continue
+    c=$(bench_fact_get "cpu_pct_n$i")
+    if [ -z "$backup_max" ] || [ "$(lab_calc "($c > $backup_max) ? 1 : 0")" = 1 ]; then backup_max=$c; fi
+  done
+  bench_fact cpu_pct_backup "$backup_max"
+
+  # Failover: every VIP probed every PROBE_MS from 1 s before the pull.
+  bench_probe_start failover --vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)" --interval-ms "$probe_ms"
+  sleep 1
+  t0=$(bench_transitions_all)
+  lab_cable_pull "$master"
+  sleep "$after_s"
+  bench_probe_stop failover
+  bench_fact transitions_after_pull "$(($(bench_transitions_all) - t0))"
+  bench_mdi_file "$BENCH_REP_DIR/mdi.txt"
+  bench_gap_facts failover cable_pull failover --mdi-file "$BENCH_REP_DIR/mdi.txt"
+  bench_fact failover_probe_shortfall "$("$LAB_PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["send_shortfall"])' "$BENCH_REP_DIR/failover.json")"
+  # Afterwards: VIPs on two of the nodes that still have their cable.
+  local doubles=0 vip h
+  lab__snapshot
+  for vip in "${vips[@]}"; do
+    h=" ${LAB_HELD[$vip]:-} "
+    h=${h// n$master / }
+    read -r -a h <<<"$h"
+    [ "${#h[@]}" -gt 1 ] && doubles=$((doubles + 1))
+  done
+  bench_fact after_double_held "$doubles"
+  bench_masters_fact after
+}
+
+scenario_rep() {
+  local kind=$1
+  bench_cluster_start "$kind"
+  local steady=$S2_STEADY_S
+  [ "${BENCH_SMOKE:-0}" = 1 ] && steady=3
+  s2_steady_then_pull "$steady" 2 3
+}
