@@ -42,6 +42,12 @@ mount -t tmpfs tmpfs $r/dev/shm
 mount -t bpf bpf $r/sys/fs/bpf || fail "bpffs"
 mount -t debugfs debugfs $r/sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs $r/sys/kernel/tracing 2>/dev/null
+# The kernel's module autoload (ip link add type bridge, 8021q, nf_tables, ...) runs modprobe as
+# a usermode helper in THIS root, the initramfs, which has no modules: hand it to the host's
+# modprobe inside the shared root.
+printf '#!/bin/sh\nexec /bin/chroot %s /sbin/modprobe "$@"\n' $r >/bin/modprobe-host
+chmod 0755 /bin/modprobe-host
+echo /bin/modprobe-host >/proc/sys/kernel/modprobe
 mkdir -p $r/run/vmtest
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 vmout $r/run/vmtest ||
   fail "mount 9p vmout (results export)"

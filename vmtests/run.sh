@@ -7,23 +7,29 @@
 #   XVRRP_BUILD_DIR   build tree whose tests run in the guest (default: <source>/build)
 #   XVRRP_VM_SUITES   suites to run (default "bpf netns xdp-arp coexist"): a ctest label, or a
 #                     guest script vmtests/guest/<name>.sh
-#   XVRRP_VM_TIMEOUT  seconds one guest may run before it counts as hung (default 280)
-#   XVRRP_VM_SMP      guest CPUs (default 2)    XVRRP_VM_KEEP=1  keep the work dirs
+#   XVRRP_VM_TIMEOUT  seconds one guest may run before it counts as hung (default 420)
+#   XVRRP_VM_JOBS     guests booted at once (default 2: TCG runs the tests on one core each)
+#   XVRRP_VM_SMP      CPUs per guest (default 2)    XVRRP_VM_KEEP=1  keep every work dir
 # Prints one line per kernel ("6.1.0-56-amd64 bpf: 57 passed, 0 failed; netns: ...") and exits
 # non-zero on any failed check, missing suite or boot problem, showing the guest console tail.
+# A failed kernel's work dir (console log, per-suite logs) is kept and named.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${XVRRP_BUILD_DIR:-$src/build}" 2>/dev/null && pwd) ||
   { echo "vmtests: build dir ${XVRRP_BUILD_DIR:-$src/build} does not exist" >&2; exit 2; }
 suites=${XVRRP_VM_SUITES:-bpf netns xdp-arp coexist}
-vm_timeout=${XVRRP_VM_TIMEOUT:-280}
+vm_timeout=${XVRRP_VM_TIMEOUT:-420}
+jobs=${XVRRP_VM_JOBS:-2}
 smp=${XVRRP_VM_SMP:-2}
 
 die() { echo "vmtests: $*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "must run as root (the guest tests load XDP programs)"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (install qemu-system-x86)"
 [ -f "$build/CTestTestfile.cmake" ] || die "$build is not a configured build tree"
+for s in $suites; do
+  [[ $s =~ ^[A-Za-z0-9_-]+$ ]] || die "suite name '$s' is not a ctest label or a guest script name"
+done
 
 kernels=("$@")
 if [ ${#kernels[@]} -eq 0 ]; then
@@ -37,16 +43,6 @@ if [ ${#kernels[@]} -eq 0 ]; then
     die "no kernel other than the running $running in /boot (install linux-image-amd64: scripts/install-deps.sh)"
 fi
 
-current_work=
-qemu_pid=
-cleanup() {
-  [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
-  # Only an interrupted run leaves a work dir behind here; failed kernels keep theirs for a look.
-  if [ -n "$current_work" ] && [ "${XVRRP_VM_KEEP:-0}" != 1 ]; then rm -rf "$current_work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 kernel_version() { # image -> version whose /lib/modules exists
   local img=$1 v
   v=${img##*/vmlinuz-}
@@ -58,23 +54,18 @@ kernel_version() { # image -> version whose /lib/modules exists
   echo "$v"
 }
 
-console_tail() { # workdir
-  echo "---- guest console (last 40 lines) ----"
-  tail -n 40 "$1/console.log" 2>/dev/null | sed 's/\r$//'
-  echo "---- end of guest console (full log: $1/console.log) ----"
-}
-
-status=0
+# One kernel, start to verdict; runs in its own subshell. Prints its report on stdout and exits 0
+# only when every suite passed.
 boot_one() { # image
-  local img=$1 kver work start rc line parts p f note s summary bad=0
+  local img=$1 kver work rc=0 line p f note s summary bad=0 qemu_pid= start secs
   if ! kver=$(kernel_version "$img"); then
-    echo "$img: cannot tell its version or /lib/modules/VERSION is missing"; status=1; return
+    echo "$img: cannot tell its version, or /lib/modules/VERSION is missing"; return 1
   fi
   work=$(mktemp -d "${TMPDIR:-/tmp}/xvrrp-vm-$kver.XXXXXX")
-  current_work=$work
+  trap '[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; rm -rf "$work"; exit 130' TERM INT
   mkdir "$work/out"
   if ! "$src/vmtests/mkinitramfs.sh" "$kver" "$work/initramfs.cpio.gz" 2>"$work/mkinitramfs.err"; then
-    echo "$kver boot problem: initramfs: $(cat "$work/mkinitramfs.err")"; status=1; return
+    echo "$kver boot problem: initramfs: $(cat "$work/mkinitramfs.err")"; return 1
   fi
   # The guest's command is a script file on the results export: every word on the kernel command
   # line would become an argument of init, and too many of them panic the kernel at boot.
@@ -85,7 +76,6 @@ boot_one() { # image
   } >"$work/out/cmd.sh"
 
   start=$(date +%s)
-  rc=0
   timeout -k 5 "$vm_timeout" qemu-system-x86_64 \
     -machine accel=tcg -cpu max -smp "$smp" -m 2048 \
     -nodefaults -no-user-config -display none -no-reboot \
@@ -98,43 +88,67 @@ boot_one() { # image
   qemu_pid=$!
   wait "$qemu_pid" || rc=$?
   qemu_pid=
+  secs=$(( $(date +%s) - start ))
 
-  local secs=$(( $(date +%s) - start ))
-  current_work=
   if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-    echo "$kver boot problem: guest did not finish within ${vm_timeout}s"; bad=1
+    echo "$kver boot problem: guest did not finish within ${vm_timeout}s (XVRRP_VM_TIMEOUT)"; bad=1
   elif [ "$rc" -ne 0 ]; then
     echo "$kver boot problem: qemu exited $rc: $(tail -n 3 "$work/qemu.log")"; bad=1
   elif [ ! -s "$work/out/results" ]; then
     echo "$kver boot problem: the guest wrote no results"; bad=1
   fi
-  if [ -s "$work/out/results" ]; then
-    parts=()
+  if [ -f "$work/out/results" ]; then
+    summary=
     for s in $suites; do
       line=$(grep -E "^$s " "$work/out/results" | tail -n1 || true)
-      if [ -z "$line" ]; then parts+=("$s: did not run"); bad=1; continue; fi
+      if [ -z "$line" ]; then summary+="; $s: did not run"; bad=1; continue; fi
       read -r _ p f note <<<"$line"
-      summary="$s: $p passed, $f failed${note:+ ($note)}"
-      parts+=("$summary")
+      summary+="; $s: $p passed, $f failed${note:+ ($note)}"
+      # A suite passes with at least one passed check and none failed: "0 passed" is a failure.
       [ "$f" -eq 0 ] && [ "$p" -gt 0 ] || bad=1
     done
-    local IFS=';'
-    summary="${parts[*]}"
-    echo "$kver ${summary//;/; } [${secs}s]"
+    echo "$kver ${summary#; } [${secs}s]"
   fi
-  if [ "$bad" -ne 0 ]; then
-    status=1
-    for s in $suites; do
-      if [ -f "$work/out/$s.log" ] && ! grep -qE "^$s [0-9]+ 0 *$" "$work/out/results" 2>/dev/null; then
-        echo "---- $kver $s.log (last 30 lines) ----"
-        tail -n 30 "$work/out/$s.log"
-      fi
-    done
-    console_tail "$work"
-  elif [ "${XVRRP_VM_KEEP:-0}" != 1 ]; then
-    rm -rf "$work"
+  if [ "$bad" -eq 0 ]; then
+    [ "${XVRRP_VM_KEEP:-0}" = 1 ] || rm -rf "$work"
+    return 0
   fi
+  for s in $suites; do
+    if [ -f "$work/out/$s.log" ] && ! grep -qE "^$s [1-9][0-9]* 0 *$" "$work/out/results"; then
+      echo "---- $kver $s.log (last 40 lines; full: $work/out/$s.log) ----"
+      tail -n 40 "$work/out/$s.log"
+    fi
+  done
+  echo "---- $kver guest console (last 40 lines; full: $work/console.log) ----"
+  tail -n 40 "$work/console.log" 2>/dev/null | sed 's/\r$//'
+  echo "---- end of $kver ----"
+  return 1
 }
 
-for k in "${kernels[@]}"; do boot_one "$k"; done
+# Guests run $jobs at a time; reports are printed in kernel order once each guest is done.
+reports=$(mktemp -d "${TMPDIR:-/tmp}/xvrrp-vm-reports.XXXXXX")
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$reports"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+status=0
+i=0
+for k in "${kernels[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  ( set +e; boot_one "$k" >"$reports/$i.txt" 2>&1; echo $? >"$reports/$i.rc" ) &
+  pids+=($!)
+  i=$((i + 1))
+done
+wait
+pids=()
+for ((j = 0; j < i; j++)); do
+  cat "$reports/$j.txt"
+  [ "$(cat "$reports/$j.rc" 2>/dev/null)" = 0 ] || status=1
+done
 exit "$status"

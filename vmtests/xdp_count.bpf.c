@@ -13,6 +13,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME); /* xdp-loader -p DIR pins it as DIR/vm_count */
 } vm_count SEC(".maps");
 
 SEC("xdp")

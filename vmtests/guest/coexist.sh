@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# vmtests guest suite "coexist" (issue 8): libxdp's multi-program dispatcher, which cannot load on
+# the host's 6.18 kernel (EPERM on the freplace extension, MACHINE.md) but works on the guest
+# kernels. Ours is attached by the real Dataplane adapter; a second, unrelated program
+# (vmtests/xdp_count.bpf.c, counts every frame and passes it) is attached beside it with
+# xdp-loader. Both must run: ours answers ARP, the other's counter moves. Stopping the controller
+# must remove ours only: the other stays attached and keeps counting.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+count_obj=$build/vmtests/xdp_count.bpf.o
+count_pins=/sys/fs/bpf/$prefix-count
+need "$count_obj"
+
+# The other program's frame counter, from the map xdp-loader pinned.
+frames_counted() {
+  bpftool -j map lookup pinned "$count_pins/vm_count" key 0 0 0 0 | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+if "error" in v:
+    sys.exit("reading the counter of the other program: " + v["error"])
+if "formatted" in v:
+    print(int(v["formatted"]["value"]))
+else:  # raw little-endian bytes as hex strings
+    print(int.from_bytes(bytes(int(b, 16) for b in v["value"]), "little"))'
+}
+
+lab_up
+if ! start_hold; then attach_failure "attach ours through the Dataplane adapter"; exit 1; fi
+echo "ours attached in mode $(hold_mode)"
+
+mkdir -p "$count_pins"
+# Priority 10 runs it before ours (libxdp's default is 50), so it also sees the ARP requests
+# that ours answers with XDP_TX and that therefore never reach a later program.
+if ! in_a xdp-loader load -m native --prio 10 -p "$count_pins" vA "$count_obj"; then
+  fail "xdp-loader attaching the second program beside ours"
+  xdp_status_a
+  exit 1
+fi
+status=$(xdp_status_a)
+echo "$status"
+check "libxdp runs a dispatcher on vA" grep -q xdp_dispatcher <<<"$status"
+check "the dispatcher holds the other program" grep -q vm_count_prog <<<"$status"
+check "the dispatcher holds ours" grep -q xvrrp_xdp <<<"$status"
+
+before=$(frames_counted)
+check "ours answers arping for $VIP beside the other program" arping_answered 3
+after=$(frames_counted)
+echo "frames counted by the other program: $before -> $after"
+check "the other program's counter moved with the arping (>= 3 frames)" test $((after - before)) -ge 3
+
+check "controller stand-in detached cleanly on SIGTERM" stop_hold
+status=$(xdp_status_a)
+echo "$status"
+check "the other program is still attached after ours stopped" grep -q vm_count_prog <<<"$status"
+check_not "ours is gone from vA" grep -q xvrrp_xdp <<<"$status"
+check_not "our pins under /sys/fs/bpf/xvrrp/vmtest-vA are removed" test -e /sys/fs/bpf/xvrrp/vmtest-vA
+
+before=$(frames_counted)
+check_not "no XDP answer for $VIP once ours is gone" arping_answered 2
+after=$(frames_counted)
+echo "frames counted by the other program: $before -> $after"
+check "the other program keeps counting (>= 2 frames)" test $((after - before)) -ge 2
+in_a xdp-loader unload vA --all >/dev/null 2>&1
