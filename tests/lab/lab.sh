@@ -457,6 +457,8 @@ lab_cable_restore() {
 lab_partition() {
   local a b br_ns
   br_ns=$(lab_bridge_ns)
+  # Marked before the rules go in: the first rule already splits the cluster.
+  lab_mark "partition_${1// /,}_from_${2// /,}"
   ip netns exec "$br_ns" nft list table bridge lab_partition >/dev/null 2>&1 ||
     ip netns exec "$br_ns" nft -f - <<'EOF'
 table bridge lab_partition {
@@ -473,11 +475,10 @@ EOF
         iifname "n$b" oifname "n$a" drop
     done
   done
-  lab_mark "partition_${1// /,}_from_${2// /,}"
   lab_log "partition: {$1} | {$2}"
 }
 
-# lab_heal: removes every partition.
+# lab_heal: removes every partition (marked once the rules are gone).
 lab_heal() {
   ip netns exec "$(lab_bridge_ns)" nft delete table bridge lab_partition 2>/dev/null || true
   lab_mark heal
@@ -607,6 +608,17 @@ lab_probe_stop() {
 
 # lab_probe_json NAME: path of probe NAME's JSON summary (complete once lab_probe_stop returned).
 lab_probe_json() { echo "$LAB_DIR/probe-${1:?name}.json"; }
+
+# lab_probe_holder JSON VIP: who answered VIP's ARP at the end of the probe run ("" if nobody): the
+# client's view, which is what counts when a killed daemon left addresses in its node's kernel.
+lab_probe_holder() {
+  "$LAB_PY" -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+for v in s["vips"]:
+    if v["vip"] == sys.argv[2] and v["arp"]["answered_at_end"] and v["arp"]["runs"]:
+        print(max(v["arp"]["runs"], key=lambda r: r["end_ms"])["name"])' "$1" "$2"
+}
 
 # lab_probe_check JSON CHECK_ARGS...: asserts bounds on a probe summary (tests/lab/probe_check.py
 # --help lists them); marks come from this run's marks file.
