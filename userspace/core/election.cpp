@@ -385,6 +385,12 @@ void Election::on_advert(const AdvertReceived& a, SteadyTime now, Output& out) {
 
 void Election::on_advert_as_backup(const AdvertReceived& a, SteadyTime now, Output&) {
     if (a.priority == kStopPriority) {
+        // Deliberate deviation from RFC 5798 6.4.2 and keepalived: a resignation from a router
+        // other than the master we follow is stale - the new master's advert overtook it on
+        // another path (found by the simulator: the backup then cut its timer to Skew_Time and
+        // flapped to MASTER beside the new master). The master we follow keeps our timer fed;
+        // if it is gone too, the master-down timer still fires.
+        if (master_address_ && *master_address_ != a.source) return;
         // RFC 5798 6.4.2: the master resigned; Master_Down_Timer = Skew_Time, so the highest
         // priority backup (smallest skew) speaks first.
         deadline_ = now + skew_time(config_.version, config_.priority, master_adver_interval_);
