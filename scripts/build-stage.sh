@@ -6,7 +6,8 @@
 #   scripts/build-stage.sh --print-layout
 #
 #   --prefix DIR       install root (default /usr/local): DIR/bin/xvrrpd (and its symlink
-#                      DIR/bin/keepalived-xvrrpd), DIR/bin/xvrrpctl, DIR/lib/xvrrp/xvrrp.bpf.o
+#                      DIR/bin/keepalived-xvrrpd), DIR/bin/xvrrpctl, DIR/lib/xvrrp/xvrrp.bpf.o,
+#                      DIR/lib/xvrrp/entrypoint (the image's entrypoint script)
 #   --build-dir DIR    CMake build directory (default SRC/build-release); an existing one is reused,
 #                      so only what changed is rebuilt
 #   --build-type TYPE  CMAKE_BUILD_TYPE (default Release, built at -O2)
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
     --build-type) need_value "$@"; build_type=$2; shift 2 ;;
     --deps-only) deps_only=1; shift ;;
     --print-layout) print_layout=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -50,6 +51,8 @@ layout() {
   # The data plane program (xvrrpd embeds it through its skeleton; the file is for bpftool and
   # xdp-loader). Other objects under bpf/ are test helpers and stay out of the image.
   echo lib/xvrrp/xvrrp.bpf.o
+  # The image's entrypoint script (scripts/container-entrypoint.sh): bpffs, then keepalived-xvrrpd.
+  echo lib/xvrrp/entrypoint
 }
 
 if [ "$print_layout" = 1 ]; then
@@ -73,6 +76,7 @@ cmake --build "$build_dir" -j"$jobs" --target xvrrpd xvrrpctl xvrrp_bpf_objects
 while read -r rel; do
   case $rel in
     bin/keepalived-xvrrpd) ln -sfn xvrrpd "$prefix/$rel"; continue ;;
+    lib/xvrrp/entrypoint) from=$src/scripts/container-entrypoint.sh; mode=0755 ;;
     bin/*) from=$build_dir/bin/$(basename "$rel"); mode=0755 ;;
     lib/xvrrp/*) from=$build_dir/bpf/$(basename "$rel"); mode=0644 ;;
     *) die "layout entry '$rel' has no source rule" ;;

@@ -24,7 +24,9 @@ RUNTIME_TOOLS = {"nftables", "iproute2"}
 # Init programs allowed as PID 1 in front of xvrrpd, and the Debian package that installs each.
 INITS = {"tini": "tini"}
 # Layout entries that run xvrrpd, and the pattern of the page's liveness probe `pgrep keepalived`.
-ENTRY_NAMES = ("bin/keepalived-xvrrpd", "bin/xvrrpd")
+ENTRY_NAMES = ("lib/xvrrp/entrypoint", "bin/keepalived-xvrrpd", "bin/xvrrpd")
+# The layout entry that is the entrypoint script, and its source in the repository.
+ENTRYPOINT_SCRIPT = ("lib/xvrrp/entrypoint", "scripts/container-entrypoint.sh")
 PAGE_PROBE_PATTERN = "keepalived"
 
 
@@ -211,16 +213,26 @@ class DockerfileTest(unittest.TestCase):
             self.assertIn("--", argv, f"line {entry[0].line}: {argv[0]} needs '--' before xvrrpd")
             program = argv[argv.index("--") + 1:]
         self.assertTrue(program, f"line {entry[0].line}: ENTRYPOINT names no program")
-        names = {where[r] for r in ENTRY_NAMES if r in where}
+        names = {where[r]: r for r in ENTRY_NAMES if r in where}
         self.assertIn(program[0], names,
-                      f"line {entry[0].line}: ENTRYPOINT runs {program[0]} but the build stage's "
-                      f"xvrrpd is copied to {sorted(names)}")
+                      f"line {entry[0].line}: ENTRYPOINT runs {program[0]} but the build stage "
+                      f"copies xvrrpd and its entrypoint to {sorted(names)}")
+        started = program[0]
+        if names[program[0]] == ENTRYPOINT_SCRIPT[0]:
+            # The script must end by exec'ing xvrrpd; its name is what the process is called.
+            with open(os.path.join(SRC, ENTRYPOINT_SCRIPT[1])) as f:
+                execs = [shlex.split(line)[1] for line in f
+                         if line.startswith("exec ") and len(shlex.split(line)) > 1]
+            self.assertTrue(execs, f"{ENTRYPOINT_SCRIPT[1]} never execs xvrrpd")
+            started = execs[-1]
+            self.assertIn(os.path.basename(started), [os.path.basename(r) for r in ENTRY_NAMES],
+                          f"{ENTRYPOINT_SCRIPT[1]} execs {started}, not xvrrpd")
         # The kernel names a process after the first 15 characters of the file name it was
         # started by (symlinks not resolved): the page's liveness probe `pgrep keepalived` must
         # find it, or a Deployment where only the image changed restarts every pod in a loop.
-        self.assertIn(PAGE_PROBE_PATTERN, os.path.basename(program[0])[:15],
+        self.assertIn(PAGE_PROBE_PATTERN, os.path.basename(started)[:15],
                       f"line {entry[0].line}: the process would be named "
-                      f"{os.path.basename(program[0])[:15]!r}; `pgrep {PAGE_PROBE_PATTERN}` (the "
+                      f"{os.path.basename(started)[:15]!r}; `pgrep {PAGE_PROBE_PATTERN}` (the "
                       f"page's liveness probe) would not find it")
         # The OPENSHIFT_HA_* contract comes from the pod's environment: no baked-in settings.
         for ins in runtime.instructions:
