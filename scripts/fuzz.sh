@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target for SECONDS each (default 60) and fails if any of them finds a crash.
 #   scripts/fuzz.sh [SECONDS]          BUILD_DIR=build by default; the targets are (re)built first
-# Targets are whatever tests/fuzz/fuzz_*.cpp built into $BUILD_DIR/fuzz/bin/. Seeds come from
-# tests/fuzz/corpus/NAME/ (never written); new inputs accumulate in $BUILD_DIR/fuzz/corpus/NAME/,
+# Targets are whatever tests/fuzz/fuzz_*.cpp (and tests/fuzz_env/) built into $BUILD_DIR/fuzz/bin/.
+# Seeds come from tests/fuzz*/corpus/NAME/ (never written), a dictionary from tests/fuzz*/NAME.dict;
+# new inputs accumulate in $BUILD_DIR/fuzz/corpus/NAME/,
 # crash reproducers in $BUILD_DIR/fuzz/artifacts/ (replay: $BUILD_DIR/fuzz/bin/fuzz_NAME FILE).
+# Then the XDP harness (tests/fuzz_xdp, not libFuzzer: needs root) runs for SECONDS too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -29,13 +31,18 @@ for bin in "${targets[@]}"; do
   corpus=${name#fuzz_}
   work="$build/fuzz/corpus/$corpus"
   mkdir -p "$work"
-  seeds=()
-  [ -d "tests/fuzz/corpus/$corpus" ] && seeds=("tests/fuzz/corpus/$corpus")
+  seeds=(tests/fuzz*/corpus/"$corpus")
+  dict=(tests/fuzz*/"$corpus".dict)
+  [ "${#dict[@]}" -gt 0 ] && dict=(-dict="${dict[0]}")
   echo "=== $name for ${seconds}s ==="
-  if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
       -artifact_prefix="$build/fuzz/artifacts/$name-" "$work" "${seeds[@]}"; then
     echo "fuzz.sh: $name FAILED; reproducer(s): $(ls "$build/fuzz/artifacts/$name-"* 2>/dev/null | tr '\n' ' ')" >&2
     status=1
   fi
 done
+
+echo "=== xdp_fuzz for ${seconds}s ==="
+cmake --build "$build" --target xdp_fuzz -j"$(nproc)" >/dev/null
+"$build"/bin/xdp_fuzz --seconds "$seconds" || { echo "fuzz.sh: xdp_fuzz FAILED (replay lines above)" >&2; status=1; }
 exit "$status"
