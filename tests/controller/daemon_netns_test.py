@@ -231,12 +231,13 @@ def test_two_nodes_elect_right_master_metrics_and_ctl():
         st = n.states()
         for name, (m, _) in exp.items():
             check(st[name] == ("MASTER" if m is n else "BACKUP"), f"{n.name}: {name} is {st[name]}")
-        metrics = parse_metrics(n.http("/metrics"))
+        text = n.http("/metrics")
+        metrics = parse_metrics(text)
         for name, (m, _) in exp.items():
             vrid = str(next(g["vrid"] for g in n.status()["groups"] if g["name"] == name))
             want = "MASTER" if m is n else "BACKUP"
             key = ("xvrrp_group_state", frozenset({("group", name), ("vrid", vrid), ("state", want)}))
-            check(metrics.get(key) == 1.0, f"{n.name} /metrics: {key} = {metrics.get(key)}")
+            check(metrics.get(key) == 1.0, f"{n.name} /metrics: {key} = {metrics.get(key)}\n{text}")
             sent = metrics.get(("xvrrp_adverts_sent_total", frozenset({("group", name), ("vrid", vrid)})))
             if m is n:
                 check(sent and sent >= 1, f"{n.name}: master of {name} sent no adverts per /metrics")

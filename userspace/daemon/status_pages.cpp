@@ -3,6 +3,7 @@
 #include "core/prometheus_text.hpp"
 #include "daemon/runtime.hpp"
 
+#include <deque>
 #include <set>
 
 namespace xvrrp {
@@ -99,7 +100,8 @@ nlohmann::json Runtime::counters_json() const {
 }
 
 std::string Runtime::metrics_text() const {
-    std::vector<MetricFamily> f;
+    // add() hands out references that later add() calls must not move: a deque keeps them.
+    std::deque<MetricFamily> f;
     auto add = [&](std::string name, std::string help, std::string type) -> MetricFamily& {
         f.push_back({std::move(name), std::move(help), std::move(type), {}});
         return f.back();
@@ -173,7 +175,7 @@ std::string Runtime::metrics_text() const {
     nl.samples.push_back({{}, static_cast<double>(netlink_.batches), "_count"});
     auto& nlmax = add("xvrrp_netlink_batch_seconds_max", "Slowest address batch so far.", "gauge");
     nlmax.samples.push_back({{}, netlink_.seconds_max, ""});
-    return prometheus_text(f);
+    return prometheus_text({f.begin(), f.end()});
 }
 
 HttpResponse Runtime::http(const std::string& method, const std::string& target) const {
