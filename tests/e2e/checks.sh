@@ -6,8 +6,7 @@
 #      master stops: within one check interval (+ 1.5 s for the script's own run) the master stops
 #      answering and a backup answers within Master_Down_Interval + 50 ms; the listener returns and
 #      the cluster elects again.
-#   2. check script (same path on every node, as in OpenShift): it fails on the node whose flag file
-#      exists; the same bounds.
+#   2. check script: it fails on the node whose flag file exists; the same bounds.
 # Usage: checks.sh KINDS [VERSION ADVERT_S]
 set -euo pipefail
 kind=${1:?usage: checks.sh KINDS [VERSION ADVERT_S]}
@@ -42,8 +41,9 @@ fault_case() {
   vips=$(e2e_all_vips)
   lab_probe_start "$label" --vips "$vips"
   e2e_settle
-  $break_cmd "${master#n}"
+  # Marked first: the daemon may notice before the command returns.
   lab_mark "check_broken_$label"
+  $break_cmd "${master#n}"
   sleep "$(lab_calc "$interval + 1.5 + $(e2e_bound_ms) / 1000 + 1")"
   e2e_settle
   lab_probe_stop "$label"
@@ -67,19 +67,22 @@ lab_listen "$broken" "$port"
 e2e_wait_elected 40
 for i in 1 2 3; do lab_stop_node "$i"; done
 
-# 2. A check script.
-check="$LAB_DIR/check.sh"
-cat >"$check" <<SH
+# 2. A check script. One per node (same content, its own flag file): the check times out after
+# one interval, and on a busy 2-core machine a script that forks a pipeline to find out which node
+# it runs on can take longer than that.
+for i in 1 2 3; do
+  cat >"$(lab_node_dir "$i")/check.sh" <<SH
 #!/bin/sh
-# Fails on the node whose flag file $LAB_DIR/check-fail-<node address> exists.
-node=\$(ip -4 -o addr show scope global | awk '{print \$4}' | cut -d/ -f1 | grep '^192\\.0\\.2\\.' | head -n 1)
-test ! -e "$LAB_DIR/check-fail-\$node"
+# Fails while $(lab_node_dir "$i")/check-fail exists.
+test ! -e "$(lab_node_dir "$i")/check-fail"
 SH
-chmod +x "$check"
-fail_node() { touch "$LAB_DIR/check-fail-$(lab_node_ip "$1")"; }
-E2E_ENV=("${base[@]}" "OPENSHIFT_HA_MONITOR_PORT=0" "OPENSHIFT_HA_CHECK_SCRIPT=$check")
+  chmod +x "$(lab_node_dir "$i")/check.sh"
+  declare -a "E2E_NODE_ENV_$i=(OPENSHIFT_HA_CHECK_SCRIPT=$(lab_node_dir "$i")/check.sh)"
+done
+fail_node() { touch "$(lab_node_dir "$1")/check-fail"; }
+E2E_ENV=("${base[@]}" "OPENSHIFT_HA_MONITOR_PORT=0")
 e2e_start "${kinds[@]}"
 fault_case script fail_node
-rm -f "$LAB_DIR/check-fail-$(lab_node_ip "$broken")"
+rm -f "$(lab_node_dir "$broken")/check-fail"
 e2e_wait_elected 40
 e2e_pass "checks $kind v$version ${advert}s"
