@@ -128,6 +128,11 @@ std::vector<Seed> make_corpus() {
         {"ns owned two options", ns("2001:db8::c1", "ff02::1:ff00:11", "2001:db8::11",
                                     [&] { f::Bytes o = f::lladdr_option(14, kZero); o.insert(o.end(), slla.begin(), slla.end()); return o; }())},
         {"ns dad owned", ns("::", "ff02::1:ff00:10", "2001:db8::10", {})},
+        // Invalid by RFC 4861 section 7.1.1, kept whole so every run checks they go unanswered.
+        {"ns dad with source lladdr (invalid)", ns("::", "ff02::1:ff00:10", "2001:db8::10", slla)},
+        {"ns dad to a unicast address (invalid)", ns("::", "2001:db8::10", "2001:db8::10", {})},
+        {"ns zero-length option (invalid)", ns("2001:db8::c1", "ff02::1:ff00:10", "2001:db8::10",
+                                               {1, 0, 0, 0, 0, 0, 0, 0})},
         {"ns not owned", ns("2001:db8::c1", "ff02::1:ff00:20", "2001:db8::20", slla)},
         {"ns stale", ns("2001:db8::c1", "ff02::1:ff00:30", "2001:db8::30", slla)},
         {"ns non-vip", ns("2001:db8::c1", "ff02::1:ff00:99", "2001:db8::99", slla)},
