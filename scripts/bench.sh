@@ -74,7 +74,8 @@ fi
 trap '[ "$keep_work" = 1 ] || rm -rf "$work"' EXIT
 
 BENCH_LIB_DIR=$repo/bench/lib
-export BENCH_LIB_DIR
+BENCH_OUT=$out  # S5 compares with the latest S2 there
+export BENCH_LIB_DIR BENCH_OUT
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 

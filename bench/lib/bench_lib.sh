@@ -253,25 +253,26 @@ bench_priorities_of_node() {
 }
 
 # bench_mdi_file FILE: "VIP MDI_MS" per VIP, the Master_Down_Interval of the node holding the
-# VIP's group right now (the node that took it over, after a failover).
+# VIP's group right now (the node that took it over, after a failover). One awk for all groups:
+# a process per group costs seconds on a loaded machine.
 bench_mdi_file() {
-  local file=${1:?file} i n vrid vips vip holder
-  declare -A prio=()
-  local g p
-  for ((i = 1; i <= LAB_NODES; i++)); do
-    while read -r g p; do prio["n$i:$g"]=$p; done < <(bench_priorities_of_node "$i")
-  done
-  lab__snapshot
-  : >"$file"
-  while read -r n vrid vips; do
-    holder=${LAB_HELD[${vips%%,*}]:-}
-    [[ $holder =~ ^n[0-9]+$ ]] || continue
-    p=${prio["$holder:$n"]:-}
-    [ -n "$p" ] || continue
-    local mdi
-    mdi=$(bench_mdi_ms "$p")
-    for vip in ${vips//,/ }; do echo "$vip $mdi"; done >>"$file"
-  done < <(bench_groups)
+  local file=${1:?file} i n vrid vips holder
+  {
+    for ((i = 1; i <= LAB_NODES; i++)); do bench_priorities_of_node "$i" | sed "s/^/P n$i /"; done
+    lab__snapshot
+    while read -r n vrid vips; do
+      holder=${LAB_HELD[${vips%%,*}]:-}
+      [[ $holder =~ ^n[0-9]+$ ]] && echo "G $n $holder $vips"
+    done < <(bench_groups)
+  } | awk -v v="$(bench_get XVRRP_VRRP_VERSION 2)" -v adv="$(bench_get XVRRP_ADVERT_INTERVAL 1)" '
+    # RFC 3768 / RFC 5798 section 6.1, as lab_master_down_ms.
+    $1 == "P" { prio[$2 ":" $3] = $4; next }
+    $1 == "G" && (($3 ":" $2) in prio) {
+      p = prio[$3 ":" $2]
+      mdi = (3 * adv + (256 - p) / 256 * (v == 2 ? 1.0 : adv)) * 1000
+      n = split($4, vip, ",")
+      for (k = 1; k <= n; k++) printf "%s %.3f\n", vip[k], mdi
+    }' >"$file"
 }
 
 # bench_flush_vips: removes every address but the node's own from every node's interface, after
@@ -284,4 +285,25 @@ bench_flush_vips() {
     ip -n "$ns" addr flush dev "${LAB_IF:-eth0}" scope global
     ip -n "$ns" addr add "$(lab_node_ip "$i")/24" dev "${LAB_IF:-eth0}"
   done
+}
+
+# bench_single_holder VIP TIMEOUT_S: prints the index of the one node holding VIP, waiting up to
+# TIMEOUT_S for a moment when exactly one does (a flapping cluster may never offer one: fails).
+bench_single_holder() {
+  local vip=${1:?vip} timeout=${2:?timeout} deadline h
+  deadline=$(($(date +%s%N) + timeout * 1000000000))
+  while :; do
+    h=$(lab_vip_holders "$vip")
+    [[ $h =~ ^n[0-9]+$ ]] && { echo "${h#n}"; return 0; }
+    [ "$(date +%s%N)" -lt "$deadline" ] || return 1
+    sleep 0.05
+  done
+}
+
+# bench_pull I: pulls node I's cable, with a mark just BEFORE the command ("pull_cmd_n<I>"): on a
+# loaded machine `ip link set down` can take hundreds of ms to return, so the lab's own mark
+# (written after it) can land after the failover already happened. Gaps are taken from this mark.
+bench_pull() {
+  lab_mark "pull_cmd_n${1:?node}"
+  lab_cable_pull "$1"
 }

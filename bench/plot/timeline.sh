@@ -35,7 +35,9 @@ for line in open(marks_path):
 rows = [r for r in csv.DictReader(open(csv_path)) if r["kind"] == "arp"]
 # The marks file holds every repetition of the lab: take the pull inside this probe's run.
 end_ms = max((float(r["end_ms"]) for r in rows), default=0.0)
-pulls = [t for name, t in marks if name.startswith("cable_pull") and 0 <= t <= end_ms]
+# bench_pull marks "pull_cmd" just before the command; the lab's "cable_pull" lands after it returns.
+pulls = [t for name, t in marks if name.startswith("pull_cmd") and 0 <= t <= end_ms] or \
+        [t for name, t in marks if name.startswith("cable_pull") and 0 <= t <= end_ms]
 zero = pulls[0] if pulls else 0.0
 vips = sorted({r["vip"] for r in rows}, key=lambda v: tuple(int(x) for x in v.split(".")))
 index = {v: i + 1 for i, v in enumerate(vips)}
@@ -72,7 +74,7 @@ gnuplot <<EOF
 set terminal pngcairo size 1200,600 font ",10"
 set output '$png'
 set title "${title//\"/\'}" offset 0,1 noenhanced
-set xlabel "ms relative to the cable pull"
+set xlabel "ms relative to the cable pull command"
 set key outside right top noenhanced
 set grid xtics
 load '$tmp/range.gp'

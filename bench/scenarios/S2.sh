@@ -51,9 +51,17 @@ scenario_env() {
   )
 }
 
-# s2_steady_then_pull STEADY_S FAILOVER_PROBE_MS AFTER_S: the body shared with S5 and S6.
+# s2_steady_then_pull STEADY_S FAILOVER_PROBE_MS AFTER_S: the body shared with S6.
 s2_steady_then_pull() {
-  local steady_s=$1 probe_ms=$2 after_s=$3 t0 t1 master i vips
+  s2_steady "$1" || return 1
+  s2_pull "$2" "$3"
+}
+
+# s2_steady STEADY_S: waits for the cluster, then measures STEADY_S of steady state (CPU,
+# transitions, what a client sees); sets S2_MASTER to the busiest master. Shared with S5.
+S2_MASTER=""
+s2_steady() {
+  local steady_s=$1 t0 t1 master i vips
   mapfile -t vips < <(lab_expand_vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)")
   t0=$(date +%s%N)
   if lab_wait_all_held 60 "${vips[@]}"; then
@@ -80,25 +88,33 @@ s2_steady_then_pull() {
   bench_gap_facts steady steady steady
   bench_masters_fact steady_end
   bench_fact cpu_pct_master "$(bench_fact_get "cpu_pct_n$master")"
-  local backup_max="" c holds
+  local backup_max="" c holds masters
+  masters=$(bench_masters_by_node)
   for ((i = 1; i <= LAB_NODES; i++)); do
-    holds=$(bench_masters_by_node | awk -v n="n$i" '$1 == n { print $2 }')
+    holds=$(awk -v n="n$i" '$1 == n { print $2 }' <<<"$masters")
     [ -z "$holds" ] || [ "$holds" = 0 ] || continue
     c=$(bench_fact_get "cpu_pct_n$i")
     if [ -z "$backup_max" ] || [ "$(lab_calc "($c > $backup_max) ? 1 : 0")" = 1 ]; then backup_max=$c; fi
   done
   bench_fact cpu_pct_backup "$backup_max"
+  S2_MASTER=$master
+}
+
+# s2_pull FAILOVER_PROBE_MS AFTER_S: pulls S2_MASTER's cable with every VIP probed.
+s2_pull() {
+  local probe_ms=$1 after_s=$2 master=$S2_MASTER t0 vips
+  mapfile -t vips < <(lab_expand_vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)")
 
   # Failover: every VIP probed every PROBE_MS from 1 s before the pull.
   bench_probe_start failover --vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)" --interval-ms "$probe_ms"
   sleep 1
   t0=$(bench_transitions_all)
-  lab_cable_pull "$master"
+  bench_pull "$master"
   sleep "$after_s"
   bench_probe_stop failover
   bench_fact transitions_after_pull "$(($(bench_transitions_all) - t0))"
   bench_mdi_file "$BENCH_REP_DIR/mdi.txt"
-  bench_gap_facts failover cable_pull failover --mdi-file "$BENCH_REP_DIR/mdi.txt"
+  bench_gap_facts failover pull_cmd failover --mdi-file "$BENCH_REP_DIR/mdi.txt"
   bench_fact failover_probe_shortfall "$("$LAB_PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["send_shortfall"])' "$BENCH_REP_DIR/failover.json")"
   # Afterwards: VIPs on two of the nodes that still have their cable.
   local doubles=0 vip h

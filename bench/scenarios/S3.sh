@@ -93,17 +93,16 @@ scenario_rep() {
   fi
   bench_fact stable_s "$(lab_calc "($(date +%s%N) - $t0) / 1e9")"
   sleep 2
-  master=$(lab_vip_holders "${sample_list[0]}")
-  master=${master#n}
+  master=$(bench_single_holder "${sample_list[0]}" 10) || { echo "S3: ${sample_list[0]} has no single holder" >&2; return 1; }
   bench_fact_str master "n$master"
 
   bench_probe_start failover --vips "$sample" --interval-ms 2
   sleep 1
-  lab_cable_pull "$master"
+  bench_pull "$master"
   sleep 3
   bench_probe_stop failover
   bench_mdi_file "$BENCH_REP_DIR/mdi.txt"
-  bench_gap_facts failover cable_pull failover --mdi-file "$BENCH_REP_DIR/mdi.txt"
+  bench_gap_facts failover pull_cmd failover --mdi-file "$BENCH_REP_DIR/mdi.txt"
   # Growth with group size: per group, the last VIP's gap minus the first VIP's.
   bench_fact gap_last_minus_first_ms "$("$LAB_PY" - "$BENCH_REP_DIR/failover.json" "$sample" <<'EOF'
 import json, sys
