@@ -27,6 +27,7 @@ const volatile __u16 cfg_vlan_id = 0;
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XVRRP_MAX_VIPS);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* written only by the controller: allocate on update */
 	__type(key, __u32); /* IPv4 address, network order */
 	__type(value, struct xvrrp_vip);
 } xvrrp_vip4 SEC(".maps");
@@ -34,6 +35,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XVRRP_MAX_VIPS);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* written only by the controller: allocate on update */
 	__type(key, struct xvrrp_vip6_key);
 	__type(value, struct xvrrp_vip);
 } xvrrp_vip6 SEC(".maps");
@@ -273,9 +275,7 @@ static __always_inline int icmp6_csum_ok(struct ipv6hdr *ip6h, void *msg, __u32 
 	__u64 sum = csum_addr16((__u32 *)&ip6h->saddr) + csum_addr16((__u32 *)&ip6h->daddr) +
 		    bpf_htonl(len) + bpf_htonl(IPPROTO_ICMPV6);
 
-	if (len % 4)
-		return 0;
-	if (!csum_add_words(msg, len / 4, ND_MAX_WORDS, data_end, &sum))
+	if (!csum_add_bytes(msg, len, ND_MAX_WORDS * 4, data_end, &sum))
 		return 0;
 	return csum_fold(sum) == 0xffff;
 }
@@ -412,6 +412,9 @@ static __always_inline int handle_nd(struct xdp_md *ctx, struct hdr_cursor *nh, 
 	return verdict;
 }
 
+#define VRRP_MAX_LEN_V4 (8 + 255 * 4 + 8) /* 255 addresses + v2 authentication data */
+#define VRRP_MAX_LEN_V6 (8 + 255 * 16)
+
 /*
  * VRRP checks shared by IPv4 and IPv6 (RFC 3768 / RFC 5798 section 7.1),
  * cheapest first so a foreign VRID costs no checksum. The controller checks
@@ -457,7 +460,8 @@ static __always_inline int check_vrrp(struct hdr_cursor *nh, void *data_end, __u
 		if (!bpf_map_lookup_elem(&xvrrp_peers, &peer))
 			return XVRRP_REASON_NOT_A_PEER;
 	}
-	if (!csum_add_words(vh, plen / 4, 1022, data_end, &sum))
+	if (!csum_add_bytes(vh, plen, family == 4 ? VRRP_MAX_LEN_V4 : VRRP_MAX_LEN_V6, data_end,
+			    &sum))
 		return XVRRP_REASON_TRUNCATED;
 	/* v2 and the "v2-style" v3 checksum cover the message only; RFC 5798
 	 * v3 adds the pseudo-header. keepalived can send either for v3. */
@@ -467,9 +471,6 @@ static __always_inline int check_vrrp(struct hdr_cursor *nh, void *data_end, __u
 		return XVRRP_REASON_OK;
 	return XVRRP_REASON_BAD_CHECKSUM;
 }
-
-#define VRRP_MAX_LEN_V4 (8 + 255 * 4 + 8)
-#define VRRP_MAX_LEN_V6 (8 + 255 * 16)
 
 static __always_inline int vrrp_verdict(int reason)
 {
