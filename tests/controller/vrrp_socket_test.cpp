@@ -27,7 +27,10 @@ struct VrrpSocketTest : ::testing::Test {
     boost::asio::io_context io;
 
     void SetUp() override {
+        // No duplicate address detection: link-local addresses are usable at once (the pair is
+        // created in a, so a's defaults apply to both ends).
         a.enter();
+        a.run("sysctl -qw net.ipv6.conf.default.accept_dad=0");
         a.run("ip link add va type veth peer name vb netns " + b.name());
         a.run("ip addr add 192.0.2.1/24 dev va && ip addr add 2001:db8::1/64 dev va nodad && ip link set va up");
         if_a = test::ifindex_of("va");
