@@ -128,7 +128,7 @@ def replay_line(env, xvrrpd):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--xvrrpd", required=True)
-    ap.add_argument("--runs", type=int, default=300)
+    ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--seed", type=int, help="first run's seed (default: random, printed)")
     args = ap.parse_args()
     args.xvrrpd = os.path.abspath(args.xvrrpd)  # the runs use a scratch working directory
