@@ -519,6 +519,26 @@ def test_sighup_reload_and_sighup_without_env_file():
     check(not a.holds("192.0.2.90"), "SIGHUP without --env-file left the VIP")
 
 
+def test_ipv6_group_over_ff02_12():
+    """An IPv6 VIP group (VRRPv3 from the link-local address to ff02::12) elects the
+    higher-priority node, which holds the VIP as a /128; the other follows its link-local."""
+    lab = new_lab()
+    a, b = lab.node("a", "192.0.2.1"), lab.node("b", "192.0.2.2")
+    for n in (a, b):
+        # No DAD: the link-local source must be usable at once.
+        sh(f"ip netns exec {n.ns} sysctl -qw net.ipv6.conf.eth0.accept_dad=0")
+        sh(f"ip -n {n.ns} link set eth0 down && ip -n {n.ns} link set eth0 up")
+    env = dict(FAST, OPENSHIFT_HA_VIRTUAL_IPS="2001:db8::10")
+    wait_until(lambda: all(any(x.startswith("fe80:") for x in n.addrs()) for n in (a, b)), 3, "link-local addresses")
+    a.start(env), b.start(env)
+    (name, (m, vips)), = expected_masters([a, b]).items()
+    other = b if m is a else a
+    wait_until(lambda: "2001:db8::10/128" in m.addrs() and "2001:db8::10/128" not in other.addrs(), 5,
+               f"2001:db8::10 on {m.name} only")
+    ll = next(x.split("/")[0] for x in m.addrs() if x.startswith("fe80:"))
+    wait_until(lambda: other.status()["groups"][0]["master"] == ll, 2, f"{other.name} following {m.name}'s link-local {ll}")
+
+
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 
