@@ -7,7 +7,7 @@
 #   XVRRP_BUILD_DIR   build tree whose tests run in the guest (default: <source>/build)
 #   XVRRP_VM_SUITES   suites to run (default "bpf netns xdp-arp coexist"): a ctest label, or a
 #                     guest script vmtests/guest/<name>.sh
-#   XVRRP_VM_TIMEOUT  seconds one guest may run before it counts as hung (default 420)
+#   XVRRP_VM_TIMEOUT  seconds one guest may run before it counts as hung (default 900)
 #   XVRRP_VM_JOBS     guests booted at once (default 2: TCG runs the tests on one core each)
 #   XVRRP_VM_SMP      CPUs per guest (default 2)    XVRRP_VM_KEEP=1  keep every work dir
 # Prints one line per kernel ("6.1.0-56-amd64 bpf: 57 passed, 0 failed; netns: ...") and exits
@@ -19,7 +19,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${XVRRP_BUILD_DIR:-$src/build}" 2>/dev/null && pwd) ||
   { echo "vmtests: build dir ${XVRRP_BUILD_DIR:-$src/build} does not exist" >&2; exit 2; }
 suites=${XVRRP_VM_SUITES:-bpf netns xdp-arp coexist}
-vm_timeout=${XVRRP_VM_TIMEOUT:-420}
+vm_timeout=${XVRRP_VM_TIMEOUT:-900}
 jobs=${XVRRP_VM_JOBS:-2}
 smp=${XVRRP_VM_SMP:-2}
 
