@@ -539,6 +539,29 @@ def test_ipv6_group_over_ff02_12():
     wait_until(lambda: other.status()["groups"][0]["master"] == ll, 2, f"{other.name} following {m.name}'s link-local {ll}")
 
 
+def test_second_daemon_refused_and_missing_capability_named():
+    lab = new_lab()
+    a = lab.node("a", "192.0.2.1")
+    env = dict(FAST, OPENSHIFT_HA_VIRTUAL_IPS="192.0.2.95")
+    a.start(env)
+    second = subprocess.run(["ip", "netns", "exec", a.ns, os.path.join(BUILD, "bin", "xvrrpd")], env=a.env,
+                            capture_output=True, text=True, timeout=10)
+    check(second.returncode == 1, f"second daemon exit {second.returncode}")
+    check("another xvrrpd (pid" in second.stdout + second.stderr and "already runs this config" in second.stdout + second.stderr,
+          second.stdout + second.stderr)
+    check(a.proc.poll() is None and a.http("/healthz") == "ok\n", "the first daemon was disturbed")
+    a.stop()
+    if not shutil.which("setpriv"):
+        raise Failure("setpriv (util-linux) is not installed: cannot drop a capability")
+    # Without CAP_NET_RAW (bounding set and every other set), start-up names it and touches nothing.
+    r = subprocess.run(["ip", "netns", "exec", a.ns, "setpriv", "--inh-caps=-net_raw", "--bounding-set=-net_raw",
+                        os.path.join(BUILD, "bin", "xvrrpd")], env=a.env, capture_output=True, text=True, timeout=10)
+    out = r.stdout + r.stderr
+    check(r.returncode == 1 and "missing capability CAP_NET_RAW" in out, f"exit {r.returncode}: {out}")
+    check("CAP_NET_ADMIN" not in out.split("missing capability", 1)[1].split("\n")[0], f"named a capability it has: {out}")
+    check(not a.holds("192.0.2.95"), "a refused start-up changed the host")
+
+
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 
