@@ -438,9 +438,19 @@ def test_link_down_fault_and_back():
     a = lab.node("a", "192.0.2.1")
     a.start(dict(FAST, OPENSHIFT_HA_VIRTUAL_IPS="192.0.2.70"))
     wait_until(lambda: set(a.states().values()) == {"MASTER"}, 5, "MASTER")
-    sh(f"ip -n {a.ns} link set eth0 down")
-    t = wait_until(lambda: set(a.states().values()) == {"FAULT"}, 2, "FAULT after link down")
-    print(f"  link down -> FAULT in {t * 1000:.0f} ms")
+    follower = subprocess.Popen(["ip", "netns", "exec", a.ns, os.path.join(BUILD, "bin", "xvrrpctl"), "--runtime-dir",
+                                 a.rundir, "events", "--follow"], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.2)  # connected before the change
+        sh(f"ip -n {a.ns} link set eth0 down")
+        t = wait_until(lambda: set(a.states().values()) == {"FAULT"}, 2, "FAULT after link down")
+        print(f"  link down -> FAULT in {t * 1000:.0f} ms")
+        ev = json.loads(follower.stdout.readline())
+        check(ev["from"] == "MASTER" and ev["to"] == "FAULT" and ev["instance"] == "OpenShift_IPFailover_VIP_1"
+              and ("eth0 down" in ev["cause"] or "link down" in ev["cause"]), f"xvrrpctl events --follow gave {ev}")
+    finally:
+        follower.kill()
+        follower.wait()
     sh(f"ip -n {a.ns} link set eth0 up")
     wait_until(lambda: set(a.states().values()) == {"MASTER"}, 5, "MASTER again after link up")
     check(a.holds("192.0.2.70"), "VIP not back after link up")
