@@ -35,7 +35,7 @@ if [ "$build" = 1 ]; then
   bash scripts/install-deps.sh
   bold "== 2/3 building into build/ =="
   cmake -S . -B "$build_dir" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build_dir" -j"$(nproc)" --target xvrrpd xvrrp-probe
+  cmake --build "$build_dir" -j"$(nproc)" --target xvrrpd xvrrpctl xvrrp-probe
 fi
 export LAB_BIN_DIR
 LAB_BIN_DIR=$(cd "$build_dir/bin" 2>/dev/null && pwd) || { echo "demo.sh: $build_dir/bin missing (drop --no-build)" >&2; exit 1; }
@@ -106,7 +106,8 @@ lab_probe_stop demo
 
 bold "Measured by the client (ARP request to every VIP every 1 ms):"
 mdi=$(lab_calc "int((3 * $advert + $advert) * 1000)")
-"$LAB_PY" tests/lab/probe_check.py --marks "$LAB_DIR/marks" "$(lab_probe_json demo)" --table --all-answered |
+"$LAB_PY" tests/lab/probe_check.py --marks "$LAB_DIR/marks" --witness "$LAB_WITNESS_IP" \
+  "$(lab_probe_json demo)" --table --all-answered |
   sed '$d'
 echo "  (VRRPv3 advert interval ${advert}s: the backup takes over after Master_Down_Interval =" \
   "3 intervals + skew, at most ${mdi} ms after the last advert; groups whose master kept its cable" \
@@ -114,6 +115,11 @@ echo "  (VRRPv3 advert interval ${advert}s: the backup takes over after Master_D
 
 bold "State table after the failover:"
 lab_state_table "${config[@]}"
+if [ "$daemon" = xvrrpd ] && [ -x "$LAB_BIN_DIR/xvrrpctl" ]; then
+  taker=$(lab_vip_holders "${group1%%,*}")
+  bold "What xvrrpd on $taker reports (build/bin/xvrrpctl status):"
+  "$LAB_BIN_DIR/xvrrpctl" --runtime-dir "$(lab_node_dir "${taker#n}")/run" status || true
+fi
 
 bold "Restoring n$victim's cable ..."
 lab_cable_restore "$victim"

@@ -101,8 +101,10 @@ left=$(ip -n "$(lab_node_ns "$victim")" -o addr show dev "$LAB_IF" | grep -c '19
 echo "note: the killed n$victim's kernel still has $left of group 2's addresses (the restart repairs that)"
 mapfile -t extra < <(e2e_holder_args 2 "$new"; unmoved_except 2)
 echo "== 2. kill -9 of n$victim: group 2 -> $new (bound ${bound} ms)"
-lab_probe_check "$(lab_probe_json kill)" "${common[@]}" --max-gap-ms "$bound" --min-gap-ms "$adv_ms" \
-  --min-gap-vips "$(e2e_group_vips 2)" "${extra[@]}"
+# No minimum gap here: xvrrpd's XDP program keeps answering until the dead controller's heartbeat
+# is one Master_Down_Interval old, the moment the backup's timer fires, so the client may see
+# almost no gap; the change of holder proves the fault.
+lab_probe_check "$(lab_probe_json kill)" "${common[@]}" --max-gap-ms "$bound" "${extra[@]}"
 lab_restart_node "$victim"
 e2e_wait_elected 30
 fi

@@ -115,6 +115,9 @@ def main():
     p.add_argument("--leave", action="append", default=[], metavar="NAME:MARK:LO_MS:HI_MS",
                    help="NAME's last answer comes between MARK + LO_MS and MARK + HI_MS")
     p.add_argument("--only-vips", metavar="VIP,VIP", help="check only these VIPs")
+    p.add_argument("--witness", metavar="IP",
+                   help="an always-present address probed alongside the VIPs: its silences are "
+                        "measurement blackouts (the client's path stalled), subtracted from VIP gaps")
     p.add_argument("--table", action="store_true", help="print the per-VIP table")
     a = p.parse_args()
 
@@ -125,13 +128,35 @@ def main():
     k = a.kind
     problems = []
 
-    if a.table:
-        print_table(s, k, sys.stdout)
-
     gap_floor = mark_ms(marks, a.gaps_after, start_ns) if a.gaps_after else None
     windows = []
     for lo, hi in a.split_allowed:
         windows.append((mark_ms(marks, lo, start_ns, "first"), mark_ms(marks, hi, start_ns) + a.split_grace_ms))
+
+    blackouts = []
+    if a.witness:
+        w = [v for v in s["vips"] if v["vip"] == a.witness]
+        s["vips"] = [v for v in s["vips"] if v["vip"] != a.witness]
+        if w:
+            blackouts = [(g["start_ms"], g["end_ms"]) for g in w[0]["arp"]["gaps"]]
+            if blackouts:
+                total = sum(e - b for b, e in blackouts)
+                print(f"probe_check: note: the witness {a.witness} went unanswered {len(blackouts)} time(s), "
+                      f"{total:.1f} ms in all (longest {max(e - b for b, e in blackouts):.1f} ms): the "
+                      f"client's path stalled; that time is not counted in VIP gaps")
+
+    def effective(start, end):
+        """A gap's length minus the blackouts inside it."""
+        hidden = sum(max(0.0, min(end, e) - max(start, b)) for b, e in blackouts)
+        return end - start - hidden
+
+    def blacked_out_at_end(entry):
+        """The VIP's trailing silence lies inside a blackout that lasted to the end of the run."""
+        tail = [g for g in entry["gaps"] if g["open"]]
+        return bool(tail) and any(b <= tail[0]["start_ms"] + 5 and e >= tail[0]["end_ms"] - 5 for b, e in blackouts)
+
+    if a.table:
+        print_table(s, k, sys.stdout)
 
     if a.only_vips:
         keep = set(a.only_vips.split(","))
@@ -160,14 +185,14 @@ def main():
         if a.all_answered:
             if e["replies"] == 0:
                 problems.append(f"{v['vip']}: never answered")
-            elif not e["answered_at_end"]:
+            elif not e["answered_at_end"] and not blacked_out_at_end(e):
                 problems.append(f"{v['vip']}: unanswered at the end (since {fmt(e['longest_gap']['start_ms'])} ms)")
         if a.max_gap_ms is not None:
             for g in e["gaps"]:
                 if gap_floor is not None and g["end_ms"] < gap_floor:
                     continue
-                if g["ms"] > a.max_gap_ms:
-                    problems.append(f"{v['vip']}: unanswered for {g['ms']:.1f} ms "
+                if effective(g["start_ms"], g["end_ms"]) > a.max_gap_ms:
+                    problems.append(f"{v['vip']}: unanswered for {effective(g['start_ms'], g['end_ms']):.1f} ms "
                                     f"({g['start_ms']:.1f}..{g['end_ms']:.1f}{' open' if g['open'] else ''}), "
                                     f"bound {a.max_gap_ms:.1f} ms")
         gap_vips = set(a.min_gap_vips.split(",")) if a.min_gap_vips else None
