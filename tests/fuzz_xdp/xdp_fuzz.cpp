@@ -168,7 +168,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
 
     std::vector<std::vector<std::uint64_t>> expected(instances.size(), std::vector<std::uint64_t>(XVRRP_C_COUNT, 0));
-    std::map<std::string, std::uint64_t> verdicts;
+    std::map<std::string, std::uint64_t> verdicts, mismatch_kinds;
     std::vector<std::vector<std::uint64_t>> last_counters(instances.size(), std::vector<std::uint64_t>(XVRRP_C_COUNT, 0));
     std::uint64_t frames = 0, mismatches = 0;
     const auto start = std::chrono::steady_clock::now();
@@ -225,6 +225,10 @@ int main(int argc, char** argv) {
             }
             if (problem.empty()) continue;
             ++mismatches;
+            const std::string kind = problem.rfind("verdict", 0) == 0
+                                         ? "program " + xdp_model::to_string(static_cast<Verdict>(got.verdict))
+                                         : problem.substr(0, problem.find(' ', problem.find(' ') + 1));
+            ++mismatch_kinds[kind + " where the model says: " + want.rule];
             if (mismatches <= 10) {
                 std::printf("MISMATCH seed %llu frame %llu (program serving VLAN %u): %s\n"
                             "  model rule: %s\n  from corpus \"%s\" via: %s\n  in : %s\n  out: %s\n  want: %s\n"
@@ -256,6 +260,9 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(frames), instances.size(), elapsed,
                 static_cast<double>(frames * instances.size()) / elapsed, static_cast<unsigned long long>(mismatches));
     for (const auto& [what, n] : verdicts) std::printf("  %8llu  %s\n", static_cast<unsigned long long>(n), what.c_str());
+    if (!mismatch_kinds.empty()) std::printf("mismatching frames by kind:\n");
+    for (const auto& [what, n] : mismatch_kinds)
+        std::printf("  %8llu  %s\n", static_cast<unsigned long long>(n), what.c_str());
 
     // A mutator that stopped reaching the answering and filtering paths would test nothing there.
     if (!opt.only_frame) {
