@@ -112,7 +112,9 @@ struct SendGratuitous {  // gratuitous ARP / unsolicited NA for every VIP
 enum class NotifyState : std::uint8_t { Master, Backup, Fault, Stop };
 std::string_view to_string(NotifyState s);
 struct Notify {
-    std::string_view instance;  // points into the Election's config: valid while it lives
+    // Points into the Election's config: use it before the Election is destroyed or moved
+    // (a short name lives inside the object). Copy it to keep it.
+    std::string_view instance;
     NotifyState state;
     std::uint8_t priority;
     bool operator==(const Notify&) const = default;
