@@ -307,3 +307,30 @@ bench_pull() {
   lab_mark "pull_cmd_n${1:?node}"
   lab_cable_pull "$1"
 }
+
+# bench_deaths: daemon processes that died so far, all nodes. keepalived respawns a VRRP child
+# the kernel killed (RLIMIT_RTTIME after keepalived raised itself to realtime priority when its
+# timers ran late: "VRRP child process(N) died: Respawning", then "Restart of VRRP process
+# delayed 60 seconds"); xvrrpd is one process, counted when it is no longer running.
+bench_deaths() {
+  local i total=0 dir
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    dir=$(lab_node_dir "$i")
+    case $(cat "$dir/kind") in
+      keepalived) total=$((total + $(grep -c 'child process.*died' "$dir/daemon.log" 2>/dev/null || true))) ;;
+      xvrrpd) lab_node_running "$i" || total=$((total + 1)) ;;
+    esac
+  done
+  echo "$total"
+}
+
+# bench_lab_tune: turns off bridge netfilter in the lab's bridge namespace. When br_netfilter is
+# loaded on the host (container runtimes load it), every bridged frame also walks iptables, and
+# on veth that work runs inline in the SENDING process's sendmsg: profiled at ~18 % of a
+# master's process CPU in S2. The same for both daemons, but it is the lab's cost, not theirs.
+bench_lab_tune() {
+  local key
+  for key in bridge-nf-call-iptables bridge-nf-call-ip6tables bridge-nf-call-arptables; do
+    ip netns exec "$(lab_bridge_ns)" sysctl -qw "net.bridge.$key=0" 2>/dev/null || true
+  done
+}

@@ -23,6 +23,7 @@ SCENARIO_INFO=(
   "split_episodes|sum|split-brain episodes after the pull (all repetitions)"
   "transitions_after_pull|median|state changes after the pull (all nodes)"
   "no_stable_master|sum|repetitions without a stable master before the pull (flapping)"
+  "deaths|sum|daemon processes killed or crashed (keepalived: VRRP child)"
 )
 
 S1_VIP=198.51.100.10
@@ -65,6 +66,7 @@ scenario_rep() {
   sleep "${S1_AFTER_S:-1}"
   bench_probe_stop failover
   bench_fact transitions_after_pull "$(($(bench_transitions_all) - before))"
+  bench_fact deaths "$(bench_deaths)"
   bench_gap_facts failover pull_cmd pull
   # The failover gap: the silence the client saw for the VIP around the pull.
   local gap

@@ -32,6 +32,7 @@ SCENARIO_INFO=(
   "transitions_after_pull|median|state changes in the 3 s after the pull (all nodes)"
   "startup_s|median|start to every VIP held by exactly one node, s"
   "failover_probe_shortfall|max|probe requests the kernel refused (probe limit)"
+  "deaths|max|daemon processes killed or crashed during the repetition (keepalived: VRRP child)"
 )
 
 S2_VIPS="198.51.100.1-254"
@@ -126,6 +127,7 @@ s2_pull() {
     [ "${#h[@]}" -gt 1 ] && doubles=$((doubles + 1))
   done
   bench_fact after_double_held "$doubles"
+  bench_fact deaths "$(bench_deaths)"
   bench_masters_fact after
 }
 

@@ -22,6 +22,7 @@ SCENARIO_INFO=(
   "softirq_pct|median|softirq CPU, whole machine (shared), % of one core"
   "flood_rate|median|invalid packets sent per second (achieved)"
   "steady_split_episodes|sum|split-brain episodes seen by the client"
+  "deaths|max|daemon processes killed or crashed (keepalived: VRRP child)"
   "drops_total|median|packets the master counted as dropped (XDP and controller, all reasons)"
 )
 : "${S5_FLOOD_S:=30}"
@@ -62,6 +63,7 @@ scenario_rep() {
   bench_cluster_start "$kind"
   S2_DURING_STEADY=s5_flood
   s2_steady "$steady" || return 1
+  bench_fact deaths "$(bench_deaths)"
   bench_fact flood_rate "$("$LAB_PY" -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["rate_sent"]))' "$BENCH_REP_DIR/flood.json" 2>/dev/null || echo null)"
   local s2=${BENCH_OUT:-bench/results}/S2.json ref
   ref=$("$LAB_PY" -c '

@@ -25,6 +25,7 @@ SCENARIO_INFO=(
   "failover_split_episodes|sum|split-brain episodes after the pull"
   "after_double_held|max|VIPs on two connected nodes after the pull"
   "startup_s|median|start to every VIP held by exactly one node, s"
+  "deaths|max|daemon processes killed or crashed (keepalived: VRRP child)"
 )
 
 S2_VERSION=2
