@@ -165,6 +165,7 @@ void Runtime::start() {
     link_ = std::make_unique<LinkMonitor>(io_, ifindex_, plan_.node_address);
 
     group_counters_.assign(plan_.groups.size(), {});
+    for (const auto& g : plan_.groups) expectations_.push_back(expectations(g));
     for (std::size_t g = 0; g < plan_.groups.size(); ++g) group_by_vrid_[{plan_.groups[g].family(), plan_.groups[g].vrid}] = g;
     driver_ = std::make_unique<ElectionDriver>(io_, specs_of(plan_.groups), *this);
 
@@ -291,7 +292,7 @@ void Runtime::on_datagrams(std::span<const VrrpDatagram> batch) {
             continue;
         }
         const Group& g = plan_.groups[it->second];
-        if (Reason r = validate_for_instance(a, d.source, expectations(g)); r != Reason::Ok) {
+        if (Reason r = validate_for_instance(a, d.source, expectations_[it->second]); r != Reason::Ok) {
             ++drops_[static_cast<std::size_t>(r)];
             spdlog::debug("{}: advert from {} dropped: {}", g.name, d.source.to_string(), reason_name(r));
             continue;
@@ -439,9 +440,20 @@ void Runtime::stop(const std::string& why) {
     stopping_ = true;
     tick_done();
     heartbeat_timer_.cancel();
-    // Notify scripts (STOP) get a short grace; the whole stop stays well inside one second.
-    stop_timer_.expires_after(std::chrono::milliseconds(300));
-    stop_timer_.async_wait([this](const boost::system::error_code&) { finish_stop(); });
+    // Notify scripts (STOP) get up to 300 ms, checked every 10 ms so a quick script does not
+    // delay the exit: the whole stop stays well inside one second.
+    wait_for_notify(std::chrono::steady_clock::now() + std::chrono::milliseconds(300));
+}
+
+void Runtime::wait_for_notify(std::chrono::steady_clock::time_point limit) {
+    if ((!notifier_ || notifier_->idle()) || std::chrono::steady_clock::now() >= limit) {
+        finish_stop();
+        return;
+    }
+    stop_timer_.expires_after(std::chrono::milliseconds(10));
+    stop_timer_.async_wait([this, limit](const boost::system::error_code& ec) {
+        if (!ec) wait_for_notify(limit);
+    });
 }
 
 void Runtime::finish_stop() {
@@ -507,6 +519,7 @@ void Runtime::reload() {
         // The runtime tables grow first: the group's start-up actions index them.
         plan_.groups.push_back(*n);
         group_counters_.push_back({});
+        expectations_.push_back(expectations(*n));
         std::size_t gi = plan_.groups.size() - 1;
         group_by_vrid_[{n->family(), n->vrid}] = gi;
         std::size_t di = driver_->add_group(specs_of({*n}).front());

@@ -96,6 +96,7 @@ private:
     void setup_dataplane();
     void install_firewall();
     void finish_stop();
+    void wait_for_notify(std::chrono::steady_clock::time_point limit);
     std::vector<InstanceSpec> specs_of(const std::vector<Group>& groups) const;
     IpAddress advert_source(Family f) const;
     InstanceExpectations expectations(const Group& g) const;
@@ -129,6 +130,8 @@ private:
     std::chrono::milliseconds heartbeat_every_{100};
 
     std::vector<GroupCounters> group_counters_;
+    // Per group, built once: the advert path must not allocate for every packet.
+    std::vector<InstanceExpectations> expectations_;
     std::map<std::pair<Family, std::uint8_t>, std::size_t> group_by_vrid_;
     std::array<std::uint64_t, kReasonCount> drops_{};
     std::uint64_t heartbeat_errors_ = 0;
