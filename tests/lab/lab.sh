@@ -24,7 +24,8 @@
 # image generates it: tests/lab/keepalived_conf.sh).
 #
 # Environment knobs: LAB_BIN_DIR (xvrrpd, xvrrp-probe; default <repo>/build/bin), LAB_KEEP=1 keeps
-# namespaces' state dir after success, LAB_QUIET=1 silences progress lines.
+# the state dir after success, LAB_QUIET=1 silences progress lines, LAB_RT_PRIORITY=N runs daemons
+# SCHED_RR N.
 
 LAB_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_REPO_DIR=$(cd "$LAB_SRC_DIR/../.." && pwd)
@@ -297,6 +298,9 @@ lab__start() {
       ;;
     *) lab_die "unknown node kind '$kind' (xvrrpd, keepalived)" ;;
   esac
+  # LAB_RT_PRIORITY=N runs every daemon SCHED_RR N, whatever its kind: at 10 ms advert intervals a
+  # normally scheduled daemon on a busy 2-core machine sends late and its peers take over.
+  if [ -n "${LAB_RT_PRIORITY:-}" ]; then cmd=(chrt -r "$LAB_RT_PRIORITY" "${cmd[@]}"); fi
   echo "=== $(date -u +%FT%T.%3NZ) start $kind" >>"$dir/daemon.log"
   # setsid: the daemon leads its own process group, so kill -9 reaches keepalived's children too.
   setsid nsenter --target "$(cat "$dir/holder.pid")" --mount --net -- \
