@@ -95,7 +95,13 @@ class Node:
             return f.read()
 
     def http(self, path, quiet=False):
-        r = self.exec(["curl", "-s", "--max-time", "2", f"http://127.0.0.1:63000{path}"], check_rc=not quiet)
+        # python3 inside the namespace instead of curl, which install-deps.sh does not install.
+        fetch = ("import sys,urllib.request\n"
+                 "try:\n"
+                 f"    sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:63000{path}', timeout=2).read().decode())\n"
+                 "except Exception as e:\n"
+                 "    sys.stderr.write(str(e)); sys.exit(1)\n")
+        r = self.exec([sys.executable, "-c", fetch], check_rc=not quiet)
         return r.stdout if r.returncode == 0 else None
 
     def status(self):
@@ -600,7 +606,7 @@ def main():
     if os.geteuid() != 0:
         print("FAIL: these tests need root (network namespaces)")
         return 1
-    for tool in ("ip", "curl", "pgrep"):
+    for tool in ("ip", "pgrep", "setpriv"):
         if not shutil.which(tool):
             print(f"FAIL: {tool} is not installed; the daemon netns tests need it")
             return 1
