@@ -77,7 +77,14 @@ def cmd_gaps(a):
     per_vip, moved, moved_gaps, still_gaps = {}, [], [], []
     first_after, never, unanswered_end, split_eps, split_ms = [], [], [], 0, 0.0
     takers = set()
+    witness_gap = None
     for v in s["vips"]:
+        if v["vip"] == a.witness:
+            # The lab's witness (the bridge's own address): when it goes unanswered too, the
+            # client's path stalled (softirq starved on the busy machine), not the daemons.
+            wg = [g["ms"] for g in v["arp"]["gaps"] if g["end_ms"] > at]
+            witness_gap = round(max(wg), 3) if wg else 0.0
+            continue
         if keep is not None and v["vip"] not in keep:
             continue
         e = v["arp"]
@@ -127,6 +134,7 @@ def cmd_gaps(a):
     emit("unanswered_at_end", len(unanswered_end))
     # Time from the mark until the last VIP answered for the first time (start-up), or None.
     emit("all_answered_ms", round(max(first_after), 3) if first_after and not never else None)
+    emit("witness_gap_ms", witness_gap)
     emit("per_vip_gap_ms", per_vip if len(per_vip) <= 300 else {})
 
 
@@ -267,6 +275,8 @@ def main():
     g.add_argument("marks")
     g.add_argument("mark")
     g.add_argument("--vips")
+    g.add_argument("--witness", default="192.0.2.254",
+                   help="the lab's witness address (tests/lab/lab.sh LAB_WITNESS_IP): not a VIP")
     g.add_argument("--mdi-file", help="'VIP MDI_MS' lines: gaps of moved VIPs minus their MDI")
     g.set_defaults(func=cmd_gaps)
     ag = sub.add_parser("aggregate")

@@ -132,9 +132,17 @@ bench_busiest_master() {
 
 # bench_cluster_start KIND: starts KIND on every node with BENCH_ENV; marks "start".
 bench_cluster_start() {
-  local kind=${1:?kind} i
+  local kind=${1:?kind} i pid
   lab_mark start
   for ((i = 1; i <= LAB_NODES; i++)); do lab_start_node "$i" "$kind" "${BENCH_ENV[@]}"; done
+  # BENCH_RT_PRIORITY=N (an experiment, not the default): every daemon process SCHED_FIFO N, to
+  # tell scheduling latency on the busy machine apart from the daemon's own behaviour.
+  if [ -n "${BENCH_RT_PRIORITY:-}" ]; then
+    sleep 0.5  # keepalived forks its VRRP child at start
+    for ((i = 1; i <= LAB_NODES; i++)); do
+      for pid in $(pgrep -g "$(lab_node_pid "$i")"); do chrt -f -p "$BENCH_RT_PRIORITY" "$pid" >/dev/null || true; done
+    done
+  fi
 }
 
 # bench_cluster_stop: stops every node (SIGTERM, then SIGKILL of the group if it lingers: a

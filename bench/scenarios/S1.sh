@@ -20,6 +20,7 @@ SCENARIO_INFO=(
   "gap_ms|median|failover gap (client's ARP unanswered), ms"
   "gap_ms|max|worst failover gap, ms"
   "mdi_ms|median|Master_Down_Interval of the new master, ms"
+  "pull_witness_gap_ms|max|the lab witness's gap after the pull (client path stalled), ms"
   "split_episodes|sum|split-brain episodes after the pull (all repetitions)"
   "transitions_after_pull|median|state changes after the pull (all nodes)"
   "no_stable_master|sum|repetitions without a stable master before the pull (flapping)"

@@ -24,6 +24,8 @@ SCENARIO_TARGETS=(
 )
 SCENARIO_INFO=(
   "steady_split_episodes|sum|split-brain episodes seen by the client in steady state"
+  "steady_never_answered|max|VIPs nobody answered during the whole steady window"
+  "failover_witness_gap_ms|max|the lab witness's gap after the pull (client path stalled), ms"
   "softirq_pct|median|softirq CPU, whole machine (shared), % of one core"
   "failover_moved_vips|median|VIPs that moved to another node"
   "failover_moved_gap_median_ms|median|median gap of the moved VIPs, ms"
