@@ -125,6 +125,7 @@ run_kind() {
     lab_init "b${s}${kind:0:1}"
     # shellcheck disable=SC2153  # SCENARIO_* come from the scenario file
     LAB_NODE_OCTETS=${SCENARIO_OCTETS:-} lab_up "$SCENARIO_NODES"
+    bench_lab_tune
     scenario_env
     local r i
     for ((r = 1; r <= n; r++)); do
@@ -205,14 +206,17 @@ EOF
     "$PY" bench/lib/analyze.py aggregate "$work" "$s" "$out" >/dev/null
     if [ "${SCENARIO_PLOT:-0}" = 1 ]; then
       for kind in $kinds; do
-        # The plot shows the first repetition that has a failover timeline.
+        # The plot shows the last repetition that has a failover timeline, zoomed on the
+        # failover when the scenario gives a range (SCENARIO_PLOT_RANGE="MIN_MS MAX_MS").
         csv=""
         for c in "$work/$s/$kind"/rep*/failover-timeline.csv; do
-          [ -f "$c" ] && [ -f "${c%-timeline.csv}.json" ] && { csv=$c; break; }
+          [ -f "$c" ] && [ -f "${c%-timeline.csv}.json" ] && [ -f "$(dirname "$c")/marks" ] && csv=$c
         done
         [ -n "$csv" ] || continue
+        # shellcheck disable=SC2086  # two numbers or nothing
         bash bench/plot/timeline.sh "$csv" "$(dirname "$csv")/marks" "$out/$s-$kind.png" \
-          "$s $kind: $SCENARIO_TITLE" || echo "bench: plot for $s $kind failed" >&2
+          "$s $kind ($(basename "$(dirname "$csv")")): $SCENARIO_TITLE" ${SCENARIO_PLOT_RANGE:-} ||
+          echo "bench: plot for $s $kind failed" >&2
       done
     fi
     cat "$out/$s.md"

@@ -12,6 +12,7 @@ SCENARIO_NODES=3
 SCENARIO_OCTETS="1 2 3"
 SCENARIO_REPS=20
 SCENARIO_PLOT=1
+SCENARIO_PLOT_RANGE="-100 200"  # ms around the pulled node's last answer
 # metric|aggregation|op|bound|label (bench/lib/analyze.py aggregate)
 SCENARIO_TARGETS=(
   "gap_over_mdi_ms|median|<=|3|failover gap minus Master_Down_Interval, ms"

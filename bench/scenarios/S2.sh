@@ -15,6 +15,7 @@ SCENARIO_NODES=3
 SCENARIO_OCTETS="1 2 3"
 SCENARIO_REPS=3
 SCENARIO_PLOT=1
+SCENARIO_PLOT_RANGE="-100 300"  # ms around the pulled node's last answer
 SCENARIO_TARGETS=(
   "steady_transitions|max|<=|0|state changes in steady state (all nodes, worst repetition)"
   "cpu_pct_master|median|<=|10|master controller CPU, % of one core"

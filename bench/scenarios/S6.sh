@@ -10,6 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/S2.sh"
 
 SCENARIO_TITLE="254 groups x 1 VIP, VRRPv2 1 s (OpenShift defaults), steady, then master cable pull"
 SCENARIO_REPS=3
+SCENARIO_PLOT_RANGE="-500 4500"  # ms around the pulled node's last answer (MDI about 3 s)
 SCENARIO_TARGETS=(
   "failover_moved_gap_over_mdi_max_ms|max|<=|50|moved VIPs' gap minus Master_Down_Interval (worst), ms"
 )
