@@ -10,7 +10,9 @@ runs through ctest itself (`ctest -I`), so its properties keep their meaning.
 
 Skipped or unreported cases count as failed: in a VM a skip means the kernel lacked something.
 
-  ctest_batch.py BUILD_DIR LABEL
+  ctest_batch.py BUILD_DIR LABEL[@BINARY]
+LABEL@BINARY keeps only the label's tests whose command runs BINARY (e.g. netns@xdp_netns_test: the
+kernel-sensitive XDP part of a label that also holds minutes-long controller tests).
 Prints one line per case ("PASS name" / "FAIL name: why"), the output of failing runs, and last
 "RESULT <passed> <failed> <note>".
 """
@@ -116,10 +118,12 @@ def run_through_ctest(build, tests, results):
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: ctest_batch.py BUILD_DIR LABEL")
-    build, label = sys.argv[1:]
-    tests = [t for t in ctest_tests(build) if label in props(t).get("LABELS", [])]
+    build, suite = sys.argv[1:]
+    label, _, binary = suite.partition("@")
+    tests = [t for t in ctest_tests(build) if label in props(t).get("LABELS", [])
+             and (not binary or os.path.basename((t.get("command") or [""])[0]) == binary)]
     if not tests:
-        print(f"RESULT 0 1 no tests with label {label} in {build}")
+        print(f"RESULT 0 1 no tests for {suite} in {build}")
         return 1
     batches, single = {}, []
     for t in tests:

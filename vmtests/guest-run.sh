@@ -44,7 +44,8 @@ writable_build() {
 # starts are what TCG makes slow). No test with the label is a failure, never "0 passed".
 run_ctest_label() { # label
   local label=$1 log=$out/$1.log res p f note
-  python3 "$src/vmtests/ctest_batch.py" "$build" "$label" >"$log" 2>&1
+  # -u: a guest killed by the watchdog still leaves what ran so far in the log.
+  python3 -u "$src/vmtests/ctest_batch.py" "$build" "$label" >"$log" 2>&1
   res=$(grep '^RESULT ' "$log" | tail -n1)
   if [ -z "$res" ]; then
     record "$label" 0 1 "ctest_batch.py gave no result: $(tail -n1 "$log")"

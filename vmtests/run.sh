@@ -5,8 +5,9 @@
 # Default kernels: every /boot/vmlinuz-* except the running one (the normal suites cover that).
 # Environment:
 #   XVRRP_BUILD_DIR   build tree whose tests run in the guest (default: <source>/build)
-#   XVRRP_VM_SUITES   suites to run (default "bpf netns xdp-arp coexist"): a ctest label, or a
-#                     guest script vmtests/guest/<name>.sh
+#   XVRRP_VM_SUITES   suites to run (default "bpf netns@xdp_netns_test xdp-arp coexist"): a ctest
+#                     label, LABEL@BINARY (only that binary's tests of the label), or a guest
+#                     script vmtests/guest/<name>.sh
 #   XVRRP_VM_TIMEOUT  seconds one guest may run before it counts as hung (default 900)
 #   XVRRP_VM_JOBS     guests booted at once (default 2: TCG runs the tests on one core each)
 #   XVRRP_VM_SMP      CPUs per guest (default 2)    XVRRP_VM_KEEP=1  keep every work dir
@@ -18,7 +19,7 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${XVRRP_BUILD_DIR:-$src/build}" 2>/dev/null && pwd) ||
   { echo "vmtests: build dir ${XVRRP_BUILD_DIR:-$src/build} does not exist" >&2; exit 2; }
-suites=${XVRRP_VM_SUITES:-bpf netns xdp-arp coexist}
+suites=${XVRRP_VM_SUITES:-bpf netns@xdp_netns_test xdp-arp coexist}
 vm_timeout=${XVRRP_VM_TIMEOUT:-900}
 jobs=${XVRRP_VM_JOBS:-2}
 smp=${XVRRP_VM_SMP:-2}
@@ -28,7 +29,7 @@ die() { echo "vmtests: $*" >&2; exit 2; }
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (install qemu-system-x86)"
 [ -f "$build/CTestTestfile.cmake" ] || die "$build is not a configured build tree"
 for s in $suites; do
-  [[ $s =~ ^[A-Za-z0-9_-]+$ ]] || die "suite name '$s' is not a ctest label or a guest script name"
+  [[ $s =~ ^[A-Za-z0-9_-]+(@[A-Za-z0-9_.-]+)?$ ]] || die "suite name '$s' is not a ctest label or a guest script name"
 done
 
 kernels=("$@")
