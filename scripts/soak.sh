@@ -27,11 +27,16 @@ set -euo pipefail
 
 SOAK_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SEED=$(( $(date +%s) % 100000 ))
-usage() { echo "usage: $0 [--seed N] MINUTES" >&2; exit 2; }
+RT_PRIORITY=""
+usage() { echo "usage: $0 [--seed N] [--rt-priority N] MINUTES" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --seed) [[ ${2:-} =~ ^[0-9]+$ ]] || { echo "soak: --seed needs a whole number, got '${2:-}'" >&2; exit 2; }
             SEED=$2; shift 2 ;;
+    # Runs xvrrpd under chrt -r N (SCHED_RR), as keepalived runs its VRRP process: an experiment
+    # to tell CPU starvation from protocol faults; the soak proper runs the daemon as shipped.
+    --rt-priority) [[ ${2:-} =~ ^[0-9]+$ ]] || { echo "soak: --rt-priority needs 1..99, got '${2:-}'" >&2; exit 2; }
+            RT_PRIORITY=$2; shift 2 ;;
     -h|--help) usage ;;
     *) break ;;
   esac
@@ -46,7 +51,7 @@ REAL_BIN=$LAB_BIN_DIR
 # shellcheck source=tests/lab/lab.sh
 source "$SOAK_REPO/tests/lab/lab.sh"
 lab_init soak
-echo "soak: seed $SEED, $MINUTES minute(s)"
+echo "soak: seed $SEED, $MINUTES minute(s)${RT_PRIORITY:+, xvrrpd at SCHED_RR $RT_PRIORITY}"
 
 ADVERT_S=0.1
 NODES=3
@@ -66,7 +71,7 @@ mkdir -p "$BIN"
 ln -s "$REAL_BIN/xvrrp-probe" "$BIN/xvrrp-probe"
 cat >"$BIN/xvrrpd" <<EOF
 #!/bin/sh
-exec "$REAL_BIN/xvrrpd" --env-file "\$SOAK_ENV_FILE"
+exec ${RT_PRIORITY:+chrt -r $RT_PRIORITY} "$REAL_BIN/xvrrpd" --env-file "\$SOAK_ENV_FILE"
 EOF
 chmod +x "$BIN/xvrrpd"
 LAB_BIN_DIR=$BIN
@@ -122,10 +127,15 @@ for ((g = 0; g < 32; g++)); do
   PROBE_VIPS="${PROBE_VIPS:+$PROBE_VIPS,}198.18.$((first / 256)).$((first % 256)),198.18.$((last / 256)).$((last % 256))"
 done
 mapfile -t ALL_PROBED < <(tr , '\n' <<<"$PROBE_VIPS")
-lab_wait_all_held 60 "${ALL_PROBED[@]}" || lab_die "the cluster did not elect within 60 s"
-
 VIOLATIONS=()
 violation() { VIOLATIONS+=("$*"); echo "soak: VIOLATION: $*" >&2; }
+# Not fatal: a cluster that never settles is a finding, and the faults and report still run.
+ELECT_S=$SECONDS
+if lab_wait_all_held 60 "${ALL_PROBED[@]}"; then
+  echo "soak: elected: every probed VIP on exactly one node after $((SECONDS - ELECT_S)) s"
+else
+  violation "start: the cluster did not settle (every probed VIP on exactly one node) within 60 s; transitions so far: $(cat "$LAB_DIR"/n*/daemon.log | grep -c -- '->')"
+fi
 
 # one_master_per_group: every group has exactly one MASTER among the running daemons.
 one_master_per_group() {
@@ -163,6 +173,20 @@ lab_probe_start soak --vips "$PROBE_VIPS" --interval-ms 5
 sleep 1
 lab_mark soak_start
 
+# graceful_stop I K: SIGTERM; docs/operations.md promises an exit within one second. Still running
+# after 5 s is a violation (then kill -9, so the soak goes on), not the end of the run.
+graceful_stop() {
+  local i=$1 pid t0=$SECONDS
+  pid=$(lab_node_pid "$i") || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  if lab__wait_exit "$pid" 5; then
+    rm -f "$(lab_node_dir "$i")/daemon.pid"
+  else
+    violation "fault $2 (graceful stop n$i): still running $((SECONDS - t0)) s after SIGTERM: $(tail -n 2 "$(lab_node_log "$i")" | tr '\n' ' ')"
+    lab_kill_node "$i"
+  fi
+}
+
 declare -A FAULTS=()
 SPLIT_ARGS=()
 rand() { echo $((RANDOM % ${1})); }                      # 0..N-1
@@ -184,7 +208,7 @@ while [ "$(date +%s%N)" -lt "$END_NS" ]; do
   case $kind in
     cable_pull) lab_cable_pull "$n"; hold; lab_cable_restore "$n" ;;
     kill9_restart) lab_kill_node "$n"; hold; lab_restart_node "$n" ;;
-    graceful_restart) lab_stop_node "$n" 5; hold; lab_restart_node "$n" ;;
+    graceful_restart) graceful_stop "$n" "$k"; hold; lab_restart_node "$n" ;;
     partition)
       lab_mark "soak_${k}_part_begin"
       lab_partition "$n" "$(other_than "$n")"; hold; lab_heal
