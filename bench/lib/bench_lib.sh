@@ -76,7 +76,13 @@ bench_cpu_window() {
   local wall_s
   wall_s=$(lab_calc "($t1 - $t0) / 1e9")
   for ((i = 1; i <= LAB_NODES; i++)); do
-    bench_fact "cpu_pct_n$i" "$(lab_calc "100 * (${after[i]} - ${before[i]}) / $hz / $wall_s")"
+    if [ "${after[i]}" -lt "${before[i]}" ]; then
+      # A process of the group died in the window (keepalived's VRRP child killed and
+      # respawned): its ticks left with it, so there is no figure for this node.
+      bench_fact "cpu_pct_n$i" null
+    else
+      bench_fact "cpu_pct_n$i" "$(lab_calc "100 * (${after[i]} - ${before[i]}) / $hz / $wall_s")"
+    fi
   done
   bench_fact softirq_pct "$(lab_calc "100 * ($s1 - $s0) / $hz / $wall_s")"
   bench_fact_str load_after "$(bench_loadavg)"

@@ -68,10 +68,10 @@ s2_steady() {
   local steady_s=$1 t0 t1 master i vips
   mapfile -t vips < <(lab_expand_vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)")
   t0=$(date +%s%N)
-  if lab_wait_all_held 60 "${vips[@]}"; then
+  if lab_wait_all_held "${S2_WAIT_S:-60}" "${vips[@]}"; then
     bench_fact startup_s "$(lab_calc "($(date +%s%N) - $t0) / 1e9")"
   else
-    bench_fact_str note "not every VIP held by exactly one node within 60 s of start"
+    bench_fact_str note "not every VIP held by exactly one node within ${S2_WAIT_S:-60} s of start"
   fi
   sleep "${S2_SETTLE_S:-5}"
   bench_masters_fact steady_start
