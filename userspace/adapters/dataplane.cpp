@@ -68,26 +68,6 @@ std::uint32_t prog_id_of(int fd) {
     return info.id;
 }
 
-// The attach mode of our program on the interface, or nullopt when it is not attached there
-// (directly in legacy mode, or as one of the programs under libxdp's dispatcher).
-std::optional<xdp_attach_mode> attached_mode(int ifindex, std::uint32_t prog_id) {
-    xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
-    if (!mp || libxdp_get_error(mp)) return std::nullopt;
-    bool found = false;
-    if (xdp_multiprog__is_legacy(mp)) {
-        xdp_program* main = xdp_multiprog__main_prog(mp);
-        found = main && xdp_program__id(main) == prog_id;
-    } else {
-        for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p && !found;
-             p = xdp_multiprog__next_prog(p, mp))
-            found = xdp_program__id(p) == prog_id;
-    }
-    std::optional<xdp_attach_mode> mode;
-    if (found) mode = xdp_multiprog__attach_mode(mp);
-    xdp_multiprog__close(mp);
-    return mode;
-}
-
 Mode mode_of(xdp_attach_mode m) { return m == XDP_MODE_SKB ? Mode::Generic : Mode::Native; }
 
 Status open_pins(Maps& m) {
@@ -102,14 +82,23 @@ Status open_pins(Maps& m) {
     return {};
 }
 
+enum class Adoption { Adopted, StartFresh };
+
 // A previous controller's data plane is adopted only if it is ours in every respect that
-// matters: same ABI, same VLAN, and its program still attached to this interface.
-bool try_adopt(Maps& m, const Options& opts) {
-    if (!fs::exists(m.pin_dir + "/meta")) return false;
+// matters: same ABI, same VLAN, and its program still attached to this interface. Everything is
+// reached through the pins (bpf_obj_get needs CAP_BPF only) and netlink, never by id. A stale
+// program of ours (other ABI or VLAN) still on the interface is taken off, or the fresh attach
+// would find the interface busy.
+Outcome<Adoption> try_adopt(Maps& m, const Options& opts) {
+    if (!fs::exists(m.pin_dir + "/meta")) return Adoption::StartFresh;
     if (Status s = open_pins(m); !s) {
         spdlog::info("not adopting the data plane pinned at {}: {}", m.pin_dir, s.error);
-        return false;
+        return Adoption::StartFresh;
     }
+    auto at = find_attachment(m.ifindex, m.prog_id, opts.interface);
+    if (!at)
+        return Error{fmt::format("cannot tell whether the data plane pinned at {} still runs on "
+                                 "{}: {}", m.pin_dir, opts.interface, at.error().message)};
     std::uint32_t key = 0;
     xvrrp_meta meta{};
     if (bpf_map_lookup_elem(m.meta, &key, &meta) || meta.abi_version != XVRRP_ABI_VERSION ||
@@ -117,16 +106,21 @@ bool try_adopt(Maps& m, const Options& opts) {
         spdlog::info("not adopting the data plane pinned at {}: ABI version {} VLAN {} (want {} "
                      "and {})", m.pin_dir, meta.abi_version, meta.vlan_id, XVRRP_ABI_VERSION,
                      opts.vlan_id);
-        return false;
+        if (at.value().where != Attachment::Where::Absent) {
+            if (Status s = detach_program(m.ifindex, m.prog, at.value(), opts.interface); !s)
+                return Error{fmt::format("taking the stale program {} pinned at {} off {}: {}",
+                                         m.prog_id, m.pin_dir, opts.interface, s.error)};
+            spdlog::info("took the stale program {} off {}", m.prog_id, opts.interface);
+        }
+        return Adoption::StartFresh;
     }
-    auto mode = attached_mode(m.ifindex, m.prog_id);
-    if (!mode) {
+    if (at.value().where == Attachment::Where::Absent) {
         spdlog::info("not adopting the data plane pinned at {}: program {} is not attached to {}",
                      m.pin_dir, m.prog_id, opts.interface);
-        return false;
+        return Adoption::StartFresh;
     }
-    m.attach_mode = *mode;
-    return true;
+    m.attach_mode = at.value().mode;
+    return Adoption::Adopted;
 }
 
 void remove_pins(const std::string& dir) {
@@ -166,6 +160,17 @@ Status load_and_attach(Maps& m, const Options& opts) {
             break;
         }
         result = {fmt::format("attaching XDP ({}) to {}: {}", name, opts.interface, errno_text(rc))};
+        if (rc == -EPERM || rc == -EACCES) {
+            // libxdp inspects a program already on the interface by id (CAP_SYS_ADMIN).
+            auto other = attached_program_id(m.ifindex);
+            if (other && other.value() != 0) {
+                result.error += fmt::format(
+                    " (XDP program {} is already attached; libxdp looks it up by id to see whether "
+                    "it is its dispatcher, which needs CAP_SYS_ADMIN: detach it, add SYS_ADMIN, or "
+                    "run with XVRRP_DATAPLANE=kernel)", other.value());
+                break;
+            }
+        }
         if (rc == -EEXIST || rc == -EBUSY) {
             // Another program holds the interface outside libxdp's dispatcher: generic mode
             // cannot coexist with it either, and replacing it is not ours to decide.
@@ -192,7 +197,13 @@ Status load_and_attach(Maps& m, const Options& opts) {
         if (result.ok() &&
             bpf_map_update_elem(bpf_map__fd(skel->maps.xvrrp_meta), &key, &meta, BPF_ANY))
             result = {fmt::format("writing the data plane metadata: {}", errno_text(errno))};
-        if (!result.ok()) xdp_program__detach(prog, m.ifindex, m.attach_mode, 0);
+        if (!result.ok()) {
+            int fd = xdp_program__fd(prog);
+            auto at = find_attachment(m.ifindex, prog_id_of(fd), opts.interface);
+            Status undone = at ? detach_program(m.ifindex, fd, at.value(), opts.interface)
+                               : Status{at.error().message};
+            if (!undone) spdlog::error("{}", undone.error);
+        }
     }
     xdp_program__close(prog);
     xvrrp_bpf__destroy(skel);  // the interface and the pins keep program and maps alive
@@ -257,7 +268,9 @@ Outcome<Dataplane> Dataplane::attach(const Options& opts) {
     fs::create_directories(m->pin_dir, ec);
     if (ec) return Error{fmt::format("creating {}: {}", m->pin_dir, ec.message())};
 
-    if (try_adopt(*m, opts)) {
+    auto adoption = try_adopt(*m, opts);
+    if (!adoption) return adoption.error();
+    if (adoption.value() == Adoption::Adopted) {
         dp.adopted_ = true;
     } else {
         auto fresh = std::make_unique<Maps>();  // drop whatever try_adopt opened
@@ -296,18 +309,18 @@ void Dataplane::detach(bool keep_pinned) {
         return;
     }
     // Detach first: from here on the kernel alone answers ARP/NS on this interface.
-    xdp_program* prog = xdp_program__from_fd(dup(maps_->prog));
-    if (long err = libxdp_get_error(prog)) {
-        spdlog::error("detaching XDP from {}: {}", interface_, errno_text(static_cast<int>(err)));
-    } else {
-        if (attached_mode(maps_->ifindex, maps_->prog_id)) {
-            int rc = xdp_program__detach(prog, maps_->ifindex, maps_->attach_mode, 0);
-            if (rc) spdlog::error("detaching XDP from {}: {}", interface_, errno_text(rc));
-        } else {
-            spdlog::warn("XDP program {} was no longer attached to {}", maps_->prog_id, interface_);
-        }
-        xdp_program__close(prog);
+    auto at = find_attachment(maps_->ifindex, maps_->prog_id, interface_);
+    Status detached = at ? detach_program(maps_->ifindex, maps_->prog, at.value(), interface_)
+                         : Status{at.error().message};
+    if (!detached) {
+        // Unpinning now would orphan a running program nobody could adopt or find by path.
+        spdlog::error("detaching XDP from {}: {}; the data plane stays pinned at {}", interface_,
+                      detached.error, maps_->pin_dir);
+        maps_.reset();
+        return;
     }
+    if (at.value().where == Attachment::Where::Absent)
+        spdlog::warn("XDP program {} was no longer attached to {}", maps_->prog_id, interface_);
     std::string dir = maps_->pin_dir;
     maps_.reset();
     remove_pins(dir);

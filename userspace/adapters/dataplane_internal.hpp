@@ -62,6 +62,26 @@ inline const char* pin_name_of_map(std::string_view map) {
 }
 
 std::string errno_text(int err);
+
+// Where our program sits on an interface (dataplane_attachment.cpp).
+struct Attachment {
+    enum class Where { Absent, Direct, UnderDispatcher };
+    Where where = Where::Absent;
+    xdp_attach_mode mode = XDP_MODE_UNSPEC;
+    std::uint32_t other_id = 0;  // the program holding the interface when it is not ours
+};
+
+// The id of the XDP program attached to ifindex in any mode (0: none), from netlink alone.
+Outcome<std::uint32_t> attached_program_id(int ifindex);
+// Finds our program (prog_id) on ifindex. Attached directly, netlink alone tells (no
+// CAP_SYS_ADMIN). Only when another program holds the interface is libxdp asked whether ours
+// runs under its dispatcher; libxdp looks programs up by id, so without CAP_SYS_ADMIN that is an
+// error that says so.
+Outcome<Attachment> find_attachment(int ifindex, std::uint32_t prog_id, const std::string& ifname);
+// Takes our program (prog_fd, found at `at`) off ifindex. Direct: netlink with XDP_FLAGS_REPLACE
+// and our fd as the expected program, so CAP_NET_ADMIN suffices and a program someone put there
+// since is never removed. Under the dispatcher: libxdp (CAP_SYS_ADMIN). Absent: nothing to do.
+Status detach_program(int ifindex, int prog_fd, const Attachment& at, const std::string& ifname);
 // Fills groups_cache and peers_cache from the maps (an adopted data plane has state already).
 Status load_caches(Maps& m);
 

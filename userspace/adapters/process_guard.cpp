@@ -16,7 +16,7 @@ namespace xvrrp {
 
 std::vector<std::string> missing_capabilities(const std::vector<std::string>& needed) {
     // Bit numbers from linux/capability.h.
-    static const std::map<std::string, int> bits{{"CAP_NET_ADMIN", 12}, {"CAP_NET_RAW", 13}, {"CAP_SYS_ADMIN", 21}, {"CAP_BPF", 39}};
+    static const std::map<std::string, int> bits{{"CAP_NET_ADMIN", 12}, {"CAP_NET_RAW", 13}, {"CAP_SYS_ADMIN", 21}, {"CAP_PERFMON", 38}, {"CAP_BPF", 39}};
     std::uint64_t eff = 0;
     std::ifstream status("/proc/self/status");
     for (std::string line; std::getline(status, line);) {

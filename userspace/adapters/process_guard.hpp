@@ -7,7 +7,7 @@
 
 namespace xvrrp {
 
-// Names the capabilities among `needed` ("CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_BPF") missing from
+// Names the capabilities among `needed` ("CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_BPF", "CAP_PERFMON") missing from
 // this process's effective set (/proc/self/status CapEff). Empty: all present.
 std::vector<std::string> missing_capabilities(const std::vector<std::string>& needed);
 

@@ -116,10 +116,12 @@ void Runtime::start() {
     for (const auto& w : plan_.warnings) spdlog::warn("{}", w);
 
     std::vector<std::string> needed{"CAP_NET_ADMIN", "CAP_NET_RAW"};
-    if (plan_.dataplane != Dataplane::Kernel) needed.push_back("CAP_BPF");
+    // CAP_PERFMON: without it the verifier refuses our program (its ND option walk); tests/packaging
+    // least_privilege_test.py checks that each of the four is needed.
+    if (plan_.dataplane != Dataplane::Kernel) needed.insert(needed.end(), {"CAP_BPF", "CAP_PERFMON"});
     if (auto missing = missing_capabilities(needed); !missing.empty())
         throw std::runtime_error("missing capability " + join(missing, ", ") +
-                                 (plan_.dataplane != Dataplane::Kernel ? " (CAP_BPF is not needed with XVRRP_DATAPLANE=kernel)" : ""));
+                                 (plan_.dataplane != Dataplane::Kernel ? " (CAP_BPF and CAP_PERFMON are not needed with XVRRP_DATAPLANE=kernel)" : ""));
 
     if (auto err = make_directories(plan_.runtime_dir); !err.empty()) throw std::runtime_error("XVRRP_RUNTIME_DIR: " + err);
     std::string error;
