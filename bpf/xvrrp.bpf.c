@@ -235,35 +235,69 @@ static __always_inline int ipv6_is_unspecified(const __u32 *a)
 	return (a[0] | a[1] | a[2] | a[3]) == 0;
 }
 
-/*
- * The first link-layer address option of the given type in an ND message
- * (RFC 4861 section 4.6.1); *found stays 0 when there is none among the
- * first four options.
- */
-static __always_inline void nd_find_lladdr(void *opts, void *end, __u8 want, __u8 *mac,
-					   int *found)
-{
-	int i;
-
-	*found = 0;
-	for (i = 0; i < 4; i++) {
-		struct nd_opt_lladdr *o = opts;
-
-		if ((void *)(o + 1) > end)
-			return;
-		if (o->len == 0)
-			return; /* malformed: a zero-length option would loop forever */
-		if (o->type == want && o->len == 1) {
-			__builtin_memcpy(mac, o->mac, ETH_ALEN);
-			*found = 1;
-			return;
-		}
-		opts += o->len * 8;
-	}
-}
-
 #define ND_MAX_WORDS 64 /* NS/NA longer than 256 bytes are left to the kernel */
 #define NA_LEN 32       /* header 8 + target 16 + target link-layer option 8 */
+/* Options fit in what is left of a message of ND_MAX_WORDS words after its 24-byte header. */
+#define ND_MAX_OPT_BYTES (ND_MAX_WORDS * 4 - (int)sizeof(struct nd_msg))
+#define ND_MAX_OPTS (ND_MAX_OPT_BYTES / 8)
+
+/* What the option walk of one ND message found (RFC 4861 section 4.6). */
+struct nd_opts {
+	int valid;         /* every option has a length > 0 and ends inside the message */
+	int has_source_ll; /* a source link-layer address option of any length */
+	int found;         /* mac holds the first option of the wanted type with length 1 */
+	__u8 mac[ETH_ALEN];
+};
+
+/*
+ * Walks all options of the ND message at nd, whose options occupy opt_len
+ * bytes (bounded by the ICMPv6 length, RFC 4861 section 7.1.1, never by
+ * the frame end: bytes past payload_len are link-layer padding). The caller
+ * caps opt_len at ND_MAX_OPT_BYTES; each option takes at least 8 bytes, so
+ * ND_MAX_OPTS steps reach the end of any such message.
+ */
+static __always_inline void nd_walk_options(struct nd_msg *nd, __u32 opt_len, void *data_end,
+					    __u8 want, struct nd_opts *r)
+{
+	void *opts = nd + 1;
+	__u32 off = 0, step;
+	int i;
+
+	r->valid = 1;
+	r->has_source_ll = 0;
+	r->found = 0;
+	for (i = 0; i < ND_MAX_OPTS; i++) {
+		struct nd_opt_lladdr *o;
+
+		/* The constant bound gives older verifiers (6.1) a range for off. */
+		if (off >= opt_len || off > ND_MAX_OPT_BYTES)
+			return;
+		o = opts + off;
+		/* Fewer than 8 bytes left cannot hold an option: past the end. */
+		if (opt_len - off < sizeof(*o) || (void *)(o + 1) > data_end)
+			break;
+		step = (__u32)o->len * 8;
+		if (step == 0 || step > opt_len - off)
+			break;
+		if (o->type == ND_OPT_SOURCE_LL)
+			r->has_source_ll = 1;
+		if (!r->found && o->type == want && o->len == 1) {
+			__builtin_memcpy(r->mac, o->mac, ETH_ALEN);
+			r->found = 1;
+		}
+		off += step;
+	}
+	if (i == ND_MAX_OPTS && off >= opt_len)
+		return;
+	r->valid = 0;
+}
+
+static __always_inline int ipv6_is_solicited_node(const __u32 *a)
+{
+	/* ff02::1:ff00:0/104, RFC 4291 section 2.7.1 */
+	return a[0] == bpf_htonl(0xff020000) && a[1] == 0 && a[2] == bpf_htonl(1) &&
+	       ((const __u8 *)a)[12] == 0xff;
+}
 
 /*
  * ICMPv6 checksum over the pseudo-header (RFC 8200 section 8.1) and the
@@ -286,7 +320,8 @@ static __always_inline int icmp6_csum_ok(struct ipv6hdr *ip6h, void *msg, __u32 
  * detection: then to all-nodes, RFC 4862 section 5.4.3), override set, with
  * a target link-layer address option.
  */
-static __always_inline int reply_na(struct xdp_md *ctx, __u32 l3off, const __u8 *grp_mac)
+static __always_inline int reply_na(struct xdp_md *ctx, __u32 l3off, const __u8 *grp_mac,
+				    const struct nd_opts *opts)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -296,7 +331,7 @@ static __always_inline int reply_na(struct xdp_md *ctx, __u32 l3off, const __u8 
 	struct nd_opt_lladdr *opt;
 	__u8 mac[ETH_ALEN], dst_mac[ETH_ALEN];
 	__u32 src[4], target[4];
-	int have_slla, dad, grow;
+	int dad, grow;
 	__u64 sum;
 
 	if (l3off > 18)
@@ -309,8 +344,11 @@ static __always_inline int reply_na(struct xdp_md *ctx, __u32 l3off, const __u8 
 	__builtin_memcpy(mac, grp_mac, ETH_ALEN);
 	__builtin_memcpy(src, &ip6h->saddr, 16);
 	__builtin_memcpy(target, nd->target, 16);
-	__builtin_memcpy(dst_mac, eth->h_source, ETH_ALEN);
-	nd_find_lladdr(nd + 1, data_end, ND_OPT_SOURCE_LL, dst_mac, &have_slla);
+	/* To the source link-layer address if given, else to the frame's sender. */
+	if (opts->found)
+		__builtin_memcpy(dst_mac, opts->mac, ETH_ALEN);
+	else
+		__builtin_memcpy(dst_mac, eth->h_source, ETH_ALEN);
 	dad = ipv6_is_unspecified(src);
 
 	/* The NS may carry more or fewer option bytes than the NA needs. */
@@ -374,6 +412,7 @@ static __always_inline int handle_nd(struct xdp_md *ctx, struct hdr_cursor *nh, 
 	struct xvrrp_vip *vip;
 	struct xvrrp_group *grp;
 	__u32 len = bpf_ntohs(ip6h->payload_len);
+	struct nd_opts opts;
 	int type, verdict;
 
 	type = parse_nd(nh, data_end, &nd);
@@ -382,13 +421,19 @@ static __always_inline int handle_nd(struct xdp_md *ctx, struct hdr_cursor *nh, 
 	__builtin_memcpy(key.addr, nd->target, 16);
 	vip = bpf_map_lookup_elem(&xvrrp_vip6, &key);
 	if (type == ICMPV6_NA) {
-		if (vip && (grp = group_of(vip)) && grp->owned) {
-			__u8 mac[ETH_ALEN];
-			int found;
+		/* The claim is read from the message as payload_len bounds it (a frame may
+		 * carry padding after it); longer NAs than the walk covers are the kernel's. */
+		if (len <= ND_MAX_WORDS * 4 && vip && (grp = group_of(vip)) && grp->owned) {
+			__u32 avail = data_end - (void *)nd;
+			__u32 msg = len < avail ? len : avail;
 
-			nd_find_lladdr(nd + 1, data_end, ND_OPT_TARGET_LL, mac, &found);
-			if (found && !mac_equal(mac, grp->mac))
-				report_conflict(6, vip->vrid, mac, nd->target, XVRRP_C_NA_CONFLICT);
+			if (msg > sizeof(*nd)) {
+				nd_walk_options(nd, msg - sizeof(*nd), data_end, ND_OPT_TARGET_LL,
+						&opts);
+				if (opts.found && !mac_equal(opts.mac, grp->mac))
+					report_conflict(6, vip->vrid, opts.mac, nd->target,
+							XVRRP_C_NA_CONFLICT);
+			}
 		}
 		return pass(XVRRP_C_NA_PASS);
 	}
@@ -407,7 +452,16 @@ static __always_inline int handle_nd(struct xdp_md *ctx, struct hdr_cursor *nh, 
 		return drop(XVRRP_C_NS_DROP_NOT_OWNED);
 	if (group_stale(grp))
 		return drop(XVRRP_C_NS_DROP_STALE);
-	verdict = reply_na(ctx, l3off, grp->mac);
+	/* The rest of RFC 4861 section 7.1.1: the kernel silently discards these, so they
+	 * must not be answered here either. A valid DAD NS (from ::) for an owned VIP is
+	 * defended by reply_na with an NA to all-nodes (section 7.2.4). */
+	nd_walk_options(nd, len - sizeof(*nd), data_end, ND_OPT_SOURCE_LL, &opts);
+	if (!opts.valid)
+		return pass(XVRRP_C_NS_PASS_MALFORMED);
+	if (ipv6_is_unspecified((__u32 *)&ip6h->saddr) &&
+	    (!ipv6_is_solicited_node((__u32 *)&ip6h->daddr) || opts.has_source_ll))
+		return pass(XVRRP_C_NS_PASS_MALFORMED);
+	verdict = reply_na(ctx, l3off, grp->mac, &opts);
 	count(verdict == XDP_TX ? XVRRP_C_NS_REPLIED : XVRRP_C_NS_NO_TAILROOM);
 	return verdict;
 }

@@ -8,7 +8,9 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "frames.hpp"
@@ -141,6 +143,15 @@ Bytes truncate(Bytes b, std::size_t n) {
     return b;
 }
 
+// A frame as the fuzz harness prints it (tests/fuzz_xdp), so a finding becomes a row verbatim.
+Bytes from_hex(std::string_view text) {
+    if (text.size() % 2) throw std::invalid_argument("odd number of hex digits in a fixture frame");
+    Bytes b;
+    for (std::size_t i = 0; i < text.size(); i += 2)
+        b.push_back(static_cast<std::uint8_t>(std::stoul(std::string(text.substr(i, 2)), nullptr, 16)));
+    return b;
+}
+
 Bytes pad_to(Bytes b, std::size_t n) {
     if (b.size() < n) b.resize(n, 0);
     return b;
@@ -267,6 +278,50 @@ std::vector<Fixture> fixtures() {
     add("na_owned_vip_our_mac_is_no_conflict",
         na_frame(kGroup10Mac, mac("33:33:00:00:00:01"), ip("fe80::a"), kAllNodes6, kOverride,
                  kVip6_10, f::lladdr_option(2, kGroup10Mac)),
+        XDP_PASS, std::nullopt, {XVRRP_C_NA_PASS});
+    // RFC 4861 section 7.1.1: the kernel silently discards these NS, so XDP must not answer
+    // them either (found by the XDP fuzz harness, frames verbatim).
+    add("ns_dad_to_a_unicast_destination_passes_to_the_kernel",
+        from_hex("3333000000100200000000c186dd6000000000183aff0000000000000000000000000000000020010db8"
+                 "00000000000000000000001087001d1b0000000020010db8000000000000000000000010"),
+        XDP_PASS, std::nullopt, {XVRRP_C_NS_PASS_MALFORMED});
+    add("ns_dad_with_source_lladdr_option_passes_to_the_kernel",
+        from_hex("3333ff0000100200000000c186dd6000000000203aff00000000000000000000000000000000ff02"
+                 "00000000000000000001ff000010870049050000000020010db80000000000000000000000100101"
+                 "0200000000c1"),
+        XDP_PASS, std::nullopt, {XVRRP_C_NS_PASS_MALFORMED});
+    add("ns_option_of_length_0_passes_to_the_kernel",
+        from_hex("3333ff0000100200000000c186dd6000000000203aff20010db80000000000000000000000c1ff02"
+                 "00000000000000000001ff00001087001d4d0000000020010db80000000000000000000000100100"
+                 "000000000000"),
+        XDP_PASS, std::nullopt, {XVRRP_C_NS_PASS_MALFORMED});
+    {
+        Bytes past_end = f::lladdr_option(1, kClientMac);
+        past_end[1] = 2;  // claims 16 bytes, the message holds 8
+        add("ns_option_past_the_end_of_the_message_passes_to_the_kernel",
+            ns_frame(kClient6, f::solicited_node(kVip6_10), kVip6_10, past_end), XDP_PASS,
+            std::nullopt, {XVRRP_C_NS_PASS_MALFORMED});
+        Bytes nonce{14, 1, 1, 2, 3, 4, 5, 6};
+        Bytes five;  // four nonces, then the source link-layer address option
+        for (int i = 0; i < 4; i++) five.insert(five.end(), nonce.begin(), nonce.end());
+        Bytes slla = f::lladdr_option(1, kIntruderMac);
+        five.insert(five.end(), slla.begin(), slla.end());
+        add("ns_source_lladdr_as_fifth_option_is_answered_to_it",
+            ns_frame(kClient6, f::solicited_node(kVip6_10), kVip6_10, five), XDP_TX,
+            na_reply(kGroup10Mac, kVip6_10, kIntruderMac, kClient6), {XVRRP_C_NS_REPLIED});
+        Bytes tlla = f::lladdr_option(2, kIntruderMac);
+        five.resize(32);
+        five.insert(five.end(), tlla.begin(), tlla.end());
+        add("na_target_lladdr_as_fifth_option_is_a_conflict",
+            na_frame(kIntruderMac, mac("33:33:00:00:00:01"), ip("fe80::66"), kAllNodes6, kOverride,
+                     kVip6_10, five),
+            XDP_PASS, std::nullopt, {XVRRP_C_NA_PASS, XVRRP_C_NA_CONFLICT});
+    }
+    // The target link-layer option sits after payload_len (padding): not part of the NA.
+    add("na_option_in_trailing_padding_is_no_conflict",
+        from_hex("33330000000102000000006686dd6000000000183aff20010db8000000000000000000000010ff02"
+                 "00000000000000000000000000018800f8a72000000020010db80000000000000000000000100201"
+                 "020000000066"),
         XDP_PASS, std::nullopt, {XVRRP_C_NA_PASS});
     add("ns_truncated_passes", truncate(ns_request(kVip6_10), 14 + 40 + 20), XDP_PASS,
         std::nullopt, {XVRRP_C_PASS_OTHER});

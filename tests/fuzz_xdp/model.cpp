@@ -219,8 +219,9 @@ bool solicited_node_multicast(const IpAddress& a) {
     return std::equal(std::begin(prefix), std::end(prefix), a.bytes().begin());
 }
 
-// The longest NS the program validates in the fast path; longer ones are the kernel's (a design
-// limit of the verifier-bounded checksum loop, 64 words).
+// The longest NS the program validates (and NA it reads a claim from) in the fast path; longer
+// ones are the kernel's (a design limit of the verifier-bounded checksum and option loops, 64
+// words).
 constexpr std::size_t kMaxNsLen = 256;
 
 Expectation icmpv6(const World& w, const Bytes& f, std::size_t at, std::size_t l3) {
@@ -231,7 +232,10 @@ Expectation icmpv6(const World& w, const Bytes& f, std::size_t at, std::size_t l
     const std::size_t len = be16(f, l3 + 4);
     if (type == kIcmpNa) {
         Expectation e = pass(f, XVRRP_C_NA_PASS, "neighbour advertisement: the kernel decides");
-        // The claimed MAC is in the target link-layer address option.
+        // The claimed MAC is in the target link-layer address option, within the message as
+        // payload_len bounds it (bytes after it are link-layer padding, RFC 8200 section 3).
+        // NAs longer than the fast path walks are the kernel's alone (no conflict report).
+        if (len > kMaxNsLen) return e;
         auto opts = nd_options(f, at + kNdLen, std::min(f.size(), l3 + kIpv6Len + len), 2);
         if (opts.lladdr) e.conflict = claim(w, target, *opts.lladdr);
         return e;
