@@ -550,7 +550,22 @@ EnvLookup env_from_map(std::map<std::string, std::string> vars) {
     };
 }
 
-std::string ConfigError::message() const { return fmt::format("{}=\"{}\": {}", variable, value, accepted); }
+// Control characters in the value are escaped (\xNN), so the error stays ONE line whatever was set.
+static std::string escape_value(std::string_view value) {
+    std::string out;
+    for (unsigned char c : value) {
+        if (c < 0x20 || c == 0x7f) {
+            out += fmt::format("\\x{:02x}", c);
+        } else {
+            out.push_back(static_cast<char>(c));
+        }
+    }
+    return out;
+}
+
+std::string ConfigError::message() const {
+    return fmt::format("{}=\"{}\": {}", variable, escape_value(value), accepted);
+}
 
 Result<Config> parse_config(const EnvLookup& env, const ExecutableProbe& probe) {
     Reader r(env);
@@ -569,14 +584,14 @@ Result<std::vector<IpAddress>> parse_vip_list(std::string_view text) {
     auto entries = split_list(t);
     if (!entries) return vip_error(text, "empty entry (two commas in a row, or a leading or trailing comma)");
     std::vector<IpAddress> out;
+    // A set, not a pairwise scan: 65,025 VIPs (255 full ranges) must parse in milliseconds.
+    std::set<IpAddress> seen;
     for (auto entry : *entries) {
         std::size_t before = out.size();
         if (auto why = expand_entry(entry, out); !why.empty()) return vip_error(text, why);
         for (std::size_t i = before; i < out.size(); ++i) {
-            for (std::size_t j = 0; j < i; ++j) {
-                if (out[j] == out[i])
-                    return vip_error(text, fmt::format("{} appears twice (entry \"{}\")", out[i].to_string(), entry));
-            }
+            if (!seen.insert(out[i]).second)
+                return vip_error(text, fmt::format("{} appears twice (entry \"{}\")", out[i].to_string(), entry));
         }
     }
     return out;
