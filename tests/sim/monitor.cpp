@@ -124,13 +124,13 @@ void Monitor::check_new_master(Time now, int r, int g) {
         const Time from = std::max({master_since_[m][g], joined_at_, calm_at_});
         if (now - from <= interval_of(m, g) + 2 * s_.delay_max) continue;  // may not have heard it
         const auto& theirs = s_.config[m][g];
-        if (expected_preempt(mine) != PreemptMode::NoPreempt && mine.priority > theirs.priority) {
+        if (expected_preempt(mine) != PreemptPolicy::NoPreempt && mine.priority > theirs.priority) {
             continue;  // legitimate preemption
         }
         return fail(now, fmt::format("group {}: r{} (prio {}{}) took over while r{} (prio {}) has "
                                      "been a live master for {:.3f} ms",
                                      g, r, mine.priority,
-                                     expected_preempt(mine) == PreemptMode::NoPreempt
+                                     expected_preempt(mine) == PreemptPolicy::NoPreempt
                                          ? ", nopreempt"
                                          : "",
                                      m, theirs.priority, ms(now - from)));
@@ -236,7 +236,7 @@ void Monitor::finish(Time end) {
             for (int r = 0; r < s_.routers; ++r) {
                 if (r == m[0] || component_[r] != c || !eligible_[r]) continue;
                 const auto& other = s_.config[r][g];
-                if (expected_preempt(other) != PreemptMode::NoPreempt &&
+                if (expected_preempt(other) != PreemptPolicy::NoPreempt &&
                     other.priority > winner.priority) {
                     return fail(end, fmt::format(
                                          "group {}: r{} (prio {}, preempting) is BACKUP under "

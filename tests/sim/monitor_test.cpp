@@ -158,7 +158,7 @@ TEST(SimMonitor, LowerBackupWinningTheTakeoverRaceIsReported) {
 
 TEST(SimMonitor, NopreemptBackupTakingOverFromALiveMasterIsReported) {
     Fed f;
-    f.s.config[1][0].preempt = PreemptMode::NoPreempt;
+    f.s.config[1][0].preempt = PreemptPolicy::NoPreempt;
     f.m.set_state(at(10ms), 0, 0, State::Master);  // prio 100
     f.m.set_state(at(500ms), 1, 0, State::Master);  // prio 150 but nopreempt
     ASSERT_TRUE(f.m.violation());
@@ -190,7 +190,7 @@ TEST(SimMonitor, LowerMasterOverAPreemptingBackupIsReportedAtTheEnd) {
 
 TEST(SimMonitor, NopreemptBackupMayStayUnderALowerMaster) {
     Fed f;
-    f.s.config[1][0].preempt = PreemptMode::NoPreempt;
+    f.s.config[1][0].preempt = PreemptPolicy::NoPreempt;
     f.m.set_state(at(10ms), 0, 0, State::Master);
     f.m.finish(at(5000ms));
     EXPECT_FALSE(f.m.violation()) << f.m.violation()->what;

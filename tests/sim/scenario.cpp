@@ -86,11 +86,11 @@ std::vector<int> random_sides(Rng& rng, int routers) {
     }
 }
 
-PreemptMode random_mode(Rng& rng) {
+PreemptPolicy random_mode(Rng& rng) {
     const auto r = rng.below(10);
-    if (r < 4) return PreemptMode::Preempt;
-    if (r < 7) return PreemptMode::NoPreempt;
-    return PreemptMode::Delay;
+    if (r < 4) return PreemptPolicy::Preempt;
+    if (r < 7) return PreemptPolicy::NoPreempt;
+    return PreemptPolicy::Delay;
 }
 
 }  // namespace
@@ -106,12 +106,12 @@ Dur rfc_master_down_interval(int version, int priority, Dur interval) {
     return Dur(3 * interval.count()) + rfc_skew_time(version, priority, interval);
 }
 
-PreemptMode expected_preempt(const InstanceConfig& c) {
+PreemptPolicy expected_preempt(const InstanceConfig& c) {
     // keepalived.conf(5): nopreempt and preempt_delay need the initial state not to be MASTER,
     // and an address owner always starts as MASTER; preempt_delay 0 is no delay.
-    if (c.priority == 255 || c.initial_master) return PreemptMode::Preempt;
-    if (c.preempt == PreemptMode::Delay && c.preempt_delay == std::chrono::milliseconds(0)) {
-        return PreemptMode::Preempt;
+    if (c.priority == 255 || c.initial_master) return PreemptPolicy::Preempt;
+    if (c.preempt == PreemptPolicy::Delay && c.preempt_delay == std::chrono::milliseconds(0)) {
+        return PreemptPolicy::Preempt;
     }
     return c.preempt;
 }
@@ -149,7 +149,7 @@ Scenario make_scenario(std::uint64_t seed, const ScenarioOptions& options) {
     const bool mixed_intervals = s.version == 3 && rng.chance(0.3);
     s.interval_max = mixed_intervals ? 2 * I : I;
     for (int g = 0; g < s.groups; ++g) {
-        const PreemptMode mode = random_mode(rng);
+        const PreemptPolicy mode = random_mode(rng);
         const bool mixed_modes = rng.chance(0.1);
         const bool ties = rng.chance(0.3);  // priorities from a tiny pool: equal ones are common
         const int owner = rng.chance(0.15) ? static_cast<int>(rng.below(s.routers)) : -1;
@@ -165,7 +165,7 @@ Scenario make_scenario(std::uint64_t seed, const ScenarioOptions& options) {
                               : static_cast<std::uint8_t>(1 + rng.below(254));
             if (r == owner) c.priority = kOwnerPriority;
             c.preempt = mixed_modes ? random_mode(rng) : mode;
-            if (c.preempt == PreemptMode::Delay) {
+            if (c.preempt == PreemptPolicy::Delay) {
                 c.preempt_delay =
                     std::chrono::duration_cast<std::chrono::milliseconds>(I) *
                     static_cast<long>(1 + rng.below(10));
@@ -181,7 +181,7 @@ Scenario make_scenario(std::uint64_t seed, const ScenarioOptions& options) {
             s.mdi_max = std::max(
                 s.mdi_max, rfc_master_down_interval(s.version, c.priority, s.interval_max));
             s.skew_max = std::max(s.skew_max, rfc_skew_time(s.version, c.priority, s.interval_max));
-            if (expected_preempt(c) == PreemptMode::Delay) {
+            if (expected_preempt(c) == PreemptPolicy::Delay) {
                 s.preempt_delay_max = std::max<Dur>(s.preempt_delay_max, c.preempt_delay);
             }
         }
@@ -274,11 +274,11 @@ std::string Scenario::describe() const {
     for (int r = 0; r < routers; ++r) {
         out += fmt::format("  r{} {}:", r, addresses[r].to_string());
         for (const auto& c : config[r]) {
-            const char* mode = c.preempt == PreemptMode::Preempt     ? "preempt"
-                               : c.preempt == PreemptMode::NoPreempt ? "nopreempt"
+            const char* mode = c.preempt == PreemptPolicy::Preempt     ? "preempt"
+                               : c.preempt == PreemptPolicy::NoPreempt ? "nopreempt"
                                                                      : "delay";
             out += fmt::format(" [vrid {} prio {} {}{}{}{}]", c.vrid, c.priority, mode,
-                               c.preempt == PreemptMode::Delay
+                               c.preempt == PreemptPolicy::Delay
                                    ? fmt::format(" {} ms", c.preempt_delay.count())
                                    : std::string(),
                                c.initial_master ? " state-MASTER" : "",

@@ -97,7 +97,7 @@ Scenario make_scenario(std::uint64_t seed, const ScenarioOptions& options = {});
 // core, so that a wrong core cannot widen the bounds it is checked against.
 Dur rfc_skew_time(int version, int priority, Dur interval);
 Dur rfc_master_down_interval(int version, int priority, Dur interval);
-PreemptMode expected_preempt(const InstanceConfig& c);
+PreemptPolicy expected_preempt(const InstanceConfig& c);
 
 // splitmix64-based generator: identical streams on every platform and standard library, so a
 // printed seed replays anywhere.

@@ -26,7 +26,7 @@ struct Cfg {
     std::uint8_t priority = 100;
     std::chrono::milliseconds interval = 1000ms;
     int version = 2;
-    PreemptMode preempt = PreemptMode::Preempt;
+    PreemptPolicy preempt = PreemptPolicy::Preempt;
     std::chrono::milliseconds delay = 0ms;
     bool initial_master = false;
 };
@@ -120,7 +120,7 @@ const std::vector<Case> kCases = {
      {{0ms, Startup{}, State::Backup, notify(NotifyState::Backup, 100), ns(1'003'906'250)},
       {500ms, advert(200), State::Backup, kNone, 500ms + ns(kMdiV2P100)}}},
     {"state_master_ignores_a_lower_master",
-     {.preempt = PreemptMode::NoPreempt, .delay = 0ms, .initial_master = true},
+     {.preempt = PreemptPolicy::NoPreempt, .delay = 0ms, .initial_master = true},
      // nopreempt is cleared by state MASTER (keepalived), so the lower advert is discarded.
      {{0ms, Startup{}, State::Backup, notify(NotifyState::Backup, 100), ns(1'003'906'250)},
       {500ms, advert(50, kLowerAddr), State::Backup, kNone, ns(1'003'906'250)},
@@ -174,7 +174,7 @@ const std::vector<Case> kCases = {
       {ns(kMdiV2P100), MasterDownTimerFired{}, State::Master, become_master(100),
        ns(kMdiV2P100) + 1s, "preempting lower priority master 192.0.2.5 prio 50 (ours 100)"}}},
     {"nopreempt_backup_accepts_lower_advert",
-     {.preempt = PreemptMode::NoPreempt},
+     {.preempt = PreemptPolicy::NoPreempt},
      {{0ms, Startup{}, State::Backup, notify(NotifyState::Backup, 100), ns(kMdiV2P100)},
       {1s, advert(50, kLowerAddr), State::Backup, kNone, 1s + ns(kMdiV2P100)},
       {2s, advert(50, kLowerAddr), State::Backup, kNone, 2s + ns(kMdiV2P100)},
@@ -182,7 +182,7 @@ const std::vector<Case> kCases = {
       {2s + ns(kMdiV2P100), MasterDownTimerFired{}, State::Master, become_master(100),
        3s + ns(kMdiV2P100), "last advert 3609 ms ago from 192.0.2.5 prio 50"}}},
     {"preempt_delay_accepts_lower_until_delay_then_takes_over",
-     {.preempt = PreemptMode::Delay, .delay = 5000ms},
+     {.preempt = PreemptPolicy::Delay, .delay = 5000ms},
      {{0ms, Startup{}, State::Backup, notify(NotifyState::Backup, 100), ns(kMdiV2P100)},
       {1s, advert(50, kLowerAddr), State::Backup, kNone, 1s + ns(kMdiV2P100)},  // delay to 6 s
       {2s, advert(50, kLowerAddr), State::Backup, kNone, 2s + ns(kMdiV2P100)},
@@ -192,7 +192,7 @@ const std::vector<Case> kCases = {
       {5s + ns(kMdiV2P100), MasterDownTimerFired{}, State::Master, become_master(100),
        6s + ns(kMdiV2P100), "preempt delay 5 s elapsed over lower priority master 192.0.2.5"}}},
     {"preempt_delay_zero_is_plain_preempt",
-     {.preempt = PreemptMode::Delay, .delay = 0ms},
+     {.preempt = PreemptPolicy::Delay, .delay = 0ms},
      {{0ms, Startup{}, State::Backup, notify(NotifyState::Backup, 100), ns(kMdiV2P100)},
       {1s, advert(50, kLowerAddr), State::Backup, kNone, ns(kMdiV2P100)}}},
     {"backup_hearing_priority_zero_waits_only_skew_time",
@@ -214,7 +214,7 @@ const std::vector<Case> kCases = {
      {{0ms, Startup{}, State::Backup, notify(NotifyState::Backup, 100), ns(kMdiV2P100)},
       {1s, advert(0, kLowerAddr), State::Backup, kNone, 1s + ns(kSkewV2P100)}}},
     {"nopreempt_backup_also_takes_over_after_priority_zero",
-     {.preempt = PreemptMode::NoPreempt},
+     {.preempt = PreemptPolicy::NoPreempt},
      {{0ms, Startup{}, State::Backup, notify(NotifyState::Backup, 100), ns(kMdiV2P100)},
       {1s, advert(0, kLowerAddr), State::Backup, kNone, 1s + ns(kSkewV2P100)}}},
     {"v3_backup_learns_the_masters_interval",
@@ -438,18 +438,18 @@ TEST(ElectionTimers, HigherPriorityAlwaysTimesOutFirst) {
 // --- Config ----------------------------------------------------------------------------------
 
 TEST(ElectionConfig, EffectivePreemptFollowsKeepalived) {
-    EXPECT_EQ(effective_preempt(make({.preempt = PreemptMode::NoPreempt})), PreemptMode::NoPreempt);
-    EXPECT_EQ(effective_preempt(make({.preempt = PreemptMode::Delay, .delay = 300'000ms})),
-              PreemptMode::Delay);
-    EXPECT_EQ(effective_preempt(make({.preempt = PreemptMode::Delay, .delay = 0ms})),
-              PreemptMode::Preempt);
-    EXPECT_EQ(effective_preempt(make({.priority = 255, .preempt = PreemptMode::NoPreempt})),
-              PreemptMode::Preempt);
+    EXPECT_EQ(effective_preempt(make({.preempt = PreemptPolicy::NoPreempt})), PreemptPolicy::NoPreempt);
+    EXPECT_EQ(effective_preempt(make({.preempt = PreemptPolicy::Delay, .delay = 300'000ms})),
+              PreemptPolicy::Delay);
+    EXPECT_EQ(effective_preempt(make({.preempt = PreemptPolicy::Delay, .delay = 0ms})),
+              PreemptPolicy::Preempt);
+    EXPECT_EQ(effective_preempt(make({.priority = 255, .preempt = PreemptPolicy::NoPreempt})),
+              PreemptPolicy::Preempt);
     EXPECT_EQ(effective_preempt(
-                  make({.preempt = PreemptMode::Delay, .delay = 300'000ms, .initial_master = true})),
-              PreemptMode::Preempt);
-    EXPECT_EQ(effective_preempt(make({.preempt = PreemptMode::NoPreempt, .initial_master = true})),
-              PreemptMode::Preempt);
+                  make({.preempt = PreemptPolicy::Delay, .delay = 300'000ms, .initial_master = true})),
+              PreemptPolicy::Preempt);
+    EXPECT_EQ(effective_preempt(make({.preempt = PreemptPolicy::NoPreempt, .initial_master = true})),
+              PreemptPolicy::Preempt);
 }
 
 TEST(ElectionConfig, ValidateNamesTheCulprit) {
@@ -524,7 +524,7 @@ TEST(ElectionStatus, ReportsMasterAndLastAdvert) {
 }
 
 TEST(ElectionStatus, PreemptDelayStartsOnFirstLowerAdvertAndStopsOnHigher) {
-    Election e(make({.preempt = PreemptMode::Delay, .delay = 5000ms}));
+    Election e(make({.preempt = PreemptPolicy::Delay, .delay = 5000ms}));
     e.handle(Startup{}, T(0ms));
     EXPECT_FALSE(e.status().preempt_at);
     e.handle(advert(50, kLowerAddr), T(1s));

@@ -61,13 +61,13 @@ std::optional<std::string> validate(const InstanceConfig& c) {
     return std::nullopt;
 }
 
-PreemptMode effective_preempt(const InstanceConfig& c) {
+PreemptPolicy effective_preempt(const InstanceConfig& c) {
     // keepalived 2.2.7 vrrp_complete_instance(): "nopreempt is incompatible with priority 255"
     // resets nopreempt; an owner then starts as MASTER, and "preempt delay will not work with
     // initial state MASTER - clearing" resets both for every state-MASTER instance. This is why
     // OpenShift's master groups take their VIPs back at once after a reboot.
-    if (c.priority == kOwnerPriority || c.initial_master) return PreemptMode::Preempt;
-    if (c.preempt == PreemptMode::Delay && c.preempt_delay.count() == 0) return PreemptMode::Preempt;
+    if (c.priority == kOwnerPriority || c.initial_master) return PreemptPolicy::Preempt;
+    if (c.preempt == PreemptPolicy::Delay && c.preempt_delay.count() == 0) return PreemptPolicy::Preempt;
     return c.preempt;
 }
 
@@ -399,8 +399,8 @@ void Election::on_advert_as_backup(const AdvertReceived& a, SteadyTime now, Outp
         return;
     }
     const bool delay_running =
-        preempt_ == PreemptMode::Delay && (!preempt_at_ || now < *preempt_at_);
-    if (preempt_ == PreemptMode::NoPreempt || a.priority >= config_.priority || delay_running) {
+        preempt_ == PreemptPolicy::Delay && (!preempt_at_ || now < *preempt_at_);
+    if (preempt_ == PreemptPolicy::NoPreempt || a.priority >= config_.priority || delay_running) {
         // RFC 5798 6.4.2: accept (Preempt_Mode false or priority >= ours): learn the interval,
         // reset Master_Down_Timer. keepalived's preempt_delay accepts lower adverts too while
         // the delay runs (vrrp_state_backup()).
@@ -409,7 +409,7 @@ void Election::on_advert_as_backup(const AdvertReceived& a, SteadyTime now, Outp
         master_address_ = a.source;
         master_priority_ = a.priority;
         ignoring_lower_master_ = false;
-        if (preempt_ == PreemptMode::Delay) {
+        if (preempt_ == PreemptPolicy::Delay) {
             // keepalived 2.2.7 vrrp_state_backup(): an advert of our priority or higher stops the
             // delay; the first lower one starts it ("start preempt delay"), later ones do not
             // restart it. Once it has elapsed, lower adverts are discarded (below) and the
@@ -463,7 +463,7 @@ void Election::on_advert_as_master(const AdvertReceived& a, SteadyTime now, Outp
 void Election::on_master_down(SteadyTime now, Output& out) {
     std::string cause;
     if (ignoring_lower_master_) {
-        if (preempt_ == PreemptMode::Delay) {
+        if (preempt_ == PreemptPolicy::Delay) {
             cause = fmt::format(
                 "preempt delay {} s elapsed over lower priority master {} prio {} (ours {})",
                 duration_cast<milliseconds>(config_.preempt_delay).count() / 1000.0,

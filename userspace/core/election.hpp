@@ -33,7 +33,7 @@ using Nanoseconds = std::chrono::nanoseconds;
 inline constexpr std::uint8_t kOwnerPriority = 255;  // RFC 5798 5.2.4: owns the addresses
 inline constexpr std::uint8_t kStopPriority = 0;     // RFC 5798 5.2.4: master resigns
 
-enum class PreemptMode : std::uint8_t {
+enum class PreemptPolicy : std::uint8_t {
     Preempt,    // RFC default: a higher priority backup takes over from a live lower master
     NoPreempt,  // keepalived `nopreempt`: only take over when the master-down timer fires
     Delay,      // keepalived `preempt_delay N`: take over N after first seeing the lower master
@@ -45,8 +45,8 @@ struct InstanceConfig {
     std::uint8_t priority = 100;  // 1..255; 255 = address owner
     std::chrono::milliseconds advert_interval{1000};  // v2: whole seconds; v3: 10 ms steps
     int version = 2;  // 2 (RFC 3768) or 3 (RFC 5798)
-    PreemptMode preempt = PreemptMode::Preempt;
-    std::chrono::milliseconds preempt_delay{0};  // used with PreemptMode::Delay
+    PreemptPolicy preempt = PreemptPolicy::Preempt;
+    std::chrono::milliseconds preempt_delay{0};  // used with PreemptPolicy::Delay
     bool initial_master = false;  // keepalived `state MASTER` (the generator's master groups)
     IpAddress primary_address;    // our source address: breaks priority ties
 };
@@ -57,7 +57,7 @@ std::optional<std::string> validate(const InstanceConfig& config);
 // The preemption that keepalived 2.2.7 actually applies after its config checks
 // (vrrp_complete_instance): priority 255 clears nopreempt, and an instance starting in state
 // MASTER (which an owner always does) clears both nopreempt and preempt_delay.
-PreemptMode effective_preempt(const InstanceConfig& config);
+PreemptPolicy effective_preempt(const InstanceConfig& config);
 
 // Timer arithmetic. Version 3 (RFC 5798 6.1): Skew_Time = ((256 - Priority) *
 // Master_Adver_Interval) / 256. Version 2 (RFC 3768 6.1): Skew_Time = (256 - Priority) / 256
@@ -179,7 +179,7 @@ public:
     std::optional<SteadyTime> deadline() const { return deadline_; }
     State state() const { return state_; }
     const InstanceConfig& config() const { return config_; }
-    PreemptMode preempt_mode() const { return preempt_; }
+    PreemptPolicy preempt_mode() const { return preempt_; }
     ElectionStatus status() const;
 
 private:
@@ -204,7 +204,7 @@ private:
     std::string describe_last_advert(SteadyTime now) const;
 
     InstanceConfig config_;
-    PreemptMode preempt_;
+    PreemptPolicy preempt_;
     State state_ = State::Initialize;
     bool link_up_ = true;
     bool check_passed_ = true;

@@ -33,9 +33,9 @@ InstanceConfig to_config(const InstanceSpec& s) {
     c.priority = s.priority;
     c.advert_interval = s.advert_interval;
     c.version = s.version;
-    c.preempt = s.preempt == InstanceSpec::Preempt::NoPreempt ? PreemptMode::NoPreempt
-                : s.preempt == InstanceSpec::Preempt::Delay   ? PreemptMode::Delay
-                                                              : PreemptMode::Preempt;
+    c.preempt = s.preempt == InstanceSpec::Preempt::NoPreempt ? PreemptPolicy::NoPreempt
+                : s.preempt == InstanceSpec::Preempt::Delay   ? PreemptPolicy::Delay
+                                                              : PreemptPolicy::Preempt;
     c.preempt_delay = s.preempt_delay;
     c.initial_master = s.initial_master;
     c.primary_address = s.primary;

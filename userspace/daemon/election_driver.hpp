@@ -2,10 +2,8 @@
 // the queue's earliest deadline. Actions go to an ActionSink, in the order the machine returns
 // them; timers due in the same tick are fired together, so their adverts share one sendmmsg.
 //
-// This header deliberately exposes no type of core/election.hpp: that header and
-// core/config.hpp both define xvrrp::PreemptMode, so the two cannot meet in one translation
-// unit (see /work/notes/E-from-controller.md); election_driver.cpp is the only one that
-// includes election.hpp.
+// The daemon speaks InstanceSpec, not core/election.hpp's types, so only election_driver.cpp
+// depends on the state machine's header.
 #pragma once
 
 #include "core/ip_address.hpp"
