@@ -260,7 +260,7 @@ static __always_inline void nd_walk_options(struct nd_msg *nd, __u32 opt_len, vo
 					    __u8 want, struct nd_opts *r)
 {
 	void *opts = nd + 1;
-	__u32 off = 0, step;
+	__u64 off = 0, step;
 	int i;
 
 	r->valid = 1;
@@ -269,10 +269,13 @@ static __always_inline void nd_walk_options(struct nd_msg *nd, __u32 opt_len, vo
 	for (i = 0; i < ND_MAX_OPTS; i++) {
 		struct nd_opt_lladdr *o;
 
-		/* The constant bound gives older verifiers (6.1) a range for off. */
-		if (off >= opt_len || off > ND_MAX_OPT_BYTES)
+		if (off >= opt_len)
 			return;
-		o = opts + off;
+		/* off < opt_len <= ND_MAX_OPT_BYTES < 256, so the mask changes nothing; it is
+		 * there for the 6.1 verifier, which has no range for off here (the empty asm
+		 * keeps clang from dropping it). */
+		asm volatile("" : "+r"(off));
+		o = opts + (off & 0xff);
 		/* Fewer than 8 bytes left cannot hold an option: past the end. */
 		if (opt_len - off < sizeof(*o) || (void *)(o + 1) > data_end)
 			break;
@@ -443,8 +446,14 @@ static __always_inline int handle_nd(struct xdp_md *ctx, struct hdr_cursor *nh, 
 	 * bound also gives older verifiers (6.1), which lose bounds across a byte swap, a
 	 * range for the pointer arithmetic below. */
 	if (ip6h->hop_limit != 255 || nd->code != 0 || len < sizeof(*nd) ||
-	    len > ND_MAX_WORDS * 4 || len % 8 ||
-	    (void *)ip6h + sizeof(*ip6h) + len > data_end || nd->target[0] == 0xff ||
+	    len > ND_MAX_WORDS * 4 || len % 8)
+		return pass(XVRRP_C_NS_PASS_MALFORMED);
+	/* len <= 256 here, so the mask changes nothing: 6.1 keeps no bounds for a copy of len
+	 * spilled to the stack before the checks, and the mask gives it one (the empty asm
+	 * keeps clang from dropping it). */
+	asm volatile("" : "+r"(len));
+	len &= 0x1ff;
+	if ((void *)ip6h + sizeof(*ip6h) + len > data_end || nd->target[0] == 0xff ||
 	    !icmp6_csum_ok(ip6h, nd, len, data_end))
 		return pass(XVRRP_C_NS_PASS_MALFORMED);
 	grp = group_of(vip);
