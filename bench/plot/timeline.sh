@@ -36,7 +36,8 @@ for line in open(marks_path):
     p = line.split()
     if len(p) == 2:
         marks.append((p[0], (int(p[1]) - start_ns) / 1e6))
-rows = [r for r in csv.DictReader(open(csv_path)) if r["kind"] == "arp"]
+# The lab's witness (the bridge's own address, 192.0.2.254) is not a VIP: left out.
+rows = [r for r in csv.DictReader(open(csv_path)) if r["kind"] == "arp" and r["vip"] != "192.0.2.254"]
 # The marks file holds every repetition of the lab: take the pull inside this probe's run.
 end_ms = max((float(r["end_ms"]) for r in rows), default=0.0)
 # bench_pull marks "pull_cmd" just before the command; the lab's "cable_pull" lands after it returns.
@@ -60,8 +61,7 @@ if xmin:
     t_min = max(t_min, float(xmin))
 if xmax:
     t_max = min(t_max, float(xmax))
-# The witness (the bridge's own address) is not a VIP: left out of the picture.
-rows = [r for r in rows if r["vip"] != "192.0.2.254"]
+
 with open(os.path.join(out, "nodes"), "w") as f:
     f.write(" ".join(names) + "\n")
 # One pixel row per VIP when there are many (540 plot rows): thick lines would paint over
