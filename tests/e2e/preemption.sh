@@ -37,7 +37,23 @@ run_case() {
   E2E_ENV=("${base[@]}" "OPENSHIFT_HA_PREEMPTION=$1")
   e2e_start "${kinds[@]}"
   e2e_wait_elected 40
+  # Priorities carry the generator's random part and every node starts BACKUP, so the first node
+  # up may hold the group with a lower priority than another (nopreempt, or a preempt delay still
+  # running). The case needs the highest-priority node as master: bounce the holder's cable until
+  # it is (the highest-priority remaining node takes over by its shorter skew).
+  local top tries=0
+  top=n$(lab_expected_master 1)
   master=$(e2e_group_holder 1)
+  while [ "$master" != "$top" ]; do
+    tries=$((tries + 1))
+    [ "$tries" -le 2 ] || { echo "FAIL: $top (highest priority) never took group 1 from $master"; exit 1; }
+    echo "== $master holds group 1 below $top's priority: bouncing $master's cable"
+    lab_cable_pull "${master#n}"
+    sleep "$(lab_calc "$(e2e_bound_ms) / 1000 + 1")"
+    lab_cable_restore "${master#n}"
+    e2e_settle
+    master=$(e2e_group_holder 1)
+  done
   lab_cable_pull "${master#n}"
   sleep "$(lab_calc "$(e2e_bound_ms) / 1000 + 1")"
   backup=$(e2e_group_holder 1)
