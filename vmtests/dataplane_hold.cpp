@@ -2,7 +2,8 @@
 // (issue 8) through the real Dataplane adapter (libxdp, native mode falling back to generic): attach
 // to IFACE in the current network namespace, serve VIP for group VRID with IFACE's MAC, keep the
 // heartbeat fresh, and on SIGTERM detach exactly as a stopping controller does.
-// Prints "mode=<xdp-native|xdp-generic|kernel>", then "ready"; at exit the ARP counters.
+// Prints "mode=<xdp-native|xdp-generic|kernel>", "attach=<dispatcher|direct>", then "ready"; at
+// exit the ARP counters.
 // Exit status: 0 after a clean detach, 1 when attach or a map write failed, 2 on bad arguments.
 #include "adapters/dataplane.hpp"
 #include "core/ip_address.hpp"
@@ -82,7 +83,8 @@ int main(int argc, char** argv) {
     auto attached = dp::Dataplane::attach(opts);
     if (!attached) return fail("attach to " + iface, attached.error().message);
     dp::Dataplane& d = attached.value();
-    std::printf("mode=%s\n%s\n", std::string(dp::to_string(d.mode())).c_str(), d.describe().c_str());
+    std::printf("mode=%s\nattach=%s\n%s\n", std::string(dp::to_string(d.mode())).c_str(),
+                d.under_dispatcher() ? "dispatcher" : "direct", d.describe().c_str());
 
     const auto v = static_cast<std::uint8_t>(vrid);
     if (auto s = d.set_vrid_config(v, XVRRP_VERSION_3, false); !s) return fail("vrid config", s.error);

@@ -120,6 +120,7 @@ Outcome<Adoption> try_adopt(Maps& m, const Options& opts) {
         return Adoption::StartFresh;
     }
     m.attach_mode = at.value().mode;
+    m.under_dispatcher = at.value().where == Attachment::Where::UnderDispatcher;
     return Adoption::Adopted;
 }
 
@@ -129,27 +130,62 @@ void remove_pins(const std::string& dir) {
     if (ec) spdlog::warn("removing pinned data plane {}: {}", dir, ec.message());
 }
 
+// Sets LIBXDP_SKIP_DISPATCHER for one attach attempt and restores the previous value after.
+// libxdp reads the variable on every attach; the controller attaches once, at start-up, before
+// any other thread could read the environment.
+class SkipDispatcher {
+public:
+    explicit SkipDispatcher(bool on) : on_(on) {
+        if (!on_) return;
+        if (const char* v = std::getenv(kName)) previous_ = v;
+        setenv(kName, "1", 1);
+    }
+    ~SkipDispatcher() {
+        if (!on_) return;
+        if (previous_) setenv(kName, previous_->c_str(), 1);
+        else unsetenv(kName);
+    }
+    SkipDispatcher(const SkipDispatcher&) = delete;
+    SkipDispatcher& operator=(const SkipDispatcher&) = delete;
+
+private:
+    static constexpr const char* kName = "LIBXDP_SKIP_DISPATCHER";
+    bool on_;
+    std::optional<std::string> previous_;
+};
+
+struct AttachResult {
+    Status status;
+    bool rejected_at_load = false;  // the kernel refused the program itself (no fd)
+    std::string log;                // what libbpf/libxdp said then
+};
+
 // Loads the program with its maps pinned in m.pin_dir and attaches it, native first when asked.
-Status load_and_attach(Maps& m, const Options& opts) {
+// direct: attach without libxdp's multi-program dispatcher.
+AttachResult load_and_attach(Maps& m, const Options& opts, bool direct) {
+    SkipDispatcher skip(direct);
+    AttachResult out;
+    Status& result = out.status;
     xvrrp_bpf* skel = xvrrp_bpf__open();
-    if (!skel) return {fmt::format("opening the XDP object: {}", errno_text(errno))};
+    if (!skel) return {Status{fmt::format("opening the XDP object: {}", errno_text(errno))}};
     skel->rodata->cfg_vlan_id = opts.vlan_id;
     bpf_map* map;
     bpf_object__for_each_map(map, skel->obj) {
         const char* pin = pin_name_of_map(bpf_map__name(map));
         if (pin && bpf_map__set_pin_path(map, (m.pin_dir + "/" + pin).c_str()) != 0) {
             xvrrp_bpf__destroy(skel);
-            return {fmt::format("setting the pin path of {}", bpf_map__name(map))};
+            return {Status{fmt::format("setting the pin path of {}", bpf_map__name(map))}};
         }
     }
     xdp_program* prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
     if (long err = libxdp_get_error(prog)) {
         xvrrp_bpf__destroy(skel);
-        return {fmt::format("libxdp cannot use the XDP object: {}", errno_text(static_cast<int>(err)))};
+        return {Status{fmt::format("libxdp cannot use the XDP object: {}",
+                                   errno_text(static_cast<int>(err)))}};
     }
     std::vector<xdp_attach_mode> modes{XDP_MODE_SKB};
     if (opts.requested == ::xvrrp::Dataplane::Xdp) modes.insert(modes.begin(), XDP_MODE_NATIVE);
-    Status result{"no attach mode tried"};
+    result = {"no attach mode tried"};
     for (xdp_attach_mode mode : modes) {
         BpfLogCapture capture;
         int rc = xdp_program__attach(prog, m.ifindex, mode, 0);
@@ -157,6 +193,11 @@ Status load_and_attach(Maps& m, const Options& opts) {
         if (rc == 0) {
             m.attach_mode = mode;
             result = {};
+            // Which way libxdp went: it falls back to a direct attach by itself when the
+            // dispatcher cannot load (EPERM on hosts that refuse BPF extensions).
+            auto holder = attached_program_id(m.ifindex);
+            m.under_dispatcher =
+                holder && holder.value() != prog_id_of(xdp_program__fd(prog));
             break;
         }
         result = {fmt::format("attaching XDP ({}) to {}: {}", name, opts.interface, errno_text(rc))};
@@ -179,8 +220,9 @@ Status load_and_attach(Maps& m, const Options& opts) {
             break;
         }
         if (xdp_program__fd(prog) < 0) {
-            // Never got past the verifier: show everything it said, once, at error level.
-            spdlog::error("loading the XDP program failed; libbpf/libxdp said:\n{}", capture.text());
+            // Never got past the verifier: the caller decides whether that is final.
+            out.rejected_at_load = true;
+            out.log = capture.text();
             break;
         }
         if (mode == XDP_MODE_NATIVE)
@@ -207,7 +249,27 @@ Status load_and_attach(Maps& m, const Options& opts) {
     }
     xdp_program__close(prog);
     xvrrp_bpf__destroy(skel);  // the interface and the pins keep program and maps alive
-    return result;
+    return out;
+}
+
+// Through libxdp's dispatcher first, so other XDP programs can share the interface. The dispatcher
+// loads ours as a BPF extension, which some kernels refuse where a plain XDP load works (6.12:
+// "Extension program changes packet data, while original does not", as ours grows NS frames into
+// NAs with bpf_xdp_adjust_tail and libxdp 1.3.1's dispatcher stub does not): then attach directly.
+Status attach_fresh(Maps& m, const Options& opts) {
+    AttachResult first = load_and_attach(m, opts, /*direct=*/false);
+    if (first.status || !first.rejected_at_load) return first.status;
+    spdlog::warn("the kernel refused the XDP program under libxdp's dispatcher ({}); retrying "
+                 "without the dispatcher, so no other XDP program can share {}; libbpf/libxdp "
+                 "said:\n{}", first.status.error, opts.interface, first.log);
+    remove_pins(m.pin_dir);
+    std::error_code ec;
+    fs::create_directories(m.pin_dir, ec);
+    if (ec) return {fmt::format("creating {}: {}", m.pin_dir, ec.message())};
+    AttachResult direct = load_and_attach(m, opts, /*direct=*/true);
+    if (direct.rejected_at_load)
+        spdlog::error("loading the XDP program failed; libbpf/libxdp said:\n{}", direct.log);
+    return direct.status;
 }
 
 int on_conflict(void* ctx, void* data, size_t size) {
@@ -280,7 +342,7 @@ Outcome<Dataplane> Dataplane::attach(const Options& opts) {
         remove_pins(m->pin_dir);
         fs::create_directories(m->pin_dir, ec);
         if (ec) return Error{fmt::format("creating {}: {}", m->pin_dir, ec.message())};
-        if (Status s = load_and_attach(*m, opts); !s) {
+        if (Status s = attach_fresh(*m, opts); !s) {
             remove_pins(m->pin_dir);
             return Error{s.error};
         }
@@ -295,10 +357,14 @@ Outcome<Dataplane> Dataplane::attach(const Options& opts) {
     return dp;
 }
 
+bool Dataplane::under_dispatcher() const { return maps_ && maps_->under_dispatcher; }
+
 std::string Dataplane::describe() const {
     if (!maps_) return fmt::format("kernel ARP/NS on {} (no BPF)", interface_);
-    return fmt::format("{} on {} (program id {}, {} {})", to_string(mode_), interface_,
-                       maps_->prog_id, adopted_ ? "adopted from" : "pinned at", maps_->pin_dir);
+    return fmt::format("{} on {} (program id {}, {}, {} {})", to_string(mode_), interface_,
+                       maps_->prog_id,
+                       maps_->under_dispatcher ? "in libxdp's dispatcher" : "attached directly",
+                       adopted_ ? "adopted from" : "pinned at", maps_->pin_dir);
 }
 
 void Dataplane::detach(bool keep_pinned) {

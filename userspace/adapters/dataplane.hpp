@@ -100,6 +100,10 @@ public:
 
     Mode mode() const { return mode_; }
     bool adopted() const { return adopted_; }      // program and maps came from a previous run
+    // Runs inside libxdp's multi-program dispatcher (other XDP programs may share the hook); false
+    // when attached alone: libxdp could not load its dispatcher here, or the kernel refused our
+    // program as a dispatcher extension.
+    bool under_dispatcher() const;
     const std::string& interface() const { return interface_; }
     std::string describe() const;                  // one status line
 

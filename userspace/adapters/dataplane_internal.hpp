@@ -28,6 +28,7 @@ struct Maps {
         heartbeat = -1, conflicts = -1, meta = -1;
     std::uint32_t prog_id = 0;
     xdp_attach_mode attach_mode = XDP_MODE_UNSPEC;
+    bool under_dispatcher = false;  // runs in libxdp's dispatcher (others may share the hook)
     ring_buffer* ring = nullptr;
     std::vector<Conflict> pending;  // filled by the ring buffer callback
     std::array<xvrrp_group, XVRRP_VRID_SLOTS> groups_cache{};

@@ -88,14 +88,15 @@ start_hold() {
 attach_failure() { # what
   if grep -q 'Extension program changes packet data, while original does not' "$hold_log"; then
     fail "$1: this kernel refuses libxdp 1.3.1's dispatcher slot for our program (it calls" \
-      "bpf_xdp_adjust_tail, i.e. changes packet data, the dispatcher's slot does not) and nothing" \
-      "fell back to a single program (LIBXDP_SKIP_DISPATCHER)"
+      "bpf_xdp_adjust_tail, i.e. changes packet data, the dispatcher's slot does not) and the" \
+      "loader's direct attach without the dispatcher failed too"
   else
     fail "$1"
   fi
 }
 
 hold_mode() { sed -n 's/^mode=//p' "$hold_log"; }
+hold_attach() { sed -n 's/^attach=//p' "$hold_log"; }
 
 # SIGTERM, as a stopping controller gets; succeeds when it detached and exited 0.
 stop_hold() {
