@@ -107,7 +107,8 @@ void print_status_table(const nlohmann::json& s) {
     if (s.contains("check"))
         std::cout << "check: " << s["check"].value("describe", "") << (s["check"].value("passing", true) ? " (passing)" : " (FAILING)")
                   << "\n";
-    std::cout << fmt::format("{:<32} {:>4} {:<7} {:>4} {:<16} {}\n", "GROUP", "VRID", "STATE", "PRIO", "MASTER", "VIPS (held)");
+    std::cout << fmt::format("{:<32} {:>4} {:<7} {:>4} {:<16} {:>9} {}\n", "GROUP", "VRID", "STATE", "PRIO", "MASTER", "CONFLICTS",
+                             "VIPS (held)");
     for (const auto& g : s["groups"]) {
         std::string vips;
         for (const auto& v : g["vips"]) {
@@ -116,8 +117,9 @@ void print_status_table(const nlohmann::json& s) {
             vips += (vips.empty() ? "" : " ") + v.get<std::string>() + (held ? "*" : "");
         }
         std::string master = g["master"].is_null() ? "-" : g["master"].get<std::string>();
-        std::cout << fmt::format("{:<32} {:>4} {:<7} {:>4} {:<16} {}\n", g.value("name", "?"), g.value("vrid", 0),
-                                 g.value("state", "?"), g.value("priority", 0), master, vips);
+        // CONFLICTS: another MAC claimed one of the group's VIPs (XDP modes; /status has the last one).
+        std::cout << fmt::format("{:<32} {:>4} {:<7} {:>4} {:<16} {:>9} {}\n", g.value("name", "?"), g.value("vrid", 0),
+                                 g.value("state", "?"), g.value("priority", 0), master, g.value("vip_conflicts", 0), vips);
     }
 }
 

@@ -6,9 +6,12 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
 #include <net/if.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 #include <stdexcept>
 
@@ -211,6 +214,7 @@ void Runtime::start() {
         check_detail_ = r.detail;
     });
     heartbeat();
+    watch_conflicts();
 }
 
 void Runtime::wait_signal() {
@@ -274,6 +278,91 @@ void Runtime::heartbeat() {
     heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) heartbeat();
     });
+}
+
+// --- VIP conflicts (issue 10) ---------------------------------------------------------------
+//
+// bpf/xvrrp.bpf.c queues one ring record per ARP reply, gratuitous ARP or NA that claims a VIP of
+// a group the map says we own, for a MAC that is not ours. It has no rate limit of its own (the
+// 64 KiB ring holds about 2,000 records; beyond that reports are only counted in
+// conflict_ring_full), so every limit that keeps a flood from making us flood is here.
+
+void Runtime::watch_conflicts() {
+    if (!dataplane_) return;
+    const int fd = dataplane_->conflict_fd();
+    if (fd < 0) return;  // kernel mode: no XDP, nothing detects conflicts
+    const int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (own < 0) throw std::runtime_error(std::string("conflict ring: dup of its epoll fd: ") + std::strerror(errno));
+    conflict_watch_.emplace(io_, own);
+    drain_conflicts();  // what was queued before the watch existed raises no new edge
+    arm_conflict_watch();
+}
+
+void Runtime::arm_conflict_watch() {
+    // Drain and re-arm in the same handler: Asio's reactor is edge-triggered, but it only reads
+    // epoll after this handler returns, so a record queued in between still wakes the new wait.
+    conflict_watch_->async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+        if (ec || stopping_ || !conflict_watch_) return;
+        drain_conflicts();
+        arm_conflict_watch();
+    });
+}
+
+void Runtime::drain_conflicts() {
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& c : dataplane_->poll_conflicts()) on_conflict(c, now);
+}
+
+void Runtime::on_conflict(const dataplane::Conflict& c, std::chrono::steady_clock::time_point now) {
+    using namespace std::chrono_literals;
+    auto it = group_by_vrid_.find({c.vip.family(), c.vrid});
+    if (it == group_by_vrid_.end() || !driver_->active(it->second) ||
+        std::find(plan_.groups[it->second].vips.begin(), plan_.groups[it->second].vips.end(), c.vip) ==
+            plan_.groups[it->second].vips.end()) {
+        // A record queued just before a SIGHUP removed the group.
+        ++conflicts_unmatched_;
+        spdlog::debug("VIP conflict for {} (VRID {}) from MAC {}: no active group has it", c.vip.to_string(), c.vrid,
+                      mac_text(c.mac));
+        return;
+    }
+    const std::size_t gi = it->second;
+    const Group& g = plan_.groups[gi];
+    GroupCounters& gc = group_counters_[gi];
+    ++gc.vip_conflicts;
+    gc.last_conflict = VipConflictSeen{c.vip, c.mac, now};
+    const GroupRuntime r = driver_->runtime(gi);
+    if (!r.master) {
+        // XDP reports only for groups the map marks owned; a record still queued from the moment
+        // before we resigned lands here. Counted, nothing to defend.
+        spdlog::debug("{}: VIP {} claimed by MAC {} while {}: counted only", g.name, c.vip.to_string(), mac_text(c.mac), r.state);
+        return;
+    }
+    // Re-assert at once, as keepalived's MASTER does on a lower-priority advert (an advert plus
+    // garp_lower_prio_repeat gratuitous ARPs, vrrp.c vrrp_state_master_rx). At most once per group
+    // per advert interval, and never more than once a second: an advert plus the group's whole
+    // campaign (5 frames per VIP) per forged frame would let anyone on the link multiply their
+    // traffic by hundreds, and at a 10 ms interval even one campaign per interval would be
+    // 100 campaigns a second. One per second still corrects every cache the claim poisoned.
+    const auto every = std::max<std::chrono::steady_clock::duration>(plan_.advert_interval, 1s);
+    const bool reannounce = !gc.last_reannounce || now - *gc.last_reannounce >= every;
+    if (reannounce) {
+        gc.last_reannounce = now;
+        ++gc.conflict_reannounces;
+        send_advert(gi, r.priority);
+        tick_done();
+        announce(gi);
+    }
+    // One warning per group per second; the count says how many the log left out.
+    if (!gc.last_conflict_log || now - *gc.last_conflict_log >= 1s) {
+        spdlog::warn("{}: VIP conflict: {} claimed by MAC {} while we are MASTER (conflict {} of this group{}); {}", g.name,
+                     c.vip.to_string(), mac_text(c.mac), gc.vip_conflicts,
+                     gc.conflict_logs_suppressed ? fmt::format(", {} not logged in the last second", gc.conflict_logs_suppressed) : "",
+                     reannounce ? "re-announcing (advert and gratuitous ARP/NA)" : "re-announce held back by its rate limit");
+        gc.last_conflict_log = now;
+        gc.conflict_logs_suppressed = 0;
+    } else {
+        ++gc.conflict_logs_suppressed;
+    }
 }
 
 void Runtime::on_datagrams(std::span<const VrrpDatagram> batch) {
@@ -459,6 +548,7 @@ void Runtime::wait_for_notify(std::chrono::steady_clock::time_point limit) {
 }
 
 void Runtime::finish_stop() {
+    conflict_watch_.reset();  // before detach frees the ring it watches
     if (addresses_ && !addresses_->held().empty()) {
         std::vector<IpAddress> held(addresses_->held().begin(), addresses_->held().end());
         addresses_->remove_now(held);

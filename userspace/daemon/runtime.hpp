@@ -22,9 +22,11 @@
 #include "daemon/election_driver.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -39,6 +41,15 @@
 
 namespace xvrrp {
 
+// The last report of another MAC claiming one of a group's VIPs (issue 10), for /status.
+struct VipConflictSeen {
+    IpAddress vip;
+    dataplane::Mac mac{};
+    std::chrono::steady_clock::time_point when;
+};
+
+inline std::string mac_text(const dataplane::Mac& m) { return fmt::format("{:02x}", fmt::join(m, ":")); }
+
 struct GroupCounters {
     std::uint64_t adverts_sent = 0;
     std::uint64_t adverts_received = 0;
@@ -46,6 +57,14 @@ struct GroupCounters {
     std::uint64_t address_errors = 0;
     bool add_in_flight = false;
     bool announce_waiting = false;
+    // VIP conflicts reported by XDP (every report, MASTER or not) and the re-announcements they
+    // caused; the time points drive the re-announce and log rate limits (daemon.cpp).
+    std::uint64_t vip_conflicts = 0;
+    std::uint64_t conflict_reannounces = 0;
+    std::optional<VipConflictSeen> last_conflict;
+    std::optional<std::chrono::steady_clock::time_point> last_reannounce;
+    std::optional<std::chrono::steady_clock::time_point> last_conflict_log;
+    std::uint64_t conflict_logs_suppressed = 0;
 };
 
 struct NetlinkLatency {
@@ -94,6 +113,11 @@ private:
     void on_datagrams(std::span<const VrrpDatagram> batch);
     void heartbeat();
     void setup_dataplane();
+    // VIP conflicts (issue 10): the XDP ring buffer's epoll fd on the loop, drained when readable.
+    void watch_conflicts();
+    void arm_conflict_watch();
+    void drain_conflicts();
+    void on_conflict(const dataplane::Conflict& c, std::chrono::steady_clock::time_point now);
     void install_firewall();
     void finish_stop();
     void wait_for_notify(std::chrono::steady_clock::time_point limit);
@@ -128,6 +152,9 @@ private:
     boost::asio::steady_timer heartbeat_timer_;
     boost::asio::steady_timer stop_timer_;
     std::chrono::milliseconds heartbeat_every_{100};
+    // A dup of Dataplane::conflict_fd(): the descriptor closes its own copy, never libbpf's.
+    std::optional<boost::asio::posix::stream_descriptor> conflict_watch_;
+    std::uint64_t conflicts_unmatched_ = 0;  // reports for a VRID/VIP no active group has
 
     std::vector<GroupCounters> group_counters_;
     // Per group, built once: the advert path must not allocate for every packet.

@@ -62,6 +62,14 @@ nlohmann::json Runtime::status_json() const {
         gj["master_priority"] = r.master_priority;
         gj["last_advert_ms_ago"] =
             r.last_advert ? nlohmann::json(duration_cast<milliseconds>(now - *r.last_advert).count()) : nlohmann::json(nullptr);
+        const GroupCounters& gc = group_counters_[gi];
+        gj["vip_conflicts"] = gc.vip_conflicts;
+        gj["conflict_reannounces"] = gc.conflict_reannounces;
+        gj["last_conflict"] = gc.last_conflict
+                                  ? nlohmann::json{{"vip", gc.last_conflict->vip.to_string()},
+                                                   {"mac", mac_text(gc.last_conflict->mac)},
+                                                   {"ms_ago", duration_cast<milliseconds>(now - gc.last_conflict->when).count()}}
+                                  : nlohmann::json(nullptr);
         groups.push_back(std::move(gj));
     }
     j["groups"] = std::move(groups);
@@ -81,6 +89,12 @@ nlohmann::json Runtime::counters_json() const {
     for (std::size_t r = 1; r < kReasonCount; ++r)
         if (drops_[r]) drops[std::string(reason_name(static_cast<Reason>(r)))] = drops_[r];
     j["adverts_dropped"] = drops;
+    std::uint64_t conflicts = 0, reannounces = 0;
+    for (const auto& c : group_counters_) {
+        conflicts += c.vip_conflicts;
+        reannounces += c.conflict_reannounces;
+    }
+    j["vip_conflicts"] = {{"reported", conflicts}, {"reannounces", reannounces}, {"unmatched", conflicts_unmatched_}};
     nlohmann::json xdp = nlohmann::json::object();
     if (dataplane_ && dataplane_->mode() != dataplane::Mode::Kernel) {
         auto c = dataplane_->read_counters();
@@ -114,6 +128,12 @@ std::string Runtime::metrics_text() const {
     auto& sent = add("xvrrp_adverts_sent_total", "VRRP adverts sent per group.", "counter");
     auto& recv = add("xvrrp_adverts_received_total", "Valid VRRP adverts received per group.", "counter");
     auto& held = add("xvrrp_group_addresses_held", "VIPs of the group on the interface.", "gauge");
+    auto& conflicts = add("xvrrp_vip_conflicts_total",
+                          "ARP replies, gratuitous ARPs and NAs from another MAC claiming a VIP of the group (XDP modes only).",
+                          "counter");
+    auto& reannounced = add("xvrrp_vip_conflict_reannounces_total",
+                            "Re-announcements (advert and gratuitous ARP/NA) a VIP conflict caused, rate-limited per group.",
+                            "counter");
     std::set<IpAddress> on_if = addresses_ ? addresses_->held() : std::set<IpAddress>{};
     for (std::size_t gi = 0; gi < plan_.groups.size(); ++gi) {
         if (!driver_ || !driver_->active(gi)) continue;
@@ -132,6 +152,8 @@ std::string Runtime::metrics_text() const {
         double n = 0;
         for (const auto& v : g.vips) n += on_if.count(v);
         held.samples.push_back({l, n, ""});
+        conflicts.samples.push_back({l, static_cast<double>(group_counters_[gi].vip_conflicts), ""});
+        reannounced.samples.push_back({l, static_cast<double>(group_counters_[gi].conflict_reannounces), ""});
     }
     auto& dropped = add("xvrrp_adverts_dropped_total", "Adverts the controller rejected, by reason.", "counter");
     for (std::size_t r = 1; r < kReasonCount; ++r)

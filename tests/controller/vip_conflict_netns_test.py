@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""VIP conflicts (issue 10) with a real xvrrpd in network namespaces (ctest label netns).
+
+One node `a` runs xvrrpd (XDP generic mode) and is MASTER of one VIP group; an intruder namespace
+`x` on the same bridge claims the VIP for a foreign MAC with gratuitous ARPs and unsolicited ARP
+replies, and listens for the master's gratuitous ARPs. The checks: the daemon counts every claim
+(/status, /metrics, xvrrpctl), logs it naming the VIP and the MAC, re-announces at once, and a
+flood of claims gets at most one re-announcement per second.
+
+The lab (namespaces, bridge, cleanup on every exit path) is daemon_netns_test.py's, with its own
+namespace prefix xv<pid>-vc-. Addresses from 192.0.2.0/24 only.
+
+Usage: vip_conflict_netns_test.py --build-dir BUILD [-k SUBSTRING]
+       vip_conflict_netns_test.py claim ...   (runs inside the intruder's namespace, see claim())
+"""
+import argparse
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import struct
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import daemon_netns_test as lab  # noqa: E402  (the shared lab: Node, Lab, check, wait_until)
+
+lab.PREFIX = f"xv{os.getpid()}-vc-"
+FOREIGN_MAC = "02:00:5e:c0:ff:ee"  # locally administered: no real NIC has it
+ETH_P_ARP = 0x0806
+
+
+# ------------------------------------------------------------------------------------------------
+# The intruder: runs as `ip netns exec X python3 THIS claim ...` so it sees the bridge as a host.
+
+
+def arp_frame(op, sha, vip, tha):
+    """An Ethernet broadcast ARP frame (RFC 826) whose sender is `vip` at `sha`."""
+    broadcast = b"\xff" * 6
+    return (broadcast + sha + struct.pack("!H", ETH_P_ARP) +
+            struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + sha + vip + tha + vip)
+
+
+def claim(argv):
+    """Listen `--pre` s, send `--count` claims of `--vip` for `--mac` spread over `--spread` s
+    (alternately a gratuitous ARP request and an unsolicited ARP reply, the two forms
+    arping -U and arping -A send), listen `--post` s more; print JSON with the times of every
+    ARP frame from `--master-mac` announcing the VIP, relative to the first claim."""
+    ap = argparse.ArgumentParser(prog="claim")
+    for a in ("--iface", "--vip", "--mac", "--master-mac"):
+        ap.add_argument(a, required=True)
+    ap.add_argument("--count", type=int, required=True)
+    ap.add_argument("--spread", type=float, default=0.0)
+    ap.add_argument("--pre", type=float, default=0.5)
+    ap.add_argument("--post", type=float, default=1.0)
+    o = ap.parse_args(argv)
+    vip = socket.inet_aton(o.vip)
+    mac = bytes.fromhex(o.mac.replace(":", ""))
+    master = bytes.fromhex(o.master_mac.replace(":", ""))
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
+    s.bind((o.iface, ETH_P_ARP))  # CPython applies htons to the bind protocol itself
+    s.setblocking(False)
+    seen = []
+
+    def announces(frame):
+        # Gratuitous ARP (request, sender = target = VIP) or its reply form, broadcast from the
+        # master: a unicast reply of its kernel to one of our claims would not be an announcement.
+        return (len(frame) >= 42 and frame[:6] == b"\xff" * 6 and frame[12:14] == b"\x08\x06" and frame[22:28] == master and
+                frame[28:32] == vip and (frame[21] == 2 or frame[38:42] == vip))
+
+    def listen_until(deadline):
+        while True:
+            left = deadline - time.monotonic()
+            if left > 0:
+                select.select([s], [], [], left)
+            while True:
+                try:
+                    frame, addr = s.recvfrom(2048)
+                except BlockingIOError:
+                    break
+                if addr[2] != socket.PACKET_OUTGOING and announces(frame):
+                    seen.append(time.monotonic())
+            if left <= 0:
+                return
+
+    listen_until(time.monotonic() + o.pre)
+    before = len(seen)
+    t0 = time.monotonic()
+    wall0 = time.time()
+    sent = 0
+    step = o.spread / max(1, o.count - 1) if o.count > 1 else 0
+    for i in range(o.count):
+        listen_until(t0 + i * step)
+        frame = arp_frame(1, mac, vip, b"\x00" * 6) if i % 2 == 0 else arp_frame(2, mac, vip, b"\xff" * 6)
+        sent += s.send(frame) == len(frame)
+    last = time.monotonic() - t0
+    listen_until(time.monotonic() + o.post)
+    print(json.dumps({"before": before, "after": [t - t0 for t in seen[before:]], "sent": sent,
+                      "last_sent": last, "wall0": wall0}))
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------
+# The lab side.
+
+
+def mac_of(node):
+    out = json.loads(lab.sh(["ip", "-n", node.ns, "-j", "link", "show", "dev", "eth0"]).stdout)
+    return out[0]["address"]
+
+
+def run_claims(intruder, master_mac, vip, count, spread, pre=0.5, post=1.0):
+    r = intruder.exec([sys.executable, os.path.abspath(__file__), "claim", "--iface", "eth0", "--vip", vip, "--mac",
+                       FOREIGN_MAC, "--master-mac", master_mac, "--count", str(count), "--spread", str(spread),
+                       "--pre", str(pre), "--post", str(post)], timeout=spread + pre + post + 30)
+    res = json.loads(r.stdout)
+    lab.check(res["sent"] == count, f"the intruder sent {res['sent']} of {count} claims")
+    return res
+
+
+def conflict_metrics(node, group, vrid):
+    m = lab.parse_metrics(node.http("/metrics"))
+    labels = frozenset({("group", group), ("vrid", str(vrid))})
+    return (m.get(("xvrrp_vip_conflicts_total", labels)), m.get(("xvrrp_vip_conflict_reannounces_total", labels)))
+
+
+def master_lab(vip):
+    """Node a MASTER of `vip` in XDP generic mode, intruder x beside it, and the master's own
+    announcement campaign (5 GARPs now, 5 more after keepalived's garp_master_delay 5 s) over, so
+    every GARP the intruder hears afterwards was caused by its claims."""
+    lb = lab.new_lab()
+    a, x = lb.node("a", "192.0.2.1"), lb.node("x", "192.0.2.9")
+    wall = time.time()
+    a.start(dict(lab.FAST, OPENSHIFT_HA_VIRTUAL_IPS=vip, XVRRP_DATAPLANE="xdp-generic"))
+    lab.wait_until(lambda: set(a.states().values()) == {"MASTER"} and a.holds(vip), 5, f"a MASTER holding {vip}")
+    g = a.status()["groups"][0]
+    lab.check(g["vip_conflicts"] == 0 and g["conflict_reannounces"] == 0 and g["last_conflict"] is None,
+              f"conflicts before any claim: {g}")
+    mastered = lab.became_master_at(a, wall)
+    time.sleep(max(0.0, mastered + 5.5 - time.time()))
+    return a, x, g["name"], g["vrid"]
+
+
+def test_claim_is_counted_logged_and_reannounced():
+    """One gratuitous ARP and one unsolicited ARP reply for the VIP from a foreign MAC: both
+    counted, one warning naming VIP and MAC, and at least one new GARP for the VIP from the master
+    within 200 ms of the first claim (none in the 0.5 s before)."""
+    vip = "192.0.2.110"
+    a, x, group, vrid = master_lab(vip)
+    res = run_claims(x, mac_of(a), vip, count=2, spread=0.05, pre=0.5, post=1.0)
+    lab.check(res["before"] == 0, f"{res['before']} GARPs from the master before any claim: the premise is broken")
+    after = res["after"]
+    print(f"  master GARPs after the claims: {len(after)}, first at {after[0] * 1000:.1f} ms" if after else
+          "  no master GARP after the claims")
+    lab.check(after and after[0] < 0.2, f"no re-announcement within 200 ms of the claim (GARPs at {after})")
+    lab.wait_until(lambda: a.status()["groups"][0]["vip_conflicts"] == 2, 2, "both claims counted in /status")
+    g = a.status()["groups"][0]
+    lab.check(g["conflict_reannounces"] == 1, f"two claims 50 ms apart must re-announce once, got {g['conflict_reannounces']}")
+    lab.check(g["last_conflict"]["vip"] == vip and g["last_conflict"]["mac"] == FOREIGN_MAC, f"last_conflict {g['last_conflict']}")
+    lab.check(g["state"] == "MASTER" and a.holds(vip), "the claim moved the group off MASTER")
+    conflicts, reannounces = conflict_metrics(a, group, vrid)
+    lab.check(conflicts == 2 and reannounces == 1, f"/metrics: conflicts {conflicts}, re-announces {reannounces}")
+    table = a.ctl("status")
+    row = next((l.split() for l in table.splitlines() if l.startswith(group + " ")), None)
+    lab.check(row is not None and "CONFLICTS" in table and row[5] == "2", f"xvrrpctl status CONFLICTS column:\n{table}")
+    warnings = [l for l in a.logtext().splitlines() if "VIP conflict:" in l]
+    lab.check(len(warnings) == 1 and f"{vip} claimed by MAC {FOREIGN_MAC}" in warnings[0] and group in warnings[0]
+              and "re-announcing" in warnings[0], "log: " + "\n".join(warnings or ["no 'VIP conflict:' line"]))
+    xdp = json.loads(a.ctl("counters"))["xdp"]
+    lab.check(xdp["arp_conflict"] == 2 and xdp["conflict_ring_full"] == 0, f"XDP counters {xdp}")
+
+
+def test_claim_flood_is_rate_limited():
+    """200 claims in one second: all 200 counted, at most 2 re-announcements (one per second;
+    the flood may straddle a second boundary), so at most 2 campaigns of 5 GARPs on the wire, and
+    at most 2 warnings in the log."""
+    vip = "192.0.2.111"
+    a, x, group, vrid = master_lab(vip)
+    res = run_claims(x, mac_of(a), vip, count=200, spread=0.995, pre=0.5, post=0.5)
+    lab.check(res["before"] == 0, f"{res['before']} GARPs from the master before any claim: the premise is broken")
+    lab.check(res["last_sent"] < 1.2, f"the intruder needed {res['last_sent']:.2f} s for 200 claims (machine too loaded)")
+    garps = res["after"]
+    lab.wait_until(lambda: a.status()["groups"][0]["vip_conflicts"] == 200, 3, "all 200 claims counted in /status")
+    g = a.status()["groups"][0]
+    conflicts, reannounces = conflict_metrics(a, group, vrid)
+    warnings = [l for l in a.logtext().splitlines() if "VIP conflict:" in l]
+    print(f"  200 claims in {res['last_sent']:.2f} s: {g['conflict_reannounces']} re-announcement(s), {len(garps)} GARPs, "
+          f"{len(warnings)} warning line(s)")
+    lab.check(1 <= g["conflict_reannounces"] <= 2, f"re-announcements {g['conflict_reannounces']} (want 1-2)")
+    lab.check(5 <= len(garps) <= 10, f"{len(garps)} GARPs from the master for 200 claims (want one or two campaigns of 5)")
+    lab.check(conflicts == 200 and reannounces == g["conflict_reannounces"], f"/metrics: {conflicts}, {reannounces}")
+    lab.check(1 <= len(warnings) <= 2, "log not rate-limited:\n" + "\n".join(warnings[:5]))
+    lab.check(g["state"] == "MASTER" and a.holds(vip), "the flood moved the group off MASTER")
+
+
+TESTS = [test_claim_is_counted_logged_and_reannounced, test_claim_flood_is_rate_limited]
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "claim":
+        return claim(sys.argv[2:])
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("-k", default="")
+    args = ap.parse_args()
+    lab.BUILD = os.path.abspath(args.build_dir)
+    if os.geteuid() != 0:
+        print("FAIL: these tests need root (network namespaces)")
+        return 1
+    if not shutil.which("ip"):
+        print("FAIL: ip (iproute2) is not installed; the VIP conflict tests need it")
+        return 1
+    for b in ("xvrrpd", "xvrrpctl"):
+        if not os.access(os.path.join(lab.BUILD, "bin", b), os.X_OK):
+            print(f"FAIL: {lab.BUILD}/bin/{b} is not built")
+            return 1
+    import atexit
+    atexit.register(lab.cleanup_all)
+    for s in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(s, lambda *_: sys.exit(1))
+    failed = []
+    selected = [t for t in TESTS if args.k in t.__name__]
+    for t in selected:
+        print(f"[ RUN  ] {t.__name__}", flush=True)
+        start = time.monotonic()
+        try:
+            t()
+            print(f"[  OK  ] {t.__name__} ({time.monotonic() - start:.1f} s)", flush=True)
+        except Exception as e:
+            failed.append(t.__name__)
+            print(f"[ FAIL ] {t.__name__}: {e}", flush=True)
+            if not isinstance(e, lab.Failure):
+                traceback.print_exc()
+            for lb in lab.LABS:
+                for n in lb.nodes:
+                    if os.path.exists(n.log_path):
+                        print(f"---- {n.name} log (last 30 lines) ----")
+                        lines = [l for l in n.logtext().splitlines() if "dropped:" not in l and "libbpf" not in l]
+                        print("\n".join(lines[-30:]))
+        finally:
+            lab.cleanup_all()
+    print(f"{len(selected) - len(failed)}/{len(selected)} passed" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed or not selected else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
