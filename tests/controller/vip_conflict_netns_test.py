@@ -3,12 +3,12 @@
 
 One node `a` runs xvrrpd (XDP generic mode) and is MASTER of one VIP group; an intruder namespace
 `x` on the same bridge claims the VIP for a foreign MAC with gratuitous ARPs and unsolicited ARP
-replies, and listens for the master's gratuitous ARPs. The checks: the daemon counts every claim
+replies (unsolicited NAs for an IPv6 VIP), and listens for the master's announcements. The checks: the daemon counts every claim
 (/status, /metrics, xvrrpctl), logs it naming the VIP and the MAC, re-announces at once, and a
 flood of claims gets at most one re-announcement per second.
 
 The lab (namespaces, bridge, cleanup on every exit path) is daemon_netns_test.py's, with its own
-namespace prefix xv<pid>-vc-. Addresses from 192.0.2.0/24 only.
+namespace prefix xv<pid>-vc-. Addresses from 192.0.2.0/24 and 2001:db8::/32 only.
 
 Usage: vip_conflict_netns_test.py --build-dir BUILD [-k SUBSTRING]
        vip_conflict_netns_test.py claim ...   (runs inside the intruder's namespace, see claim())
@@ -31,6 +31,8 @@ import daemon_netns_test as lab  # noqa: E402  (the shared lab: Node, Lab, check
 lab.PREFIX = f"xv{os.getpid()}-vc-"
 FOREIGN_MAC = "02:00:5e:c0:ff:ee"  # locally administered: no real NIC has it
 ETH_P_ARP = 0x0806
+ETH_P_IPV6 = 0x86DD
+ETH_P_ALL = 0x0003
 
 
 # ------------------------------------------------------------------------------------------------
@@ -44,11 +46,34 @@ def arp_frame(op, sha, vip, tha):
             struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + sha + vip + tha + vip)
 
 
+def checksum16(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def na_frame(sha, vip, override):
+    """An unsolicited Neighbour Advertisement (RFC 4861 4.4) to all-nodes claiming `vip` for
+    `sha` in its target link-layer address option, as a host that took the address sends."""
+    src = socket.inet_pton(socket.AF_INET6, "fe80::5eff:fec0:ffee")
+    dst = socket.inet_pton(socket.AF_INET6, "ff02::1")
+    flags = 0x20000000 if override else 0
+    icmp = struct.pack("!BBHI", 136, 0, 0, flags) + vip + struct.pack("!BB", 2, 1) + sha
+    pseudo = src + dst + struct.pack("!I", len(icmp)) + b"\0\0\0" + bytes([58])
+    icmp = icmp[:2] + struct.pack("!H", checksum16(pseudo + icmp)) + icmp[4:]
+    ip6 = struct.pack("!IHBB", 0x60000000, len(icmp), 58, 255) + src + dst
+    return b"\x33\x33\x00\x00\x00\x01" + sha + struct.pack("!H", ETH_P_IPV6) + ip6 + icmp
+
+
 def claim(argv):
     """Listen `--pre` s, send `--count` claims of `--vip` for `--mac` spread over `--spread` s
-    (alternately a gratuitous ARP request and an unsolicited ARP reply, the two forms
-    arping -U and arping -A send), listen `--post` s more; print JSON with the times of every
-    ARP frame from `--master-mac` announcing the VIP, relative to the first claim."""
+    (IPv4: alternately a gratuitous ARP request and an unsolicited ARP reply, the two forms
+    arping -U and arping -A send; IPv6: unsolicited NAs, alternately with and without the
+    override flag), listen `--post` s more; print JSON with the times of every announcement of
+    the VIP from `--master-mac` (broadcast GARP, or NA to all-nodes), relative to the first claim."""
     ap = argparse.ArgumentParser(prog="claim")
     for a in ("--iface", "--vip", "--mac", "--master-mac"):
         ap.add_argument(a, required=True)
@@ -57,17 +82,23 @@ def claim(argv):
     ap.add_argument("--pre", type=float, default=0.5)
     ap.add_argument("--post", type=float, default=1.0)
     o = ap.parse_args(argv)
-    vip = socket.inet_aton(o.vip)
+    v6 = ":" in o.vip
+    vip = socket.inet_pton(socket.AF_INET6 if v6 else socket.AF_INET, o.vip)
     mac = bytes.fromhex(o.mac.replace(":", ""))
     master = bytes.fromhex(o.master_mac.replace(":", ""))
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
-    s.bind((o.iface, ETH_P_ARP))  # CPython applies htons to the bind protocol itself
+    proto = ETH_P_IPV6 if v6 else ETH_P_ARP
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(proto))
+    s.bind((o.iface, proto))  # CPython applies htons to the bind protocol itself
     s.setblocking(False)
     seen = []
 
     def announces(frame):
-        # Gratuitous ARP (request, sender = target = VIP) or its reply form, broadcast from the
-        # master: a unicast reply of its kernel to one of our claims would not be an announcement.
+        # Broadcast from the master: a unicast answer of its kernel to one of our claims would
+        # not be an announcement.
+        if v6:  # NA (ICMPv6 136, no extension header) to all-nodes with the VIP as target
+            return (len(frame) >= 78 and frame[:6] == b"\x33\x33\x00\x00\x00\x01" and frame[6:12] == master and
+                    frame[12:14] == b"\x86\xdd" and frame[20] == 58 and frame[54] == 136 and frame[62:78] == vip)
+        # Gratuitous ARP (request, sender = target = VIP) or its reply form.
         return (len(frame) >= 42 and frame[:6] == b"\xff" * 6 and frame[12:14] == b"\x08\x06" and frame[22:28] == master and
                 frame[28:32] == vip and (frame[21] == 2 or frame[38:42] == vip))
 
@@ -94,7 +125,10 @@ def claim(argv):
     step = o.spread / max(1, o.count - 1) if o.count > 1 else 0
     for i in range(o.count):
         listen_until(t0 + i * step)
-        frame = arp_frame(1, mac, vip, b"\x00" * 6) if i % 2 == 0 else arp_frame(2, mac, vip, b"\xff" * 6)
+        if v6:
+            frame = na_frame(mac, vip, override=i % 2 == 0)
+        else:
+            frame = arp_frame(1, mac, vip, b"\x00" * 6) if i % 2 == 0 else arp_frame(2, mac, vip, b"\xff" * 6)
         sent += s.send(frame) == len(frame)
     last = time.monotonic() - t0
     listen_until(time.monotonic() + o.post)
@@ -133,9 +167,16 @@ def master_lab(vip):
     every GARP the intruder hears afterwards was caused by its claims."""
     lb = lab.new_lab()
     a, x = lb.node("a", "192.0.2.1"), lb.node("x", "192.0.2.9")
+    if ":" in vip:
+        # An IPv6 group advertises from the link-local address: no DAD, usable at once.
+        for n in (a, x):
+            lab.sh(f"ip netns exec {n.ns} sysctl -qw net.ipv6.conf.eth0.accept_dad=0")
+            lab.sh(f"ip -n {n.ns} link set eth0 down && ip -n {n.ns} link set eth0 up")
+        lab.wait_until(lambda: any(addr.startswith("fe80:") for addr in a.addrs()), 3, "a's link-local address")
     wall = time.time()
     a.start(dict(lab.FAST, OPENSHIFT_HA_VIRTUAL_IPS=vip, XVRRP_DATAPLANE="xdp-generic"))
-    lab.wait_until(lambda: set(a.states().values()) == {"MASTER"} and a.holds(vip), 5, f"a MASTER holding {vip}")
+    held = f"{vip}/128" if ":" in vip else f"{vip}/32"
+    lab.wait_until(lambda: set(a.states().values()) == {"MASTER"} and held in a.addrs(), 5, f"a MASTER holding {vip}")
     g = a.status()["groups"][0]
     lab.check(g["vip_conflicts"] == 0 and g["conflict_reannounces"] == 0 and g["last_conflict"] is None,
               f"conflicts before any claim: {g}")
@@ -196,7 +237,30 @@ def test_claim_flood_is_rate_limited():
     lab.check(g["state"] == "MASTER" and a.holds(vip), "the flood moved the group off MASTER")
 
 
-TESTS = [test_claim_is_counted_logged_and_reannounced, test_claim_flood_is_rate_limited]
+def test_na_claim_on_ipv6_group_is_reannounced():
+    """The IPv6 path: unsolicited NAs claiming the VIP of an IPv6 group for a foreign MAC are
+    counted for that group (found by family and VRID), logged, and answered by the master's
+    unsolicited NA within 200 ms."""
+    vip = "2001:db8::110"
+    a, x, group, vrid = master_lab(vip)
+    res = run_claims(x, mac_of(a), vip, count=2, spread=0.05, pre=0.5, post=1.0)
+    lab.check(res["before"] == 0, f"{res['before']} NAs from the master before any claim: the premise is broken")
+    after = res["after"]
+    print(f"  master NAs after the claims: {len(after)}, first at {after[0] * 1000:.1f} ms" if after else
+          "  no master NA after the claims")
+    lab.check(after and after[0] < 0.2, f"no re-announcement within 200 ms of the claim (NAs at {after})")
+    lab.wait_until(lambda: a.status()["groups"][0]["vip_conflicts"] == 2, 2, "both claims counted in /status")
+    g = a.status()["groups"][0]
+    lab.check(g["conflict_reannounces"] == 1 and g["last_conflict"]["vip"] == vip and g["last_conflict"]["mac"] == FOREIGN_MAC,
+              f"status {g}")
+    warnings = [l for l in a.logtext().splitlines() if "VIP conflict:" in l]
+    lab.check(len(warnings) == 1 and f"{vip} claimed by MAC {FOREIGN_MAC}" in warnings[0], "log: " + "\n".join(warnings))
+    xdp = json.loads(a.ctl("counters"))["xdp"]
+    lab.check(xdp["na_conflict"] == 2, f"XDP counters {xdp}")
+
+
+TESTS = [test_claim_is_counted_logged_and_reannounced, test_claim_flood_is_rate_limited,
+         test_na_claim_on_ipv6_group_is_reannounced]
 
 
 def main():
