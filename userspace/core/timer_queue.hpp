@@ -24,6 +24,7 @@ class TimerQueue {
 public:
     using Id = std::uint32_t;
     using TimePoint = std::chrono::steady_clock::time_point;
+    using Duration = std::chrono::steady_clock::duration;
     // Ids index a position table, so they must be small and dense (instance indexes).
     static constexpr Id kMaxId = (1u << 20) - 1;
 
@@ -50,6 +51,22 @@ public:
     // Handy for batching the adverts due in one tick into one sendmmsg.
     std::size_t pop_all_due(TimePoint now, std::vector<Id>& out);
 
+    // One entry taken off by pop_due_coalesced(). `at` is the time to hand the instance as its
+    // "now": the caller's now for an entry that was due, the entry's own deadline for one taken
+    // early, so the instance sees its timer exactly due and keeps its cadence from the deadline.
+    struct Fired {
+        Id id;
+        TimePoint deadline;
+        TimePoint at;
+    };
+    // Serves one wake-up: removes every entry due at `now`, and every entry due by now + early
+    // that may_fire_early(id) accepts (the driver accepts advert timers, never master-down
+    // timers), appending them to out in (deadline, id) order. Entries inside the window that are
+    // refused stay queued with their deadline. Returns how many were appended.
+    template <class MayFireEarly>
+    std::size_t pop_due_coalesced(TimePoint now, Duration early, MayFireEarly&& may_fire_early,
+                                  std::vector<Fired>& out);
+
 private:
     struct Entry {
         TimePoint deadline;
@@ -67,6 +84,32 @@ private:
 
     std::vector<Entry> heap_;
     std::vector<std::uint32_t> position_;  // id -> index in heap_, kAbsent if not queued
+    std::vector<Entry> refused_;           // pop_due_coalesced's scratch: no allocation per tick
 };
+
+template <class MayFireEarly>
+std::size_t TimerQueue::pop_due_coalesced(TimePoint now, Duration early, MayFireEarly&& may_fire_early,
+                                          std::vector<Fired>& out) {
+    const TimePoint horizon = now + early;
+    std::size_t n = 0;
+    refused_.clear();
+    while (!heap_.empty() && heap_.front().deadline <= horizon) {
+        const Entry e = heap_.front();
+        remove_at(0);
+        if (e.deadline <= now) {
+            out.push_back(Fired{e.id, e.deadline, now});
+        } else if (may_fire_early(e.id)) {
+            out.push_back(Fired{e.id, e.deadline, e.deadline});
+        } else {
+            refused_.push_back(e);
+            continue;
+        }
+        ++n;
+    }
+    // Back with the same deadline: the (deadline, id) order, and so a simulator's replay, is
+    // unchanged by having looked at them.
+    for (const Entry& e : refused_) schedule(e.id, e.deadline);
+    return n;
+}
 
 }  // namespace xvrrp

@@ -44,14 +44,35 @@ InstanceConfig to_config(const InstanceSpec& s) {
 
 }  // namespace
 
+// ElectionDriver::kAdvertCoalescing (500 us unless a test asks otherwise): advert timers falling
+// due within this much after a wake-up are served in that wake-up, and their adverts go out in
+// its one sendmmsg, instead of costing a wake-up each. At 254 groups x 10 ms that is the
+// difference between up to 25,400 wake-ups a second and one per cluster of phases.
+// Why sending up to 500 us early is harmless: RFC 5798 6.4.3 says to send and reset the
+// Adver_Timer to Advertisement_Interval; the next deadline is counted from the deadline, not from
+// the early send (Election::on_advert_timer), so a group's schedule never drifts: each advert is
+// at most 500 us ahead of it and the long-run interval is exact. A receiver declares the master
+// dead 3 x Master_Adver_Interval + Skew_Time after the last advert (30 ms and more at the 10 ms
+// minimum), so an advert 0.5 ms (5 % of the smallest VRRPv3 interval) early only finds it
+// fresher. Master-down timers are never taken early: a backup waits its full
+// Master_Down_Interval, whose Skew_Time ((256 - priority) x interval / 256: 78 us between
+// priorities 254 and 253 at 10 ms) decides which backup speaks first; slack there could reorder
+// the backups or pre-empt a master whose advert is about to arrive.
 struct ElectionDriver::Impl {
-    Impl(boost::asio::io_context& io, ActionSink& sink) : timer(io), sink(sink) {}
+    Impl(boost::asio::io_context& io, ActionSink& sink, std::chrono::microseconds coalescing)
+        : timer(io), sink(sink), advert_coalescing(coalescing) {}
     boost::asio::steady_timer timer;
     ActionSink& sink;
+    const std::chrono::microseconds advert_coalescing;
     std::vector<std::unique_ptr<Election>> elections;  // null: stopped group
     TimerQueue queue;
-    std::vector<TimerQueue::Id> due;
+    std::vector<TimerQueue::Fired> due;
+    // The deadline the steady_timer is set for, if a wait is pending. A completion of an older
+    // wait that was already queued when the timer was set again carries an old generation and
+    // is ignored: only the newest wait may fire.
     std::optional<SteadyTime> armed_for;
+    std::uint64_t generation = 0;
+    DriverStats stats;
     std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 
     void apply(std::size_t g, const Output& out) {
@@ -78,39 +99,71 @@ struct ElectionDriver::Impl {
         apply(g, elections[g]->handle(e, std::chrono::steady_clock::now()));
     }
 
+    // Sets the steady_timer only when the queue's earliest deadline is EARLIER than the one it
+    // is set for. A backup's every received advert moves its group's master-down deadline later,
+    // and at 254 groups that group is usually the earliest: re-arming on every change cost one
+    // timerfd_settime and one aborted completion per advert (15 % of a backup's CPU in the S2
+    // profile, bench/README.md). A deadline that moved later instead leaves the timer set for
+    // the old one; that wake-up finds nothing due (fire_timer would refuse it anyway) and sets
+    // the timer for the true next deadline: about one wake-up per Master_Down_Interval minus
+    // advert interval, instead of one re-arm per advert.
     void rearm() {
         auto next = queue.next_deadline();
         if (!next) {
-            if (armed_for) timer.cancel();
-            armed_for.reset();
+            // Nothing pending (every group in FAULT or stopped): rare, so cancel rather than
+            // take a useless wake-up.
+            if (armed_for) {
+                timer.cancel();
+                ++generation;
+                armed_for.reset();
+            }
             return;
         }
-        if (armed_for && *armed_for == *next) return;
-        armed_for = *next;
-        timer.expires_at(*next);
+        if (armed_for && *armed_for <= *next) return;
+        arm(*next);
+    }
+
+    void arm(SteadyTime at) {
+        armed_for = at;
+        const std::uint64_t mine = ++generation;
+        ++stats.timer_arms;
+        timer.expires_at(at);
         std::weak_ptr<bool> weak = alive;
-        timer.async_wait([this, weak](const boost::system::error_code& ec) {
-            if (ec || weak.expired()) return;
+        timer.async_wait([this, weak, mine](const boost::system::error_code& ec) {
+            if (ec || weak.expired() || mine != generation) return;
             armed_for.reset();
             fire();
         });
     }
 
+    bool may_fire_early(TimerQueue::Id id) const {
+        // Only a MASTER's pending timer is its advert timer (election.hpp: one timer per state).
+        return id < elections.size() && elections[id] && elections[id]->state() == State::Master;
+    }
+
     void fire() {
-        auto now = std::chrono::steady_clock::now();
+        const auto now = std::chrono::steady_clock::now();
+        ++stats.wakeups;
         due.clear();
-        queue.pop_all_due(now, due);
-        for (auto id : due) {
-            if (!elections[id]) continue;
-            apply(id, elections[id]->fire_timer(now));
+        queue.pop_due_coalesced(now, advert_coalescing, [this](TimerQueue::Id id) { return may_fire_early(id); }, due);
+        if (due.empty()) ++stats.stale_wakeups;
+        for (const auto& f : due) {
+            if (!elections[f.id]) continue;
+            ++stats.timers_fired;
+            if (f.at != now) ++stats.fired_early;
+            // An early advert timer gets its own deadline as "now": Election::fire_timer ignores
+            // a call before the deadline, and the cadence stays anchored to the deadline.
+            apply(f.id, elections[f.id]->fire_timer(f.at));
         }
-        sink.tick_done();
+        if (!due.empty()) sink.tick_done();
         rearm();
     }
 };
 
-ElectionDriver::ElectionDriver(boost::asio::io_context& io, const std::vector<InstanceSpec>& specs, ActionSink& sink)
-    : impl_(std::make_unique<Impl>(io, sink)) {
+ElectionDriver::ElectionDriver(boost::asio::io_context& io, const std::vector<InstanceSpec>& specs, ActionSink& sink,
+                               std::chrono::microseconds advert_coalescing)
+    : impl_(std::make_unique<Impl>(io, sink, advert_coalescing)) {
+    if (advert_coalescing.count() < 0) throw std::invalid_argument("advert coalescing window is negative");
     impl_->queue = TimerQueue(specs.size());
     for (const auto& s : specs) {
         InstanceConfig c = to_config(s);
@@ -155,6 +208,7 @@ void ElectionDriver::shutdown() {
     impl_->sink.tick_done();
     impl_->queue = TimerQueue(impl_->elections.size());
     impl_->timer.cancel();
+    ++impl_->generation;
     impl_->armed_for.reset();
 }
 
@@ -177,6 +231,8 @@ std::size_t ElectionDriver::add_group(const InstanceSpec& spec) {
     impl_->rearm();
     return g;
 }
+
+DriverStats ElectionDriver::stats() const { return impl_->stats; }
 
 std::size_t ElectionDriver::size() const { return impl_->elections.size(); }
 bool ElectionDriver::active(std::size_t group) const { return group < impl_->elections.size() && impl_->elections[group]; }

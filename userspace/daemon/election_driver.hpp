@@ -1,6 +1,7 @@
 // Every group's Election on one Asio loop, driven by ONE TimerQueue and ONE steady_timer armed at
-// the queue's earliest deadline. Actions go to an ActionSink, in the order the machine returns
-// them; timers due in the same tick are fired together, so their adverts share one sendmmsg.
+// the queue's earliest deadline (set again only when that deadline comes earlier). Actions go to
+// an ActionSink, in the order the machine returns them; timers due in the same wake-up, and
+// advert timers due within 500 us of it, are fired together, so their adverts share one sendmmsg.
 //
 // The daemon speaks InstanceSpec, not core/election.hpp's types, so only election_driver.cpp
 // depends on the state machine's header.
@@ -61,10 +62,26 @@ struct GroupRuntime {
     bool master = false;
 };
 
+// What the driver's single timer cost: for /metrics and for the tests that hold it to one
+// wake-up per tick rather than one timer operation per advert.
+struct DriverStats {
+    std::uint64_t wakeups = 0;        // timer completions served
+    std::uint64_t stale_wakeups = 0;  // of those, found nothing due (a deadline had moved later)
+    std::uint64_t timer_arms = 0;     // times the steady_timer was set (one timerfd_settime each)
+    std::uint64_t timers_fired = 0;   // group timers handed to the state machine
+    std::uint64_t fired_early = 0;    // of those, advert timers served early to share a wake-up
+};
+
 class ElectionDriver {
 public:
+    // Advert timers due within this much after a wake-up are served in it (why 500 us is safe:
+    // election_driver.cpp). Master-down timers are never served early.
+    static constexpr std::chrono::microseconds kAdvertCoalescing{500};
+
     // Throws std::invalid_argument naming the first spec the state machine refuses.
-    ElectionDriver(boost::asio::io_context& io, const std::vector<InstanceSpec>& specs, ActionSink& sink);
+    // `advert_coalescing` other than the default is for tests that need a wide window.
+    ElectionDriver(boost::asio::io_context& io, const std::vector<InstanceSpec>& specs, ActionSink& sink,
+                   std::chrono::microseconds advert_coalescing = kAdvertCoalescing);
     ~ElectionDriver();
     ElectionDriver(const ElectionDriver&) = delete;
     ElectionDriver& operator=(const ElectionDriver&) = delete;
@@ -79,6 +96,7 @@ public:
     // Adds and starts a group; its index is the next position (the caller's tables come first).
     std::size_t add_group(const InstanceSpec& spec);
 
+    DriverStats stats() const;
     std::size_t size() const;
     bool active(std::size_t group) const;
     GroupRuntime runtime(std::size_t group) const;
