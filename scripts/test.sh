@@ -12,10 +12,12 @@ cmake --build build -j"$jobs"
 
 labels=("$@")
 status=0
+timings=()
 run_label() {
-  local label=$1 par=$2
+  local label=$1 par=$2 start=$SECONDS
   echo "=== ctest -L $label ==="
   (cd build && ctest -L "^${label}\$" --output-on-failure --no-tests=error -j"$par") || status=1
+  timings+=("$label $((SECONDS - start)) s")
 }
 
 if [ "${#labels[@]}" -eq 0 ]; then
@@ -43,9 +45,12 @@ done
 if [ "$sanitize" = 1 ]; then
   echo "=== unit tests under ASan/UBSan ==="
   cmake -S . -B build-asan -DXVRRP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  start=$SECONDS
   cmake --build build-asan -j"$jobs" --target unit_tests
   (cd build-asan && ctest -L '^unit$' --output-on-failure --no-tests=error -j"$jobs") || status=1
+  timings+=("unit-asan $((SECONDS - start)) s")
 fi
 
+echo "=== wall time per label: ${timings[*]/%/;} total $SECONDS s ==="
 if [ "$status" -ne 0 ]; then echo "scripts/test.sh: FAILED" >&2; fi
 exit "$status"

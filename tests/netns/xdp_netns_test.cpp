@@ -95,7 +95,14 @@ TEST_F(DataplaneWire, XdpAnswersArpForOwnedVipThatIsNotOnTheInterface) {
     auto before = d.read_counters();
     EXPECT_TRUE(arping_answered(mac_a_)) << last_arping_;
     auto after = d.read_counters();
-    EXPECT_GE(after[XVRRP_C_ARP_REPLIED] - before[XVRRP_C_ARP_REPLIED], 2u);
+    // Every reply arping saw was XDP's (under a slow guest arping may get only one of its two
+    // requests out before its deadline, so count the replies rather than assume two).
+    std::uint64_t seen = 0;
+    for (auto at = last_arping_.find("bytes from " + mac_a_); at != std::string::npos;
+         at = last_arping_.find("bytes from " + mac_a_, at + 1))
+        ++seen;
+    EXPECT_GE(seen, 1u) << last_arping_;
+    EXPECT_GE(after[XVRRP_C_ARP_REPLIED] - before[XVRRP_C_ARP_REPLIED], seen) << last_arping_;
 }
 
 TEST_F(DataplaneWire, DisownedGroupIsNotAnsweredEvenWithTheAddressLingering) {
