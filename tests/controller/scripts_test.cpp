@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,6 +97,38 @@ TEST(ChildProcesses, DestructorKillsWhatStillRuns) {
     }
     int pid = std::stoi(slurp(pidfile));
     EXPECT_FALSE(pid_alive(pid));
+}
+
+TEST(ChildProcesses, ScriptsGetOnlyStdioAndBackgroundOnesRunNiced) {
+    TempDir dir;
+    boost::asio::io_context io;
+    ChildProcesses procs(io);
+    // A descriptor without FD_CLOEXEC, like Asio's listening socket: no script may inherit it.
+    int leaked = open("/dev/null", O_RDONLY);
+    ASSERT_GE(leaked, 3);
+    ASSERT_LT(leaked, 10) << "the check below only looks at descriptors under 10";
+    auto body = [&](const std::string& lane) {
+        // The shell's own descriptors (ls is its child), then its nice value (field 19).
+        return "exec > " + dir.path + "/" + lane + ".out; ls /proc/$$/fd; echo nice $(cut -d' ' -f19 /proc/$$/stat)";
+    };
+    int done = 0;
+    procs.run({dir.script("bg", body("bg"))}, 2s, [&](auto&) { ++done; });
+    procs.run({dir.script("chk", body("chk"))}, 2s, [&](auto&) { ++done; }, ChildProcesses::Lane::Check);
+    run_until(io, [&] { return done == 2; }, 5s);
+    close(leaked);
+    ASSERT_EQ(done, 2);
+    for (std::string lane : {"bg", "chk"}) {
+        std::istringstream out(slurp(dir.path + "/" + lane + ".out"));
+        std::vector<std::string> fds;
+        std::string word, nice_value;
+        // dash keeps the script it reads open at fd 10 and up: its own, not inherited.
+        while (out >> word && word != "nice")
+            if (std::stoi(word) < 10) fds.push_back(word);
+        out >> nice_value;
+        EXPECT_EQ(fds, (std::vector<std::string>{"0", "1", "2"}))
+            << lane << ": a script inherited the daemon's descriptors";
+        EXPECT_EQ(nice_value, lane == "bg" ? "10" : "0") << lane;
+    }
 }
 
 TEST(HealthCheck, ScriptPassFailHangAndNotExecutable) {

@@ -1,11 +1,14 @@
-// Runs scripts (check, notify) without ever blocking the loop: posix_spawn into a process group
-// of their own, exit observed through a pidfd on the Asio loop (no SIGCHLD handler, no wait
-// thread), killed with the whole group on timeout, so a script that forks cannot leave orphans.
+// Runs scripts (check, notify) without ever blocking the loop: posix_spawn, on a thread of its
+// own, into a process group of their own; exit observed through a pidfd on the Asio loop (no
+// SIGCHLD handler, no wait thread); killed with the whole group on timeout, so a script that forks
+// cannot leave orphans.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,26 +31,37 @@ class ChildProcesses {
 public:
     using Done = std::function<void(const ProcessOutcome&)>;
 
-    explicit ChildProcesses(boost::asio::io_context& io) : io_(io) {}
+    explicit ChildProcesses(boost::asio::io_context& io);
     // RAII: every process group still running is killed (SIGKILL) and reaped.
     ~ChildProcesses();
     ChildProcesses(const ChildProcesses&) = delete;
     ChildProcesses& operator=(const ChildProcesses&) = delete;
 
-    // Starts argv[0] with the arguments; `done` runs on the loop when it exits, is killed after
-    // `timeout`, or could not start. Returns the pid (0 when the spawn failed; `done` is then
-    // posted, never called from inside run()).
-    int run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout, Done done);
-    // Kills every running process group now (shutdown); their `done` still runs.
+    // Check: health checks, at the daemon's priority. Background: everything else (notify,
+    // firewall), niced so a burst of them cannot take the CPU from the election.
+    enum class Lane { Check, Background };
+
+    // Starts argv[0] with the arguments, in the order of the calls within a lane; `done` runs on
+    // the loop when it exits, is killed after `timeout` (counted from this call), or could not
+    // start. `done` is never called from inside run().
+    void run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout, Done done,
+             Lane lane = Lane::Background);
+    // Kills every process group now, also those still being started (shutdown); their `done`
+    // still runs.
     void kill_all();
+    // Started or being started, not yet reported.
     std::size_t running() const { return runs_.size(); }
 
 private:
     struct Run;
-    void finish(int pid, ProcessOutcome::Kind forced);
+    struct Spawner;
+    void on_spawned(std::uint64_t id, int pid, int pidfd, int err);
+    void finish(std::uint64_t id, ProcessOutcome::Kind forced);
 
     boost::asio::io_context& io_;
-    std::map<int, std::shared_ptr<Run>> runs_;
+    std::map<std::uint64_t, std::shared_ptr<Run>> runs_;
+    std::uint64_t next_id_ = 1;
+    std::array<std::unique_ptr<Spawner>, 2> spawners_;  // by Lane
 };
 
 }  // namespace xvrrp

@@ -70,7 +70,7 @@ void HealthCheck::run_once() {
         processes_.run(check_.command, timeout_, [this, alive](const ProcessOutcome& o) {
             if (alive.expired() || !*alive.lock()) return;
             report({o.success(), o.describe()}, o.kind == ProcessOutcome::Kind::TimedOut);
-        });
+        }, ChildProcesses::Lane::Check);
         return;
     }
     // TcpPort
