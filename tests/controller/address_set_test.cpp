@@ -2,8 +2,11 @@
 #include "netns_fixture.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <functional>
+#include <set>
 
 using namespace xvrrp;
 using xvrrp::test::Netns;
@@ -110,4 +113,54 @@ TEST_F(AddressSetTest, LargeBatchIsPipelinedInWindows) {
     EXPECT_TRUE(out.ok());
     std::printf("[ figure ] 2000 addresses removed in %.2f ms\n", out.latency.count() / 1e6);
     EXPECT_TRUE(set.held().empty());
+}
+
+// A large batch goes out in windows small enough that the loop runs other work in between
+// (adverts, on a daemon) instead of waiting for the whole batch.
+TEST_F(AddressSetTest, TheLoopKeepsTurningDuringALargeAdd) {
+    AddressSet set(io, ifindex);
+    std::vector<IpAddress> vips;
+    for (int i = 0; i < 2000; ++i) vips.push_back(IpAddress::v4((198u << 24) | (18u << 16) | static_cast<unsigned>(i + 1)));
+    bool added = false;
+    // Another handler, re-posting itself until the add is done, notes every progress it sees:
+    // one step per window when the loop gets a turn between windows.
+    std::set<std::size_t> progress_seen;
+    std::function<void()> tick = [&] {
+        if (added) return;
+        progress_seen.insert(set.held().size());
+        boost::asio::post(io, tick);
+    };
+    set.add(vips, [&](const AddressBatchOutcome&) { added = true; });
+    boost::asio::post(io, tick);
+    io.restart();
+    while (!added && io.run_one_for(std::chrono::seconds(3))) {}
+    ASSERT_TRUE(added);
+    // 2000 addresses in windows of kAsyncWindow (32) are 63 slices; a window of 512 made 4.
+    EXPECT_GE(progress_seen.size(), 20u) << "the add ran in too few slices: the loop waited for it";
+    EXPECT_TRUE(wait(set, false, vips).ok());
+}
+
+// A group that loses mastership while its addresses are still going on: the remove that follows
+// drops the adds not sent yet, both batches report, and nothing stays on the interface.
+TEST_F(AddressSetTest, RemoveDuringALargeAddCancelsTheUnsentPart) {
+    AddressSet set(io, ifindex);
+    std::vector<IpAddress> vips;
+    for (int i = 0; i < 2000; ++i) vips.push_back(IpAddress::v4((198u << 24) | (18u << 16) | static_cast<unsigned>(i + 1)));
+    bool added = false, removed = false;
+    std::size_t held_when_added = 0;
+    AddressBatchOutcome add_out, remove_out;
+    set.add(vips, [&](const AddressBatchOutcome& o) { add_out = o; added = true; held_when_added = set.held().size(); });
+    io.restart();
+    for (int i = 0; i < 4 && !added; ++i) io.run_one_for(std::chrono::seconds(3));  // a few windows
+    set.remove(vips, [&](const AddressBatchOutcome& o) { remove_out = o; removed = true; });
+    while (!(added && removed) && io.run_one_for(std::chrono::seconds(3))) {}
+    ASSERT_TRUE(added && removed);
+    EXPECT_TRUE(add_out.ok()) << add_out.failed.size() << " failed";
+    EXPECT_TRUE(remove_out.ok()) << remove_out.failed.size() << " failed";
+    EXPECT_LT(held_when_added, vips.size()) << "every add was made although the group was going";
+    EXPECT_TRUE(set.held().empty());
+    auto listed_now = set.list();
+    EXPECT_TRUE(std::none_of(listed_now.begin(), listed_now.end(), [](const InterfaceAddress& a) {
+        return a.address.is_v4() && (a.address.v4_host_order() >> 16) == ((198u << 8) | 18u);
+    })) << "a VIP stayed on the interface";
 }

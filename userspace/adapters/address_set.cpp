@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -148,6 +149,19 @@ void AddressSet::add(const std::vector<IpAddress>& addresses, Done done) { enque
 void AddressSet::remove(const std::vector<IpAddress>& addresses, Done done) { enqueue(false, addresses, std::move(done)); }
 
 void AddressSet::enqueue(bool adding, const std::vector<IpAddress>& addresses, Done done) {
+    if (!adding) {
+        // A group that loses mastership while its addresses are still being added: the adds not
+        // sent yet are dropped rather than made and then undone (the removal that follows is
+        // idempotent for them). Their batch still reports when its sent part is acked.
+        std::set<IpAddress> going(addresses.begin(), addresses.end());
+        for (Batch& queued : batches_) {
+            if (!queued.adding) continue;
+            auto unsent = queued.addresses.begin() + static_cast<std::ptrdiff_t>(queued.next);
+            queued.addresses.erase(std::remove_if(unsent, queued.addresses.end(),
+                                                  [&](const IpAddress& a) { return going.count(a) > 0; }),
+                                   queued.addresses.end());
+        }
+    }
     Batch b;
     b.adding = adding;
     b.addresses = addresses;
@@ -175,7 +189,7 @@ void AddressSet::pump() {
 }
 
 bool AddressSet::send_window(Batch& b) {
-    while (b.next < b.addresses.size() && b.pending < kWindow) {
+    while (b.next < b.addresses.size() && b.pending < kAsyncWindow) {
         const IpAddress& a = b.addresses[b.next++];
         long seq = send_request(async_sock_, b.adding, ifindex_, a);
         if (seq < 0) {

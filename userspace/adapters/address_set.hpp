@@ -82,6 +82,12 @@ public:
     // Requests in flight at most; a bigger batch is sent in windows of this size so the acks never
     // overflow the socket's receive buffer (which would lose them: ENOBUFS).
     static constexpr std::size_t kWindow = 512;
+    // On the loop, fewer at a time: the kernel handles each request inside our sendmsg (an
+    // address add costs tens of microseconds, more with thousands of addresses on the device),
+    // so a window is time the loop cannot spend on adverts. 32 keeps each slice to a millisecond
+    // or two; the soak cluster saw two masters for 100-200 ms while both sides of a takeover were
+    // busy adding a thousand VIPs in windows of 512 and read each other's adverts late.
+    static constexpr std::size_t kAsyncWindow = 32;
 
 private:
     struct Batch {
