@@ -71,6 +71,12 @@ LinkMonitor::LinkMonitor(boost::asio::io_context& io, int ifindex, const IpAddre
         close(fd_);
         throw std::runtime_error(std::string("link monitor: bind to RTNLGRP_LINK/IFADDR: ") + std::strerror(err));
     }
+    // A group of thousands of VIPs changing owner is as many address notifications at once; room
+    // for them avoids ENOBUFS and the full re-read (getifaddrs of every address) it costs.
+    // SO_RCVBUFFORCE needs CAP_NET_ADMIN, which the daemon has; SO_RCVBUF is the fallback.
+    int rcvbuf = 4 << 20;
+    if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
+        setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     desc_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, fd_);
     // Subscribe first, read the state second: a change between the two is seen as a notification.
     status_ = read_now();
@@ -105,8 +111,10 @@ void LinkMonitor::arm() {
 }
 
 void LinkMonitor::update(LinkStatus next) {
-    next.cause = cause_of(next, primary_, ifindex_);
+    // Every VIP the daemon adds or removes is an RTM_NEWADDR/DELADDR on this socket: only a real
+    // change is worth the interface-name lookup (a socket and an ioctl) of the cause text.
     if (next == status_) return;
+    next.cause = cause_of(next, primary_, ifindex_);
     status_ = next;
     if (handler_) handler_(status_);
 }
