@@ -350,14 +350,29 @@ void Runtime::on_conflict(const dataplane::Conflict& c, std::chrono::steady_cloc
         ++gc.conflict_reannounces;
         send_advert(gi, r.priority);
         tick_done();
-        announce(gi);
+        // The gratuitous ARP/NA waits one advert interval and goes out only if we are still
+        // MASTER. During a takeover two nodes are briefly both MASTER and each sees the other's
+        // GARPs as a conflict; the one that loses steps down on the advert just sent, and must not
+        // have pointed every client's cache at itself on the way out.
+        if (!gc.reannounce_timer) gc.reannounce_timer = std::make_shared<boost::asio::steady_timer>(io_);
+        gc.reannounce_timer->expires_after(plan_.advert_interval);
+        gc.reannounce_timer->async_wait([this, gi, vrid = g.vrid, family = g.family()](const boost::system::error_code& ec) {
+            if (ec || stopping_) return;
+            if (gi >= plan_.groups.size() || plan_.groups[gi].vrid != vrid || plan_.groups[gi].family() != family) return;
+            if (!driver_->active(gi) || !driver_->runtime(gi).master) {
+                spdlog::debug("{}: no longer MASTER, conflict re-announcement dropped", plan_.groups[gi].name);
+                return;
+            }
+            announce(gi);
+        });
     }
     // One warning per group per second; the count says how many the log left out.
     if (!gc.last_conflict_log || now - *gc.last_conflict_log >= 1s) {
         spdlog::warn("{}: VIP conflict: {} claimed by MAC {} while we are MASTER (conflict {} of this group{}); {}", g.name,
                      c.vip.to_string(), mac_text(c.mac), gc.vip_conflicts,
                      gc.conflict_logs_suppressed ? fmt::format(", {} not logged in the last second", gc.conflict_logs_suppressed) : "",
-                     reannounce ? "re-announcing (advert and gratuitous ARP/NA)" : "re-announce held back by its rate limit");
+                     reannounce ? "re-announcing (advert now, gratuitous ARP/NA one advert interval later if still MASTER)"
+                                : "re-announce held back by its rate limit");
         gc.last_conflict_log = now;
         gc.conflict_logs_suppressed = 0;
     } else {

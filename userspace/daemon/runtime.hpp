@@ -65,6 +65,7 @@ struct GroupCounters {
     std::optional<std::chrono::steady_clock::time_point> last_reannounce;
     std::optional<std::chrono::steady_clock::time_point> last_conflict_log;
     std::uint64_t conflict_logs_suppressed = 0;
+    std::shared_ptr<boost::asio::steady_timer> reannounce_timer;  // the deferred GARP/NA
 };
 
 struct NetlinkLatency {
