@@ -171,7 +171,7 @@ void Runtime::start() {
 
     group_counters_.assign(plan_.groups.size(), {});
     for (const auto& g : plan_.groups) expectations_.push_back(expectations(g));
-    for (std::size_t g = 0; g < plan_.groups.size(); ++g) group_by_vrid_[{plan_.groups[g].family(), plan_.groups[g].vrid}] = g;
+    for (std::size_t g = 0; g < plan_.groups.size(); ++g) group_by_vrid_.set(plan_.groups[g].family(), plan_.groups[g].vrid, g);
     driver_ = std::make_unique<ElectionDriver>(io_, specs_of(plan_.groups), *this);
 
     if (plan_.http.enabled)
@@ -315,17 +315,17 @@ void Runtime::drain_conflicts() {
 
 void Runtime::on_conflict(const dataplane::Conflict& c, std::chrono::steady_clock::time_point now) {
     using namespace std::chrono_literals;
-    auto it = group_by_vrid_.find({c.vip.family(), c.vrid});
-    if (it == group_by_vrid_.end() || !driver_->active(it->second) ||
-        std::find(plan_.groups[it->second].vips.begin(), plan_.groups[it->second].vips.end(), c.vip) ==
-            plan_.groups[it->second].vips.end()) {
+    const auto found = group_by_vrid_.find(c.vip.family(), c.vrid);
+    if (!found || !driver_->active(*found) ||
+        std::find(plan_.groups[*found].vips.begin(), plan_.groups[*found].vips.end(), c.vip) ==
+            plan_.groups[*found].vips.end()) {
         // A record queued just before a SIGHUP removed the group.
         ++conflicts_unmatched_;
         spdlog::debug("VIP conflict for {} (VRID {}) from MAC {}: no active group has it", c.vip.to_string(), c.vrid,
                       mac_text(c.mac));
         return;
     }
-    const std::size_t gi = it->second;
+    const std::size_t gi = *found;
     const Group& g = plan_.groups[gi];
     GroupCounters& gc = group_counters_[gi];
     ++gc.vip_conflicts;
@@ -392,19 +392,19 @@ void Runtime::on_datagrams(std::span<const VrrpDatagram> batch) {
             continue;
         }
         const Advert& a = decoded.advert;
-        auto it = group_by_vrid_.find({a.family, a.vrid});
-        if (it == group_by_vrid_.end() || !driver_->active(it->second)) {
+        const auto found = group_by_vrid_.find(a.family, a.vrid);
+        if (!found || !driver_->active(*found)) {
             ++drops_[static_cast<std::size_t>(Reason::UnknownVrid)];
             continue;
         }
-        const Group& g = plan_.groups[it->second];
-        if (Reason r = validate_for_instance(a, d.source, expectations_[it->second]); r != Reason::Ok) {
+        const Group& g = plan_.groups[*found];
+        if (Reason r = validate_for_instance(a, d.source, expectations_[*found]); r != Reason::Ok) {
             ++drops_[static_cast<std::size_t>(r)];
             spdlog::debug("{}: advert from {} dropped: {}", g.name, d.source.to_string(), reason_name(r));
             continue;
         }
-        ++group_counters_[it->second].adverts_received;
-        driver_->advert(it->second, a.priority, d.source, a.max_advert_interval);
+        ++group_counters_[*found].adverts_received;
+        driver_->advert(*found, a.priority, d.source, a.max_advert_interval);
     }
 }
 
@@ -612,11 +612,10 @@ void Runtime::reload() {
         ++stopped;
         for (const auto& vip : plan_.groups[gi].vips) dataplane_->remove_vip(vip);
         dataplane_->clear_vrid_config(plan_.groups[gi].vrid);
-        group_by_vrid_.erase({plan_.groups[gi].family(), plan_.groups[gi].vrid});
+        group_by_vrid_.erase(plan_.groups[gi].family(), plan_.groups[gi].vrid);
     }
     for (const auto& n : np.groups) {
-        auto it = group_by_vrid_.find({n.family(), n.vrid});
-        if (it == group_by_vrid_.end()) to_add.push_back(&n), ++added;
+        if (!group_by_vrid_.find(n.family(), n.vrid)) to_add.push_back(&n), ++added;
     }
     const std::uint8_t versions = plan_.vrrp_version == 2 ? XVRRP_VERSION_2 : XVRRP_VERSION_3;
     for (const Group* n : to_add) {
@@ -628,7 +627,7 @@ void Runtime::reload() {
         group_counters_.push_back({});
         expectations_.push_back(expectations(*n));
         std::size_t gi = plan_.groups.size() - 1;
-        group_by_vrid_[{n->family(), n->vrid}] = gi;
+        group_by_vrid_.set(n->family(), n->vrid, gi);
         std::size_t di = driver_->add_group(specs_of({*n}).front());
         if (di != gi) spdlog::critical("SIGHUP: group table out of step ({} != {})", di, gi);
     }
