@@ -2,6 +2,8 @@
 // namespace A, a client in namespace B using the real `arping`, adverts sent as hand-built
 // frames from B and read from a raw IPPROTO_VRRP socket in A.
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -385,6 +388,40 @@ TEST_F(DataplaneWire, KeptDataplaneIsAdoptedByTheNextControllerThenRemovedCleanl
     second.detach(false);
     EXPECT_FALSE(lab_->has_xdp(lab_->a(), "vA")) << "detach leaves the interface as it was";
     EXPECT_FALSE(std::filesystem::exists(pins));
+}
+
+// A controller killed after attaching but before pinning its program (found by the start-up
+// kill soak): the next start recognises the unpinned program by its pinned maps, takes it off and
+// attaches afresh instead of refusing a "foreign" program.
+TEST_F(DataplaneWire, ProgramLeftUnpinnedByAKilledControllerIsTakenOff) {
+    InNetns in(lab_->a());
+    const std::string pins = "/sys/fs/bpf/xvrrp/netns-test";
+    std::uint32_t orphan = 0;
+    {
+        auto first = attach(options());
+        first.detach(true);  // leaves program and pins, as a kill would
+    }
+    ASSERT_TRUE(lab_->has_xdp(lab_->a(), "vA"));
+    {
+        int fd = bpf_obj_get((pins + "/prog").c_str());
+        ASSERT_GE(fd, 0);
+        bpf_prog_info info{};
+        std::uint32_t len = sizeof(info);
+        ASSERT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+        orphan = info.id;
+        close(fd);
+    }
+    ASSERT_EQ(std::remove((pins + "/prog").c_str()), 0);  // the state of a kill before the pin
+    auto second = attach(options());
+    EXPECT_FALSE(second.adopted());
+    EXPECT_TRUE(lab_->has_xdp(lab_->a(), "vA"));
+    std::uint32_t now_attached = 0;
+    ASSERT_EQ(bpf_xdp_query_id(static_cast<int>(if_nametoindex("vA")), 0, &now_attached), 0);
+    EXPECT_NE(now_attached, orphan) << "the orphan is still attached";
+    serve_vip(second);
+    EXPECT_TRUE(arping_answered(mac_a_, 1)) << last_arping_;
+    second.detach(false);
+    EXPECT_FALSE(lab_->has_xdp(lab_->a(), "vA"));
 }
 
 TEST_F(DataplaneWire, NativeUnsupportedFallsBackToGeneric) {

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -122,6 +124,43 @@ Outcome<Adoption> try_adopt(Maps& m, const Options& opts) {
     m.attach_mode = at.value().mode;
     m.under_dispatcher = at.value().where == Attachment::Where::UnderDispatcher;
     return Adoption::Adopted;
+}
+
+// A controller killed between attaching its program and pinning it leaves the program on the
+// interface with only its maps pinned (libbpf pins them at load): nothing to adopt, and the fresh
+// attach would find the interface busy. The orphan is recognised as ours because it uses the
+// groups map pinned in our directory, and taken off. Looking a program up by id needs CAP_SYS_ADMIN;
+// without it the fresh attach fails with its usual message.
+void take_off_orphan(const Maps& m, const Options& opts) {
+    auto holder = attached_program_id(m.ifindex);
+    if (!holder || holder.value() == 0) return;
+    int groups = bpf_obj_get((m.pin_dir + "/groups").c_str());
+    if (groups < 0) return;
+    bpf_map_info map_info{};
+    std::uint32_t len = sizeof(map_info);
+    const bool have_map = bpf_obj_get_info_by_fd(groups, &map_info, &len) == 0;
+    close(groups);
+    if (!have_map) return;
+    int fd = bpf_prog_get_fd_by_id(holder.value());
+    if (fd < 0) return;
+    std::array<std::uint32_t, 16> map_ids{};
+    bpf_prog_info info{};
+    info.nr_map_ids = map_ids.size();
+    info.map_ids = reinterpret_cast<std::uint64_t>(map_ids.data());
+    len = sizeof(info);
+    const bool ours = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+                      std::find(map_ids.begin(), map_ids.begin() + std::min<std::size_t>(info.nr_map_ids, map_ids.size()),
+                                map_info.id) != map_ids.begin() + std::min<std::size_t>(info.nr_map_ids, map_ids.size());
+    if (ours) {
+        auto at = find_attachment(m.ifindex, holder.value(), opts.interface);
+        Status off = at ? detach_program(m.ifindex, fd, at.value(), opts.interface) : Status{at.error().message};
+        if (off)
+            spdlog::warn("took program {} off {}: ours, left unpinned by a controller stopped between "
+                         "attaching and pinning it", holder.value(), opts.interface);
+        else
+            spdlog::error("taking our unpinned program {} off {}: {}", holder.value(), opts.interface, off.error);
+    }
+    close(fd);
 }
 
 void remove_pins(const std::string& dir) {
@@ -339,6 +378,7 @@ Outcome<Dataplane> Dataplane::attach(const Options& opts) {
         fresh->ifindex = m->ifindex;
         fresh->pin_dir = m->pin_dir;
         m = std::move(fresh);
+        take_off_orphan(*m, opts);
         remove_pins(m->pin_dir);
         fs::create_directories(m->pin_dir, ec);
         if (ec) return Error{fmt::format("creating {}: {}", m->pin_dir, ec.message())};
