@@ -28,6 +28,10 @@ die() { echo "vmtests: $*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "must run as root (the guest tests load XDP programs)"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (install qemu-system-x86)"
 [ -f "$build/CTestTestfile.cmake" ] || die "$build is not a configured build tree"
+# The guest sees the host root over 9p but mounts fresh tmpfs on /tmp and /run (vmtests/init.sh).
+for d in "$src" "$build"; do
+  case $d/ in /tmp/*|/run/*) die "$d is under /tmp or /run, which the guest covers with its own tmpfs: put the tree elsewhere" ;; esac
+done
 for s in $suites; do
   [[ $s =~ ^[A-Za-z0-9_-]+(@[A-Za-z0-9_.-]+)?$ ]] || die "suite name '$s' is not a ctest label or a guest script name"
 done
