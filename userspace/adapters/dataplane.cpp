@@ -126,11 +126,24 @@ Outcome<Adoption> try_adopt(Maps& m, const Options& opts) {
     return Adoption::Adopted;
 }
 
+// Does the program `fd` use the map with id `map_id`?
+bool uses_map(int fd, std::uint32_t map_id) {
+    std::array<std::uint32_t, 16> map_ids{};
+    bpf_prog_info info{};
+    info.nr_map_ids = map_ids.size();
+    info.map_ids = reinterpret_cast<std::uint64_t>(map_ids.data());
+    std::uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return false;
+    const auto end = map_ids.begin() + std::min<std::size_t>(info.nr_map_ids, map_ids.size());
+    return std::find(map_ids.begin(), end, map_id) != end;
+}
+
 // A controller killed between attaching its program and pinning it leaves the program on the
-// interface with only its maps pinned (libbpf pins them at load): nothing to adopt, and the fresh
-// attach would find the interface busy. The orphan is recognised as ours because it uses the
-// groups map pinned in our directory, and taken off. Looking a program up by id needs CAP_SYS_ADMIN;
-// without it the fresh attach fails with its usual message.
+// interface (alone, or in libxdp's dispatcher) with only its maps pinned (libbpf pins them at
+// load): nothing to adopt, and a fresh attach would find the interface busy or run beside it. The
+// orphan is recognised as ours because it uses the groups map pinned in our directory, and taken
+// off. Looking programs up by id needs CAP_SYS_ADMIN; without it nothing is found here and the
+// fresh attach reports what it meets.
 void take_off_orphan(const Maps& m, const Options& opts) {
     auto holder = attached_program_id(m.ifindex);
     if (!holder || holder.value() == 0) return;
@@ -141,26 +154,28 @@ void take_off_orphan(const Maps& m, const Options& opts) {
     const bool have_map = bpf_obj_get_info_by_fd(groups, &map_info, &len) == 0;
     close(groups);
     if (!have_map) return;
-    int fd = bpf_prog_get_fd_by_id(holder.value());
-    if (fd < 0) return;
-    std::array<std::uint32_t, 16> map_ids{};
-    bpf_prog_info info{};
-    info.nr_map_ids = map_ids.size();
-    info.map_ids = reinterpret_cast<std::uint64_t>(map_ids.data());
-    len = sizeof(info);
-    const bool ours = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
-                      std::find(map_ids.begin(), map_ids.begin() + std::min<std::size_t>(info.nr_map_ids, map_ids.size()),
-                                map_info.id) != map_ids.begin() + std::min<std::size_t>(info.nr_map_ids, map_ids.size());
-    if (ours) {
-        auto at = find_attachment(m.ifindex, holder.value(), opts.interface);
-        Status off = at ? detach_program(m.ifindex, fd, at.value(), opts.interface) : Status{at.error().message};
-        if (off)
-            spdlog::warn("took program {} off {}: ours, left unpinned by a controller stopped between "
-                         "attaching and pinning it", holder.value(), opts.interface);
-        else
-            spdlog::error("taking our unpinned program {} off {}: {}", holder.value(), opts.interface, off.error);
+    std::vector<std::uint32_t> candidates{holder.value()};
+    xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(m.ifindex);
+    if (mp && !libxdp_get_error(mp)) {
+        if (!xdp_multiprog__is_legacy(mp))
+            for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p; p = xdp_multiprog__next_prog(p, mp))
+                candidates.push_back(xdp_program__id(p));
+        xdp_multiprog__close(mp);
     }
-    close(fd);
+    for (std::uint32_t id : candidates) {
+        int fd = bpf_prog_get_fd_by_id(id);
+        if (fd < 0) continue;
+        if (uses_map(fd, map_info.id)) {
+            auto at = find_attachment(m.ifindex, id, opts.interface);
+            Status off = at ? detach_program(m.ifindex, fd, at.value(), opts.interface) : Status{at.error().message};
+            if (off)
+                spdlog::warn("took program {} off {}: ours, left unpinned by a controller stopped between "
+                             "attaching and pinning it", id, opts.interface);
+            else
+                spdlog::error("taking our unpinned program {} off {}: {}", id, opts.interface, off.error);
+        }
+        close(fd);
+    }
 }
 
 void remove_pins(const std::string& dir) {
