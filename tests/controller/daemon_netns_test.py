@@ -596,19 +596,22 @@ def test_second_daemon_refused_and_missing_capability_named():
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 
-def main():
+def run_suite(tests, tools, description, argv=None):
+    """Shared by the netns suites that drive daemons through this lab: checks root, the tools and
+    the built binaries, runs the tests selected by -k with their labs cleaned up after each, and
+    prints each failing test's daemon logs. Returns the exit status."""
     global BUILD
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("-k", default="")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     BUILD = os.path.abspath(args.build_dir)
     if os.geteuid() != 0:
         print("FAIL: these tests need root (network namespaces)")
         return 1
-    for tool in ("ip", "pgrep", "setpriv"):
+    for tool in tools:
         if not shutil.which(tool):
-            print(f"FAIL: {tool} is not installed; the daemon netns tests need it")
+            print(f"FAIL: {tool} is not installed; {description} need it")
             return 1
     for b in ("xvrrpd", "xvrrpctl"):
         if not os.access(os.path.join(BUILD, "bin", b), os.X_OK):
@@ -618,7 +621,7 @@ def main():
     for s in (signal.SIGTERM, signal.SIGINT):
         signal.signal(s, lambda *_: sys.exit(1))
     failed = []
-    selected = [t for t in TESTS if args.k in t.__name__]
+    selected = [t for t in tests if args.k in t.__name__]
     for t in selected:
         print(f"[ RUN  ] {t.__name__}", flush=True)
         start = time.monotonic()
@@ -641,6 +644,10 @@ def main():
             cleanup_all()
     print(f"{len(selected) - len(failed)}/{len(selected)} passed" + (f"; failed: {', '.join(failed)}" if failed else ""))
     return 1 if failed or not selected else 0
+
+
+def main():
+    return run_suite(TESTS, ("ip", "pgrep", "setpriv"), "the daemon netns tests")
 
 
 if __name__ == "__main__":

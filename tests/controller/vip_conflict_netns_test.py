@@ -17,13 +17,10 @@ import argparse
 import json
 import os
 import select
-import shutil
-import signal
 import socket
 import struct
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemon_netns_test as lab  # noqa: E402  (the shared lab: Node, Lab, check, wait_until)
@@ -269,48 +266,7 @@ TESTS = [test_claim_is_counted_logged_and_reannounced, test_claim_flood_is_rate_
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "claim":
         return claim(sys.argv[2:])
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build-dir", required=True)
-    ap.add_argument("-k", default="")
-    args = ap.parse_args()
-    lab.BUILD = os.path.abspath(args.build_dir)
-    if os.geteuid() != 0:
-        print("FAIL: these tests need root (network namespaces)")
-        return 1
-    if not shutil.which("ip"):
-        print("FAIL: ip (iproute2) is not installed; the VIP conflict tests need it")
-        return 1
-    for b in ("xvrrpd", "xvrrpctl"):
-        if not os.access(os.path.join(lab.BUILD, "bin", b), os.X_OK):
-            print(f"FAIL: {lab.BUILD}/bin/{b} is not built")
-            return 1
-    import atexit
-    atexit.register(lab.cleanup_all)
-    for s in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(s, lambda *_: sys.exit(1))
-    failed = []
-    selected = [t for t in TESTS if args.k in t.__name__]
-    for t in selected:
-        print(f"[ RUN  ] {t.__name__}", flush=True)
-        start = time.monotonic()
-        try:
-            t()
-            print(f"[  OK  ] {t.__name__} ({time.monotonic() - start:.1f} s)", flush=True)
-        except Exception as e:
-            failed.append(t.__name__)
-            print(f"[ FAIL ] {t.__name__}: {e}", flush=True)
-            if not isinstance(e, lab.Failure):
-                traceback.print_exc()
-            for lb in lab.LABS:
-                for n in lb.nodes:
-                    if os.path.exists(n.log_path):
-                        print(f"---- {n.name} log (last 30 lines) ----")
-                        lines = [l for l in n.logtext().splitlines() if "dropped:" not in l and "libbpf" not in l]
-                        print("\n".join(lines[-30:]))
-        finally:
-            lab.cleanup_all()
-    print(f"{len(selected) - len(failed)}/{len(selected)} passed" + (f"; failed: {', '.join(failed)}" if failed else ""))
-    return 1 if failed or not selected else 0
+    return lab.run_suite(TESTS, ("ip",), "the VIP conflict tests")
 
 
 if __name__ == "__main__":
