@@ -182,21 +182,30 @@ def master_lab(vip):
     return a, x, g["name"], g["vrid"]
 
 
+def claim_twice_and_see_it_reannounced(vip, frames):
+    """A master for `vip`, two claims 50 ms apart from a foreign MAC, and the master's own
+    announcements (`frames`: GARP or NA) seen on the wire: none in the 0.5 s before the claims, the
+    first one advert interval (0.1 s) after the first claim and within 350 ms. Returns the master
+    node, its group name and VRID once both claims are counted in /status."""
+    a, x, group, vrid = master_lab(vip)
+    res = run_claims(x, mac_of(a), vip, count=2, spread=0.05, pre=0.5, post=1.0)
+    lab.check(res["before"] == 0, f"{res['before']} {frames}s from the master before any claim: the premise is broken")
+    after = res["after"]
+    print(f"  master {frames}s after the claims: {len(after)}, first at {after[0] * 1000:.1f} ms" if after else
+          f"  no master {frames} after the claims")
+    lab.check(after and after[0] < 0.35, f"no re-announcement within 350 ms of the claim ({frames}s at {after})")
+    lab.check(after[0] >= 0.09, f"the {frames} came {after[0] * 1000:.1f} ms after the claim, before one advert interval")
+    lab.wait_until(lambda: a.status()["groups"][0]["vip_conflicts"] == 2, 2, "both claims counted in /status")
+    return a, group, vrid
+
+
 def test_claim_is_counted_logged_and_reannounced():
     """One gratuitous ARP and one unsolicited ARP reply for the VIP from a foreign MAC: both
     counted, one warning naming VIP and MAC, and at least one new GARP for the VIP from the master
     one advert interval (0.1 s) after the first claim, within 350 ms (none in the 0.5 s before):
     the GARP waits an interval so a node losing a takeover never re-announces on its way out."""
     vip = "192.0.2.110"
-    a, x, group, vrid = master_lab(vip)
-    res = run_claims(x, mac_of(a), vip, count=2, spread=0.05, pre=0.5, post=1.0)
-    lab.check(res["before"] == 0, f"{res['before']} GARPs from the master before any claim: the premise is broken")
-    after = res["after"]
-    print(f"  master GARPs after the claims: {len(after)}, first at {after[0] * 1000:.1f} ms" if after else
-          "  no master GARP after the claims")
-    lab.check(after and after[0] < 0.35, f"no re-announcement within 350 ms of the claim (GARPs at {after})")
-    lab.check(after[0] >= 0.09, f"the GARP came {after[0] * 1000:.1f} ms after the claim, before one advert interval")
-    lab.wait_until(lambda: a.status()["groups"][0]["vip_conflicts"] == 2, 2, "both claims counted in /status")
+    a, group, vrid = claim_twice_and_see_it_reannounced(vip, "GARP")
     g = a.status()["groups"][0]
     lab.check(g["conflict_reannounces"] == 1, f"two claims 50 ms apart must re-announce once, got {g['conflict_reannounces']}")
     lab.check(g["last_conflict"]["vip"] == vip and g["last_conflict"]["mac"] == FOREIGN_MAC, f"last_conflict {g['last_conflict']}")
@@ -241,15 +250,7 @@ def test_na_claim_on_ipv6_group_is_reannounced():
     counted for that group (found by family and VRID), logged, and answered by the master's
     unsolicited NA one advert interval later, within 350 ms."""
     vip = "2001:db8::110"
-    a, x, group, vrid = master_lab(vip)
-    res = run_claims(x, mac_of(a), vip, count=2, spread=0.05, pre=0.5, post=1.0)
-    lab.check(res["before"] == 0, f"{res['before']} NAs from the master before any claim: the premise is broken")
-    after = res["after"]
-    print(f"  master NAs after the claims: {len(after)}, first at {after[0] * 1000:.1f} ms" if after else
-          "  no master NA after the claims")
-    lab.check(after and after[0] < 0.35, f"no re-announcement within 350 ms of the claim (NAs at {after})")
-    lab.check(after[0] >= 0.09, f"the NA came {after[0] * 1000:.1f} ms after the claim, before one advert interval")
-    lab.wait_until(lambda: a.status()["groups"][0]["vip_conflicts"] == 2, 2, "both claims counted in /status")
+    a, group, vrid = claim_twice_and_see_it_reannounced(vip, "NA")
     g = a.status()["groups"][0]
     lab.check(g["conflict_reannounces"] == 1 and g["last_conflict"]["vip"] == vip and g["last_conflict"]["mac"] == FOREIGN_MAC,
               f"status {g}")
