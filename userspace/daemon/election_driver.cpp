@@ -94,9 +94,19 @@ struct ElectionDriver::Impl {
         if (elections[g]) queue.set(static_cast<TimerQueue::Id>(g), elections[g]->deadline());
     }
 
-    void handle(std::size_t g, const Event& e) {
+    void handle(std::size_t g, const Event& e, SteadyTime now = std::chrono::steady_clock::now()) {
         if (!elections[g]) return;
-        apply(g, elections[g]->handle(e, std::chrono::steady_clock::now()));
+        apply(g, elections[g]->handle(e, now));
+    }
+
+    // An event for every group is handled at one instant: groups started (or brought back up)
+    // together keep one phase, so their adverts share a wake-up and a sendmmsg however long the
+    // per-group actions take (they took more than the coalescing window under ASan).
+    void handle_all(const Event& e) {
+        const SteadyTime now = std::chrono::steady_clock::now();
+        for (std::size_t g = 0; g < elections.size(); ++g) handle(g, e, now);
+        sink.tick_done();
+        rearm();
     }
 
     // Sets the steady_timer only when the queue's earliest deadline is EARLIER than the one it
@@ -177,11 +187,7 @@ ElectionDriver::~ElectionDriver() {
     impl_->timer.cancel();
 }
 
-void ElectionDriver::startup() {
-    for (std::size_t g = 0; g < impl_->elections.size(); ++g) impl_->handle(g, Startup{});
-    impl_->sink.tick_done();
-    impl_->rearm();
-}
+void ElectionDriver::startup() { impl_->handle_all(Startup{}); }
 
 void ElectionDriver::advert(std::size_t group, std::uint8_t priority, const IpAddress& source, std::chrono::milliseconds interval) {
     if (group >= impl_->elections.size()) return;
@@ -190,18 +196,9 @@ void ElectionDriver::advert(std::size_t group, std::uint8_t priority, const IpAd
     impl_->rearm();
 }
 
-void ElectionDriver::check(bool passed) {
-    for (std::size_t g = 0; g < impl_->elections.size(); ++g)
-        impl_->handle(g, passed ? Event{CheckPassed{}} : Event{CheckFailed{}});
-    impl_->sink.tick_done();
-    impl_->rearm();
-}
+void ElectionDriver::check(bool passed) { impl_->handle_all(passed ? Event{CheckPassed{}} : Event{CheckFailed{}}); }
 
-void ElectionDriver::link(bool up) {
-    for (std::size_t g = 0; g < impl_->elections.size(); ++g) impl_->handle(g, up ? Event{LinkUp{}} : Event{LinkDown{}});
-    impl_->sink.tick_done();
-    impl_->rearm();
-}
+void ElectionDriver::link(bool up) { impl_->handle_all(up ? Event{LinkUp{}} : Event{LinkDown{}}); }
 
 void ElectionDriver::shutdown() {
     for (std::size_t g = 0; g < impl_->elections.size(); ++g) impl_->handle(g, Shutdown{});
