@@ -28,20 +28,34 @@ e2e_groups() {
 e2e_group_vips() { e2e_groups | awk -v g="${1:?group}" '$1 == g { print $3 }'; }
 e2e_all_vips() { e2e_groups | awk '{print $3}' | paste -sd, -; }
 
-# e2e_group_holder GROUP: the one node holding all of GROUP's VIPs (n<i>); fails if they are split.
+# e2e_group_holder GROUP: the one node holding all of GROUP's VIPs (n<i>); fails if they stay split
+# or unheld for a second. A takeover caught in the act (the new master adds its addresses before
+# the old one has removed its own) is looked at again 200 ms later.
 e2e_group_holder() {
-  local vips vip h holder=""
+  local vips vip h holder tries=0 problem
   vips=$(e2e_group_vips "$1")
-  lab__snapshot
-  for vip in ${vips//,/ }; do
-    h=${LAB_HELD[$vip]:-}
-    if [[ -z $h || $h == *" "* || ( -n $holder && $h != "$holder" ) ]]; then
-      echo "e2e: group $1 not held by exactly one node: $vip by '${h}'${holder:+, others by $holder}" >&2
+  while :; do
+    lab__snapshot
+    holder="" problem=""
+    for vip in ${vips//,/ }; do
+      h=${LAB_HELD[$vip]:-}
+      if [[ -z $h || $h == *" "* || ( -n $holder && $h != "$holder" ) ]]; then
+        problem="$vip by '${h}'${holder:+, others by $holder}"
+        break
+      fi
+      holder=$h
+    done
+    if [ -z "$problem" ]; then
+      echo "$holder"
+      return 0
+    fi
+    tries=$((tries + 1))
+    if [ "$tries" -ge 5 ]; then
+      echo "e2e: group $1 not held by exactly one node for 1 s: $problem" >&2
       return 1
     fi
-    holder=$h
+    sleep 0.2
   done
-  echo "$holder"
 }
 
 # e2e_bound_ms [PRIORITY]: Master_Down_Interval + 50 ms for the takeover node's priority; without a

@@ -126,12 +126,14 @@ lab_cleanup() {
 }
 
 # lab_dump_logs [LINES]: tails of every node's daemon log and every probe log (printed on failure).
+# libbpf/libxdp's info lines (four per daemon start where libxdp's dispatcher falls back,
+# docs/dataplane.md) are left out so the tails fit in a CI excerpt.
 lab_dump_logs() {
   local lines=${1:-40} f
   for f in "$LAB_DIR"/n*/daemon.log "$LAB_DIR"/n*/listener.log "$LAB_DIR"/probe-*.log; do
     [ -s "$f" ] || continue
-    echo "----- tail -n $lines $f -----" >&2
-    tail -n "$lines" "$f" >&2
+    echo "----- tail -n $lines $f (libbpf/libxdp info lines left out) -----" >&2
+    grep -Ev '\] \[info\] (libbpf|libxdp): ' "$f" | tail -n "$lines" >&2
   done
 }
 
