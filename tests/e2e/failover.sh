@@ -61,7 +61,7 @@ unmoved_except() {
   done
 }
 
-phases=" ${E2E_PHASES:-1 2 3 4} "
+phases=" ${E2E_PHASES:-1 2 3 4} "  # unset or empty: all
 phase() { [[ $phases == *" $1 "* ]]; }
 
 # 1. Cable pull of group 1's master.
