@@ -261,6 +261,15 @@ def test_two_nodes_elect_right_master_metrics_and_ctl():
             if m is n:
                 check(sent and sent >= 1, f"{n.name}: master of {name} sent no adverts per /metrics")
         check(metrics.get(("xvrrp_up", frozenset())) == 1.0, "xvrrp_up is not 1")
+        # The election timer: every node has woken for its VRRP timers, each wake-up came from a
+        # set timer, and what it served adds up.
+        served = metrics.get(("xvrrp_timer_wakeups_total", frozenset({("outcome", "served")})), 0)
+        stale = metrics.get(("xvrrp_timer_wakeups_total", frozenset({("outcome", "stale")})), 0)
+        arms = metrics.get(("xvrrp_timer_arms_total", frozenset()), 0)
+        due = metrics.get(("xvrrp_group_timers_fired_total", frozenset({("when", "due")})), 0)
+        early = metrics.get(("xvrrp_group_timers_fired_total", frozenset({("when", "early")})), 0)
+        check(served >= 1 and due + early >= served, f"{n.name}: timer metrics served={served} due={due} early={early}")
+        check(served + stale <= arms, f"{n.name}: {served + stale} timer wake-ups but the timer was set {arms} times")
         # xvrrpctl status --json against the interface.
         doc = json.loads(n.ctl("status", "--json"))
         held = {v for g in doc["groups"] for v in g["addresses_held"]}
