@@ -14,7 +14,7 @@
 //   rejection: names a variable from accepted_variables(), message() starts `VAR="`, and when
 //              that variable is set the quoted value is the one given (trimmed, as read);
 //   acceptance: the Config and the Plan keep the rules docs/configuration.md promises
-//              (VRIDs 1..255 and not excluded, groups of 1..255 addresses of one family,
+//              (VRIDs 1..255 and not excluded, non-empty groups of one family, at most XVRRP_MAX_VIPS addresses,
 //              priorities 1..255, intervals in range, ...), and the plan formats.
 #include <algorithm>
 #include <cctype>
@@ -25,6 +25,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+
+#include <xvrrp/abi.h>
 
 #include "core/config.hpp"
 #include "core/plan.hpp"
@@ -80,10 +82,11 @@ void check_config(const Config& c) {
     expect(unique.size() == c.vips.size(), "accepted a duplicate virtual address");
     std::size_t total = 0;
     for (auto n : c.group_sizes) {
-        expect(n >= 1 && n <= 255, "a group of " + std::to_string(n) + " addresses");
+        expect(n >= 1, "an empty group");
         total += n;
     }
     expect(total == c.vips.size(), "group sizes do not add up to the address count");
+    expect(total <= XVRRP_MAX_VIPS, "more addresses than the data plane's VIP maps hold");
     expect(c.vrids.size() == c.group_sizes.size(), "not one VRID per group");
     for (std::size_t i = 0; i < c.vrids.size(); ++i) {
         expect(c.vrids[i] >= 1, "VRID 0 assigned");

@@ -212,8 +212,14 @@ TEST(VirtualIps, RequiredAndEmptyIsAnError) {
     expect_error({{"OPENSHIFT_HA_VIRTUAL_IPS", " "}}, "OPENSHIFT_HA_VIRTUAL_IPS", "required");
 }
 
-TEST(VirtualIps, HugeRangesAreRefusedBeforeExpansion) {
-    EXPECT_TRUE(parse_vip_list("2001:db8::0-ffff").ok() == false);
+TEST(VirtualIps, AListLongerThanTheDataPlaneMapsIsRefused) {
+    // One entry expands to at most 65,536 addresses (a 16-bit IPv6 group), the maps' size.
+    EXPECT_EQ(parse_vip_list("2001:db8::0-ffff").value().size(), 65536u);
+    auto r = parse_vip_list("192.0.2.1,2001:db8::0-ffff");
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message().find("entry \"2001:db8::0-ffff\" brings the list to more than 65536"),
+              std::string::npos)
+        << r.error().message();
 }
 
 // ---------------------------------------------------------------- groups
@@ -252,10 +258,30 @@ TEST(VipGroups, OneFamilyPerGroup) {
                  "OPENSHIFT_HA_VIRTUAL_IPS", "mixes IPv4 and IPv6");
 }
 
-TEST(VipGroups, AtMost255AddressesPerGroup) {
-    EXPECT_TRUE(parse({{"OPENSHIFT_HA_VIRTUAL_IPS", "2001:db8::1-ff"}, {"OPENSHIFT_HA_VIP_GROUPS", "1"}}).ok());
-    expect_error({{"OPENSHIFT_HA_VIRTUAL_IPS", "2001:db8::1-100"}, {"OPENSHIFT_HA_VIP_GROUPS", "1"}},
-                 "OPENSHIFT_HA_VIRTUAL_IPS", "256 addresses");
+TEST(VipGroups, LargerGroupsThanOneAdvertListsAreAcceptedWithAWarning) {
+    // 255 IPv4 addresses fit one advert; 256 do not, and the group is accepted all the same.
+    EXPECT_FALSE(has_warning(ok({{"OPENSHIFT_HA_VIRTUAL_IPS", "192.0.2.1-255"}, {"OPENSHIFT_HA_VIP_GROUPS", "1"}}),
+                             "adverts list"));
+    Config c = ok({{"OPENSHIFT_HA_VIRTUAL_IPS", "198.18.0.0-255,198.18.1.0"}, {"OPENSHIFT_HA_VIP_GROUPS", "1"}});
+    EXPECT_EQ(c.group_sizes, std::vector<std::size_t>{257});
+    EXPECT_TRUE(has_warning(c, "group(s) 1 hold more addresses than one advert lists"));
+    // IPv6: 90 fit a 1500-byte frame.
+    EXPECT_FALSE(has_warning(ok({{"OPENSHIFT_HA_VIRTUAL_IPS", "2001:db8::1-5a"}, {"OPENSHIFT_HA_VIP_GROUPS", "1"}}),
+                             "adverts list"));
+    EXPECT_TRUE(has_warning(ok({{"OPENSHIFT_HA_VIRTUAL_IPS", "2001:db8::1-5b"}, {"OPENSHIFT_HA_VIP_GROUPS", "1"}}),
+                            "group(s) 1 hold more"));
+}
+
+TEST(VipGroups, AtMostWhatTheDataPlaneMapsHold) {
+    // S3's 65,536 addresses (all of 198.18.0.0/16) in 16 groups of 4,096: the maps' size exactly.
+    std::string all;
+    for (int x = 0; x < 256; ++x) all += (x ? "," : "") + std::string("198.18.") + std::to_string(x) + ".0-255";
+    Config c = ok({{"OPENSHIFT_HA_VIRTUAL_IPS", all}, {"OPENSHIFT_HA_VIP_GROUPS", "16"}});
+    EXPECT_EQ(c.vips.size(), 65536u);
+    EXPECT_EQ(c.group_sizes, std::vector<std::size_t>(16, 4096));
+    EXPECT_TRUE(has_warning(c, "group(s) 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16 hold more"));
+    expect_error({{"OPENSHIFT_HA_VIRTUAL_IPS", all + ",198.19.0.1"}, {"OPENSHIFT_HA_VIP_GROUPS", "16"}},
+                 "OPENSHIFT_HA_VIRTUAL_IPS", "more than 65536 addresses");
 }
 
 // ---------------------------------------------------------------- VRIDs

@@ -251,3 +251,21 @@ TEST(PlanFormat, IntervalsReadAsKeepalivedWritesThem) {
     EXPECT_EQ(format_interval(ms(40950)), "40.95");
     EXPECT_EQ(format_preemption({PreemptMode::NoPreempt, std::chrono::seconds(0)}), "nopreempt");
 }
+
+TEST(PlanGroups, AdvertsListWhatFitsAndTheGroupKeepsEveryAddress) {
+    // 300 IPv4 VIPs in one group: the advert lists the first 255, the group owns all 300.
+    Config c = config({{"OPENSHIFT_HA_VIRTUAL_IPS", "198.18.0.0-255,198.18.1.0-43"}, {"OPENSHIFT_HA_VIP_GROUPS", "1"}});
+    Plan p = plan_for(c, "192.0.2.1", {0});
+    ASSERT_EQ(p.groups.size(), 1u);
+    EXPECT_EQ(p.groups[0].vips.size(), 300u);
+    ASSERT_EQ(p.groups[0].advertised().size(), 255u);
+    EXPECT_EQ(p.groups[0].advertised().back(), *IpAddress::parse("198.18.0.254"));
+    // 100 IPv6 VIPs: 90 fit a 1500-byte frame.
+    Plan p6 = plan_for(config({{"OPENSHIFT_HA_VIRTUAL_IPS", "2001:db8::1-64"}, {"OPENSHIFT_HA_VIP_GROUPS", "1"}}),
+                       "192.0.2.1", {0});
+    EXPECT_EQ(p6.groups[0].vips.size(), 100u);
+    EXPECT_EQ(p6.groups[0].advertised().size(), 90u);
+    // A small group lists all of its addresses.
+    Plan small = plan_for(config({{"OPENSHIFT_HA_VIRTUAL_IPS", "192.0.2.10-12"}}), "192.0.2.1", {0});
+    EXPECT_EQ(small.groups[0].advertised().size(), 1u);  // one group per address by default
+}

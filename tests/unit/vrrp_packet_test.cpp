@@ -252,6 +252,7 @@ TEST(VrrpPacketEncode, ProblemsAreNamed) {
     add("v2 over IPv6", [] { auto a = v3_v6(); a.version = 2; a.max_advert_interval = 1s; return a; }, v6src);
     add("no addresses", [] { auto a = v3_v4(); a.addresses.clear(); return a; }, v4src);
     add("256 addresses", [] { auto a = v3_v4(); a.addresses.assign(256, IpAddress::v4(0xC6336401u)); return a; }, v4src);
+    add("91 IPv6 addresses", [] { auto a = v3_v6(); a.addresses.assign(91, a.addresses.front()); return a; }, v6src);
     add("mixed family", [] { auto a = v3_v4(); a.addresses.push_back(IpAddress::parse("2001:db8::1").value()); return a; }, v4src);
     add("source family", [] { return v3_v4(); }, v6src);
     add("v2 below 1 s", [] { auto a = openshift_v2(); a.max_advert_interval = 999ms; return a; }, v4src);
@@ -264,6 +265,14 @@ TEST(VrrpPacketEncode, ProblemsAreNamed) {
     }
     EXPECT_EQ(encode_problem(v3_v4(), v4src), "");
     EXPECT_EQ(encode_problem(openshift_v2(), v4src), "");
+    // The largest adverts: 255 IPv4 addresses (the count field), 90 IPv6 ones (1488-byte packet).
+    auto full4 = v3_v4();
+    full4.addresses.assign(255, full4.addresses.front());
+    EXPECT_EQ(encode_problem(full4, v4src), "");
+    auto full6 = v3_v6();
+    full6.addresses.assign(90, full6.addresses.front());
+    EXPECT_EQ(encode_problem(full6, v6src), "");
+    EXPECT_EQ(encode_advert(full6, v6src, ip("ff02::12")).size() + 40, 1488u);
 }
 
 // --- decode rejections: one row per reason decode_advert() can return ---

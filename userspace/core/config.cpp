@@ -1,5 +1,8 @@
 #include "core/config.hpp"
 
+#include "core/vrrp_packet.hpp"
+#include <xvrrp/abi.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -131,8 +134,8 @@ ConfigError vip_error(std::string_view text, std::string what) {
     return ConfigError{std::string(kVips), std::string(text), fmt::format("{}; accepted: {}", what, kVipHelp)};
 }
 
-// An expansion this large cannot fit 255 groups of 255 addresses (the VRRP count field is 8 bits).
-constexpr std::size_t kMaxVips = 255 * 255;
+// The data plane's VIP maps hold XVRRP_MAX_VIPS addresses (include/xvrrp/abi.h).
+constexpr std::size_t kMaxVips = XVRRP_MAX_VIPS;
 
 // Expands one entry (address or range) onto `out`; returns an error text or empty.
 std::string expand_entry(std::string_view entry, std::vector<IpAddress>& out) {
@@ -179,8 +182,6 @@ std::string expand_entry(std::string_view entry, std::vector<IpAddress>& out) {
         hi = static_cast<unsigned>(*parse_uint(last, 0, 0xffff, 16));
     }
     if (hi < lo) return fmt::format("entry \"{}\" is a reversed range (end below start)", entry);
-    if (out.size() + (hi - lo + 1) > kMaxVips)
-        return fmt::format("entry \"{}\" expands to more than {} addresses", entry, kMaxVips);
     for (unsigned v = lo; v <= hi; ++v) {
         IpAddress a;
         if (start->is_v4()) {
@@ -355,14 +356,9 @@ std::optional<ConfigError> fill(const Reader& r, const ExecutableProbe& probe, C
     c.group_sizes = split_vip_groups(c.vips.size(), groups);
     {
         std::size_t at = 0;
+        std::vector<std::size_t> oversized;
         for (std::size_t g = 0; g < c.group_sizes.size(); ++g) {
             std::size_t n = c.group_sizes[g];
-            // RFC 5798 §5.2.5: one advert carries one family and at most 255 addresses.
-            if (n > 255)
-                return vip_error(r.get(kVips).value_or(""),
-                                 fmt::format("group {} would hold {} addresses, more than the 255 one VRRP advert "
-                                             "carries; raise OPENSHIFT_HA_VIP_GROUPS",
-                                             g + 1, n));
             for (std::size_t i = at + 1; i < at + n; ++i) {
                 if (c.vips[i].family() != c.vips[at].family())
                     return vip_error(r.get(kVips).value_or(""),
@@ -370,7 +366,18 @@ std::optional<ConfigError> fill(const Reader& r, const ExecutableProbe& probe, C
                                                  "family (RFC 5798 §5.2.9), so adjust OPENSHIFT_HA_VIP_GROUPS",
                                                  g + 1, c.vips[at].to_string(), c.vips[i].to_string()));
             }
+            // RFC 5798 §5.2.5: an advert lists at most 255 addresses (90 IPv6 ones in a 1500-byte
+            // frame). A larger group still moves as one unit; its adverts list the first ones.
+            if (n > advert_address_capacity(c.vips[at].family())) oversized.push_back(g + 1);
             at += n;
+        }
+        if (!oversized.empty()) {
+            std::string which;
+            for (std::size_t g : oversized) which += (which.empty() ? "" : ",") + std::to_string(g);
+            c.warnings.push_back(fmt::format(
+                "group(s) {} hold more addresses than one advert lists (255; 90 for IPv6): their adverts list "
+                "the first ones, and every address of a group moves with it",
+                which));
         }
     }
 
@@ -584,11 +591,15 @@ Result<std::vector<IpAddress>> parse_vip_list(std::string_view text) {
     auto entries = split_list(t);
     if (!entries) return vip_error(text, "empty entry (two commas in a row, or a leading or trailing comma)");
     std::vector<IpAddress> out;
-    // A set, not a pairwise scan: 65,025 VIPs (255 full ranges) must parse in milliseconds.
+    // A set, not a pairwise scan: 65,536 VIPs (256 full ranges) must parse in milliseconds.
     std::set<IpAddress> seen;
     for (auto entry : *entries) {
         std::size_t before = out.size();
         if (auto why = expand_entry(entry, out); !why.empty()) return vip_error(text, why);
+        if (out.size() > kMaxVips)
+            return vip_error(text, fmt::format("entry \"{}\" brings the list to more than {} addresses, what the data "
+                                               "plane's VIP maps hold",
+                                               entry, kMaxVips));
         for (std::size_t i = before; i < out.size(); ++i) {
             if (!seen.insert(out[i]).second)
                 return vip_error(text, fmt::format("{} appears twice (entry \"{}\")", out[i].to_string(), entry));

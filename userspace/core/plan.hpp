@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ struct Group {
     Preemption preemption;             // effective (keepalived clears preempt_delay on MASTER start)
     bool preempt_delay_cleared = false;  // true when the configured delay was dropped for that reason
     Family family() const { return vips.empty() ? Family::V4 : vips.front().family(); }
+    // What its adverts list: the first advert_address_capacity(family()) VIPs. A larger group's
+    // other VIPs are owned, added, announced and answered with it all the same, only not listed
+    // (keepalived's virtual_ipaddress_excluded; receivers ignore the list, RFC 5798 7.1).
+    std::span<const IpAddress> advertised() const;
 };
 
 enum class CheckKind { None, TcpPort, Script };

@@ -153,7 +153,9 @@ std::string_view encode_problem(const Advert& a, const IpAddress& src) {
     if (a.version == 2 && a.family != Family::V4) return "VRRPv2 is IPv4 only (RFC 3768)";
     if (src.family() != a.family) return "source address family differs from the advert's";
     if (a.addresses.empty()) return "an advert needs at least one address";
-    if (a.addresses.size() > 255) return "more than 255 addresses do not fit the count field";
+    if (a.addresses.size() > advert_address_capacity(a.family))
+        return a.family == Family::V4 ? "more than 255 addresses do not fit the count field"
+                                      : "more than 90 IPv6 addresses do not fit a 1500-byte frame";
     for (const auto& addr : a.addresses) {
         if (addr.family() != a.family) return "address of the wrong family in the advert";
     }

@@ -108,8 +108,12 @@ bool checksum_matched_only_other_variant(const DecodeResult& decoded, ChecksumMo
 std::vector<std::uint8_t> encode_advert(const Advert& advert, const IpAddress& src, const IpAddress& dst,
                                         ChecksumMode mode = ChecksumMode::WithPseudoHeader);
 
+// How many addresses one advert of `family` lists: 255 fit the 8-bit count field; an IPv6 advert
+// of more than 90 would not fit a 1500-byte frame (40 + 8 + 16 x 90 = 1488 bytes, no fragments).
+constexpr std::size_t advert_address_capacity(Family family) { return family == Family::V4 ? 255 : 90; }
+
 // Why `advert` cannot be put on the wire from `src` (empty if it can): version not 2/3, v2 with
-// IPv6, no or more than 255 addresses, an address or `src` of the wrong family, an interval that is
+// IPv6, no addresses or more than advert_address_capacity(), an address or `src` of the wrong family, an interval that is
 // zero or too large once rounded to the wire unit. Config validation calls this up front.
 std::string_view encode_problem(const Advert& advert, const IpAddress& src);
 

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -110,12 +111,19 @@ void print_status_table(const nlohmann::json& s) {
     std::cout << fmt::format("{:<32} {:>4} {:<7} {:>4} {:<16} {:>9} {}\n", "GROUP", "VRID", "STATE", "PRIO", "MASTER", "CONFLICTS",
                              "VIPS (held)");
     for (const auto& g : s["groups"]) {
+        // A large group (up to 4,096 VIPs and more) shows its first few and a count; --json has all.
+        constexpr std::size_t kShown = 8;
+        std::set<std::string> held;
+        for (const auto& h : g["addresses_held"]) held.insert(h.get<std::string>());
         std::string vips;
+        std::size_t n = 0;
         for (const auto& v : g["vips"]) {
-            bool held = false;
-            for (const auto& h : g["addresses_held"]) held = held || h == v;
-            vips += (vips.empty() ? "" : " ") + v.get<std::string>() + (held ? "*" : "");
+            if (n++ == kShown) break;
+            const std::string a = v.get<std::string>();
+            vips += (vips.empty() ? "" : " ") + a + (held.count(a) ? "*" : "");
         }
+        if (g["vips"].size() > kShown)
+            vips += fmt::format(" ... {} VIPs, {} held", g["vips"].size(), g["addresses_held"].size());
         std::string master = g["master"].is_null() ? "-" : g["master"].get<std::string>();
         // CONFLICTS: another MAC claimed one of the group's VIPs (XDP modes; /status has the last one).
         std::cout << fmt::format("{:<32} {:>4} {:<7} {:>4} {:<16} {:>9} {}\n", g.value("name", "?"), g.value("vrid", 0),
