@@ -306,3 +306,32 @@ TEST(ElectionDriver, AdvertTimersWithinTheWindowShareAWakeUpAndOthersDoNot) {
         }
     }
 }
+
+TEST(ElectionDriver, AdvertsWaitingToBeReadResetTheMasterDownTimerBeforeItFires) {
+    // The daemon reads its VRRP sockets at most once a millisecond; before_timers reads them at
+    // each timer wake-up. Here the "socket" holds a higher-priority advert at every wake-up: the
+    // backup must never take over. Without the hook it would at its Master_Down_Interval (about
+    // 360 ms at 100 ms and priority 100), which the second half checks.
+    for (bool with_hook : {true, false}) {
+        SCOPED_TRACE(with_hook ? "with the hook" : "without it");
+        boost::asio::io_context io;
+        Recorder r;
+        ElectionDriver d(io, {spec("A", 11, 100, false)}, r);
+        std::size_t reads = 0;
+        if (with_hook) {
+            d.before_timers([&] {
+                ++reads;
+                d.advert(0, 200, *IpAddress::parse("192.0.2.9"), 100ms);
+            });
+        }
+        d.startup();
+        io.run_for(900ms);
+        if (with_hook) {
+            EXPECT_GE(reads, 1u);
+            EXPECT_EQ(r.count("g0 BACKUP->MASTER"), 0u) << "took over with an advert waiting to be read";
+            EXPECT_EQ(d.runtime(0).state, "BACKUP");
+        } else {
+            EXPECT_EQ(r.count("g0 BACKUP->MASTER"), 1u);
+        }
+    }
+}

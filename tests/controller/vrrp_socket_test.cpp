@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <thread>
 
 using namespace xvrrp;
 using xvrrp::test::Netns;
@@ -141,4 +142,32 @@ TEST_F(VrrpSocketTest, OwnAdvertsDoNotLoopBack) {
     std::vector<std::vector<std::uint8_t>> payloads;
     auto got = collect(tx, payloads, 1);
     EXPECT_TRUE(got.empty()) << "IP_MULTICAST_LOOP must be off";
+}
+
+TEST_F(VrrpSocketTest, ReadsRestBetweenBatchesAndDrainReadsAtOnce) {
+    b.enter();
+    VrrpSocket rx(io, Family::V4, if_b, true);
+    a.enter();
+    VrrpSocket tx(io, Family::V4, if_a, true);
+    std::size_t got = 0;
+    // A 20 ms rest (the daemon uses 1 ms) so the batching shows on a busy machine.
+    rx.start([&](std::span<const VrrpDatagram> batch) { got += batch.size(); }, std::chrono::milliseconds(20));
+    for (int i = 0; i < 100; ++i) {  // one advert a millisecond for 100 ms
+        tx.queue(ip("192.0.2.1"), vrrp_group(Family::V4), kAdvert);
+        tx.flush();
+        io.run_for(std::chrono::milliseconds(1));
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (got < 100 && std::chrono::steady_clock::now() < deadline) io.run_one_for(std::chrono::milliseconds(50));
+    ASSERT_EQ(got, 100u) << "adverts were lost while the socket rested";
+    EXPECT_LE(rx.stats().receive_calls, 15u) << "read once per advert instead of once per rest";
+    EXPECT_GE(rx.stats().receive_calls, 2u);
+    // An advert that arrives while the socket rests waits for the next read, or for drain().
+    io.run_for(std::chrono::milliseconds(5));  // a read just happened or the rest is running
+    tx.queue(ip("192.0.2.1"), vrrp_group(Family::V4), kAdvert);
+    tx.flush();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // on the other side of the veth, not read
+    const std::size_t before = got;
+    rx.drain();
+    EXPECT_EQ(got, before + 1) << "drain() did not read the advert waiting in the socket";
 }

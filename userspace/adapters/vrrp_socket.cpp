@@ -58,7 +58,7 @@ IpAddress vrrp_group(Family family) {
 }
 
 VrrpSocket::VrrpSocket(boost::asio::io_context& io, Family family, int ifindex, bool join_group)
-    : io_(io), family_(family), ifindex_(ifindex) {
+    : io_(io), family_(family), ifindex_(ifindex), rest_(io) {
     const bool v4 = family == Family::V4;
     fd_ = socket(v4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_VRRP_NUM);
     if (fd_ < 0) fail(std::string("socket(") + (v4 ? "AF_INET" : "AF_INET6") + ", SOCK_RAW, 112)");
@@ -187,17 +187,29 @@ std::size_t VrrpSocket::flush() {
     return total;
 }
 
-void VrrpSocket::start(Handler handler) {
+void VrrpSocket::start(Handler handler, std::chrono::microseconds spacing) {
     handler_ = std::move(handler);
+    spacing_ = spacing;
     arm();
 }
+
+void VrrpSocket::drain() { on_readable(); }
 
 void VrrpSocket::arm() {
     std::weak_ptr<bool> alive = alive_;
     desc_->async_wait(boost::asio::posix::stream_descriptor::wait_read, [this, alive](const boost::system::error_code& ec) {
         if (ec || alive.expired() || !*alive.lock()) return;
         on_readable();
-        if (!alive.expired() && *alive.lock()) arm();
+        if (alive.expired() || !*alive.lock()) return;
+        if (spacing_.count() == 0) {
+            arm();
+            return;
+        }
+        rest_.expires_after(spacing_);
+        rest_.async_wait([this, alive](const boost::system::error_code& ec2) {
+            if (ec2 || alive.expired() || !*alive.lock()) return;
+            arm();
+        });
     });
 }
 

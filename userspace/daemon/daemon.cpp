@@ -173,6 +173,10 @@ void Runtime::start() {
     for (const auto& g : plan_.groups) expectations_.push_back(expectations(g));
     for (std::size_t g = 0; g < plan_.groups.size(); ++g) group_by_vrid_.set(plan_.groups[g].family(), plan_.groups[g].vrid, g);
     driver_ = std::make_unique<ElectionDriver>(io_, specs_of(plan_.groups), *this);
+    driver_->before_timers([this] {
+        if (sock4_) sock4_->drain();
+        if (sock6_) sock6_->drain();
+    });
 
     if (plan_.http.enabled)
         http_ = std::make_unique<HttpServer>(io_, plan_.http.host, plan_.http.port,

@@ -73,6 +73,7 @@ struct ElectionDriver::Impl {
     std::optional<SteadyTime> armed_for;
     std::uint64_t generation = 0;
     DriverStats stats;
+    std::function<void()> before_timers;
     std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 
     void apply(std::size_t g, const Output& out) {
@@ -152,6 +153,9 @@ struct ElectionDriver::Impl {
     }
 
     void fire() {
+        // Adverts waiting in a socket first: they may push a master-down deadline past now. This
+        // may re-enter advert() and set the timer; rearm() below settles on the earliest.
+        if (before_timers) before_timers();
         const auto now = std::chrono::steady_clock::now();
         ++stats.wakeups;
         due.clear();
@@ -186,6 +190,8 @@ ElectionDriver::~ElectionDriver() {
     *impl_->alive = false;
     impl_->timer.cancel();
 }
+
+void ElectionDriver::before_timers(std::function<void()> read_pending) { impl_->before_timers = std::move(read_pending); }
 
 void ElectionDriver::startup() { impl_->handle_all(Startup{}); }
 

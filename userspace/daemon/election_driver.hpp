@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -85,6 +86,11 @@ public:
     ~ElectionDriver();
     ElectionDriver(const ElectionDriver&) = delete;
     ElectionDriver& operator=(const ElectionDriver&) = delete;
+
+    // Called at each timer wake-up before anything due is served: the daemon reads its VRRP
+    // sockets there (they are read at most once a millisecond otherwise, VrrpSocket::start), so an
+    // advert already received resets its master-down timer before that timer can fire.
+    void before_timers(std::function<void()> read_pending);
 
     void startup();
     void advert(std::size_t group, std::uint8_t priority, const IpAddress& source, std::chrono::milliseconds interval);
