@@ -295,7 +295,10 @@ TEST(ElectionDriver, AdvertTimersWithinTheWindowShareAWakeUpAndOthersDoNot) {
     // C's first advert (becoming master) has its own tick; every later one rides on A's.
     EXPECT_GE(a_and_c, 8u);
     EXPECT_LE(c_alone, 1u);
-    EXPECT_GE(d.stats().fired_early, 8u);
+    // C falls due 0.4 ms after A: served with A's tick, it counts as early only when the loop woke
+    // less than 0.4 ms late, which a loaded machine (the ASan pass beside other tests) does not
+    // always manage; the sharing itself is a_and_c above.
+    EXPECT_GE(d.stats().fired_early, 1u);
     // Served early, never drifting: over any run of adverts a group's schedule keeps its
     // interval (each advert at most the window ahead of its deadline).
     for (std::size_t g : {0u, 1u, 2u}) {

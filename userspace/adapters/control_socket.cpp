@@ -105,7 +105,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
 }  // namespace
 
 ControlSocket::ControlSocket(boost::asio::io_context& io, std::string path, Handlers handlers)
-    : io_(io), path_(std::move(path)), acceptor_(io), handlers_(std::move(handlers)) {
+    : path_(std::move(path)), acceptor_(io), handlers_(std::move(handlers)) {
     unlink(path_.c_str());
     boost::system::error_code ec;
     local::endpoint ep(path_);

@@ -33,7 +33,6 @@ public:
 
 private:
     void accept();
-    boost::asio::io_context& io_;
     std::string path_;
     boost::asio::local::stream_protocol::acceptor acceptor_;
     Handlers handlers_;

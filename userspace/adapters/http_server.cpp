@@ -59,7 +59,7 @@ struct Session : std::enable_shared_from_this<Session> {
 }  // namespace
 
 HttpServer::HttpServer(boost::asio::io_context& io, const std::string& host, unsigned short port, Handler handler)
-    : io_(io), acceptor_(io), handler_(std::move(handler)) {
+    : acceptor_(io), handler_(std::move(handler)) {
     boost::system::error_code ec;
     tcp::endpoint ep;
     if (host.empty()) {

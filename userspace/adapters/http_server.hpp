@@ -30,7 +30,6 @@ public:
 
 private:
     void accept();
-    boost::asio::io_context& io_;
     boost::asio::ip::tcp::acceptor acceptor_;
     Handler handler_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
