@@ -189,7 +189,9 @@ void AddressSet::pump() {
 }
 
 bool AddressSet::send_window(Batch& b) {
+    const auto slice_start = std::chrono::steady_clock::now();
     while (b.next < b.addresses.size() && b.pending < kAsyncWindow) {
+        if (b.pending > 0 && std::chrono::steady_clock::now() - slice_start >= kSliceBudget) break;
         const IpAddress& a = b.addresses[b.next++];
         long seq = send_request(async_sock_, b.adding, ifindex_, a);
         if (seq < 0) {

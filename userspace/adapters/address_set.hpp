@@ -88,6 +88,12 @@ public:
     // or two; the soak cluster saw two masters for 100-200 ms while both sides of a takeover were
     // busy adding a thousand VIPs in windows of 512 and read each other's adverts late.
     static constexpr std::size_t kAsyncWindow = 32;
+    // ... and no more than this much time per slice either: the kernel's cost of an IPv4 add
+    // grows with the addresses already on the device (measured, /32s on a veth: 0.1 ms each
+    // below 4,096, 2.8 ms each near 30,000), so at S3's 32,768 VIPs a window of 32 held the loop
+    // 90 ms, and the node's adverts stopped long enough for its backups to take over. A slice
+    // ends when this budget is spent (at least one request is always in flight).
+    static constexpr std::chrono::microseconds kSliceBudget{2000};
 
 private:
     struct Batch {
