@@ -12,6 +12,7 @@ namespace xvrrp {
 std::span<const IpAddress> Group::advertised() const {
     return std::span<const IpAddress>(vips).first(std::min(vips.size(), advert_address_capacity(family())));
 }
+
 namespace {
 
 // keepalived refuses priority 0 (reserved for "master is leaving", RFC 3768 §5.3.4) and uses its
