@@ -39,8 +39,6 @@ vips=$(e2e_all_vips)
 adv_ms=$(e2e_advert_ms)
 bound=$(e2e_bound_ms 253)
 common=(--table --all-answered --no-split --split-tolerance-ms "$adv_ms")
-answered_by() { local v; for v in $(lab_expand_vips "$vips"); do printf -- '--answered-by\n%s=%s\n' "$v" "$1"; done; }
-holder_at_end() { local v; for v in $(lab_expand_vips "$vips"); do printf -- '--holder\n%s=%s\n' "$v" "$1"; done; }
 
 # masters_entered I: how often node I has entered MASTER since it started (either daemon's log).
 masters_entered() {
@@ -70,27 +68,26 @@ lab_probe_start steady --vips "$vips"
 sleep 10
 lab_probe_stop steady
 echo "== steady: 10 s at ${adv_ms} ms, n1 must answer every VIP alone"
-mapfile -t extra < <(answered_by n1)
+mapfile -t extra < <(e2e_unmoved_args 1 n1)
 lab_probe_check "$(lab_probe_json steady)" "${common[@]}" --max-gap-ms "$bound" "${extra[@]}"
 expect_masters "steady" 1 0 0
 
-lab_probe_start pull --vips "$vips"
-e2e_settle
-lab_cable_pull 1
-e2e_settle
-lab_probe_stop pull
+# fault NAME ACTION HOLDER N1 N2 N3: the probe NAME runs across ACTION; HOLDER answers every VIP at
+# the end, no gap beyond the bound, no split beyond one advert; then the MASTER entries so far.
+fault() {
+  local name=$1 action=$2 holder=$3
+  shift 3
+  lab_probe_start "$name" --vips "$vips"
+  e2e_settle
+  $action
+  e2e_settle
+  lab_probe_stop "$name"
+  mapfile -t extra < <(e2e_holder_args 1 "$holder")
+  lab_probe_check "$(lab_probe_json "$name")" "${common[@]}" --max-gap-ms "$bound" "${extra[@]}"
+  expect_masters "$name" "$@"
+}
 echo "== cable pull of n1: n2 must take over within ${bound} ms"
-mapfile -t extra < <(holder_at_end n2)
-lab_probe_check "$(lab_probe_json pull)" "${common[@]}" --max-gap-ms "$bound" "${extra[@]}"
-expect_masters "cable pull" 1 1 0
-
-lab_probe_start back --vips "$vips"
-e2e_settle
-lab_cable_restore 1
-e2e_settle
-lab_probe_stop back
+fault pull "lab_cable_pull 1" n2 1 1 0
 echo "== n1 back: it takes group 1 back, keepalived stays BACKUP"
-mapfile -t extra < <(holder_at_end n1)
-lab_probe_check "$(lab_probe_json back)" "${common[@]}" --max-gap-ms "$bound" "${extra[@]}"
-expect_masters "restore" 2 1 0
+fault restore "lab_cable_restore 1" n1 2 1 0
 e2e_pass "mixed VRRPv3 $kind ${advert}s"
