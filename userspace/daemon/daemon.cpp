@@ -422,7 +422,8 @@ void Runtime::send_advert(std::size_t gi, std::uint8_t priority) {
     a.priority = priority;
     a.max_advert_interval = plan_.advert_interval;
     a.family = g.family();
-    a.addresses.assign(g.advertised().begin(), g.advertised().end());
+    const auto listed = g.advertised();
+    a.addresses.assign(listed.begin(), listed.end());
     if (plan_.vrrp_version == 2) {
         a.auth_type = AuthType::Password;
         std::copy_n(plan_.auth_key.begin(), std::min<std::size_t>(8, plan_.auth_key.size()), a.auth_key.begin());
