@@ -80,6 +80,23 @@ struct {
 	__uint(max_entries, XVRRP_CONFLICT_RING_BYTES);
 } xvrrp_conflicts SEC(".maps");
 
+/* Written by the controller only: which advert of a BACKUP group to absorb (abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVRRP_ADVERT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xvrrp_advert_filter);
+} xvrrp_advert_filter SEC(".maps");
+
+/* Written by the program only; the controller reads it through mmap, no system call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVRRP_ADVERT_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xvrrp_advert_seen);
+} xvrrp_advert_seen SEC(".maps");
+
 /* Written by the loader only (ABI version of the pins), see abi.h. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -484,7 +501,8 @@ static __always_inline int handle_nd(struct xdp_md *ctx, struct hdr_cursor *nh, 
  * again; anything it could accept must pass here.
  */
 static __always_inline int check_vrrp(struct hdr_cursor *nh, void *data_end, __u32 plen,
-				      __u8 family, const void *saddr, __u64 pseudo_sum)
+				      __u8 family, const void *saddr, __u64 pseudo_sum,
+				      struct vrrp_hdr **out)
 {
 	struct vrrp_hdr *vh;
 	struct xvrrp_vrid_config *cfg;
@@ -495,6 +513,7 @@ static __always_inline int check_vrrp(struct hdr_cursor *nh, void *data_end, __u
 	vt = parse_vrrp(nh, data_end, &vh);
 	if (vt < 0 || plen < sizeof(*vh))
 		return XVRRP_REASON_TRUNCATED;
+	*out = vh;
 	version = (__u32)vt >> 4;
 	if (version != 3 && !(version == 2 && family == 4)) /* RFC 3768 is IPv4 only */
 		return XVRRP_REASON_BAD_VERSION;
@@ -535,10 +554,57 @@ static __always_inline int check_vrrp(struct hdr_cursor *nh, void *data_end, __u
 	return XVRRP_REASON_BAD_CHECKSUM;
 }
 
-static __always_inline int vrrp_verdict(int reason)
+/*
+ * A valid advert that repeats, byte for byte in its header and length and from
+ * the same source, the one the controller armed for this group (abi.h): only
+ * its arrival time matters to a BACKUP that follows that master, so record it
+ * and spare the controller a wake-up. At 254 groups x 10 ms that is 25,400
+ * adverts a second a backup no longer reads. Anything else - another master, a
+ * new priority or interval, a resignation, a changed address list (the
+ * checksum covers it) - still passes.
+ */
+static __always_inline int absorbed(struct vrrp_hdr *vh, void *data_end, __u32 plen,
+				    __u8 family, const __u8 *saddr, __u8 ttl)
 {
-	if (reason == XVRRP_REASON_OK)
+	struct xvrrp_advert_filter *f;
+	struct xvrrp_advert_seen *seen;
+	__u64 header, want;
+	__u32 slot;
+
+	/* The controller rejects a unicast advert whose TTL is not 255 (the multicast
+	 * ones were checked above): such a frame must reach it to be counted. */
+	if ((void *)(vh + 1) > data_end || ttl != 255)
+		return 0;
+	slot = (family == 6 ? XVRRP_VRID_SLOTS : 0) + vh->vrid;
+	f = bpf_map_lookup_elem(&xvrrp_advert_filter, &slot);
+	if (!f || !f->armed || f->length != plen)
+		return 0;
+	__builtin_memcpy(&header, vh, sizeof(header));
+	__builtin_memcpy(&want, f->header, sizeof(want));
+	if (header != want)
+		return 0;
+	if (*(__u32 *)saddr != *(__u32 *)f->source)
+		return 0;
+	if (family == 6 && (*(__u32 *)(saddr + 4) != *(__u32 *)(f->source + 4) ||
+			    *(__u32 *)(saddr + 8) != *(__u32 *)(f->source + 8) ||
+			    *(__u32 *)(saddr + 12) != *(__u32 *)(f->source + 12)))
+		return 0;
+	seen = bpf_map_lookup_elem(&xvrrp_advert_seen, &slot);
+	if (!seen)
+		return 0;
+	seen->ns = bpf_ktime_get_ns(); /* one aligned 64-bit store: readers see old or new */
+	__sync_fetch_and_add(&seen->count, 1);
+	return 1;
+}
+
+static __always_inline int vrrp_verdict(int reason, struct vrrp_hdr *vh, void *data_end,
+					__u32 plen, __u8 family, const __u8 *saddr, __u8 ttl)
+{
+	if (reason == XVRRP_REASON_OK) {
+		if (vh && absorbed(vh, data_end, plen, family, saddr, ttl))
+			return drop(XVRRP_C_VRRP_ABSORBED);
 		return pass(XVRRP_C_VRRP_PASS);
+	}
 	if (reason <= 0 || reason >= XVRRP_REASON_COUNT)
 		reason = XVRRP_REASON_TRUNCATED;
 	return vrrp_drop(reason);
@@ -547,8 +613,10 @@ static __always_inline int vrrp_verdict(int reason)
 static __always_inline int handle_vrrp4(struct hdr_cursor *nh, void *data_end, struct iphdr *iph)
 {
 	__u32 tot = bpf_ntohs(iph->tot_len), ihl = iph->ihl * 4, saddr;
+	struct vrrp_hdr *vh = NULL;
 	__u8 src[16];
 	__u64 pseudo;
+	int reason;
 
 	if (tot < ihl)
 		return vrrp_drop(XVRRP_REASON_BAD_IP_HEADER);
@@ -569,14 +637,17 @@ static __always_inline int handle_vrrp4(struct hdr_cursor *nh, void *data_end, s
 	__builtin_memset(src, 0, sizeof(src));
 	__builtin_memcpy(src, &iph->saddr, 4);
 	pseudo = (__u64)iph->saddr + iph->daddr + bpf_htonl((IPPROTO_VRRP_NUM << 16) | (tot - ihl));
-	return vrrp_verdict(check_vrrp(nh, data_end, tot - ihl, 4, src, pseudo));
+	reason = check_vrrp(nh, data_end, tot - ihl, 4, src, pseudo, &vh);
+	return vrrp_verdict(reason, vh, data_end, tot - ihl, 4, src, iph->ttl);
 }
 
 static __always_inline int handle_vrrp6(struct hdr_cursor *nh, void *data_end,
 					struct ipv6hdr *ip6h)
 {
 	__u32 plen = bpf_ntohs(ip6h->payload_len);
+	struct vrrp_hdr *vh = NULL;
 	__u64 pseudo;
+	int reason;
 
 	if (plen > VRRP_MAX_LEN_V6) /* see handle_vrrp4 */
 		return vrrp_drop(XVRRP_REASON_BAD_LENGTH);
@@ -589,7 +660,9 @@ static __always_inline int handle_vrrp6(struct hdr_cursor *nh, void *data_end,
 		return vrrp_drop(XVRRP_REASON_BAD_SOURCE);
 	pseudo = csum_addr16((__u32 *)&ip6h->saddr) + csum_addr16((__u32 *)&ip6h->daddr) +
 		 bpf_htonl(plen) + bpf_htonl(IPPROTO_VRRP_NUM);
-	return vrrp_verdict(check_vrrp(nh, data_end, plen, 6, &ip6h->saddr, pseudo));
+	reason = check_vrrp(nh, data_end, plen, 6, &ip6h->saddr, pseudo, &vh);
+	return vrrp_verdict(reason, vh, data_end, plen, 6, (const __u8 *)&ip6h->saddr,
+			    ip6h->hop_limit);
 }
 
 SEC("xdp")

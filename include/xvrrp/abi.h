@@ -16,8 +16,10 @@
 #define IPPROTO_VRRP_NUM 112
 /* Bumped whenever a map layout or the program's meaning changes: a restarted
  * controller adopts a pinned data plane only when this matches (xvrrp_meta). */
-#define XVRRP_ABI_VERSION 1
+#define XVRRP_ABI_VERSION 2
 #define XVRRP_CONFLICT_RING_BYTES (64 * 1024)
+/* xvrrp_advert_filter / xvrrp_advert_seen index: VRID for IPv4, 256 + VRID for IPv6. */
+#define XVRRP_ADVERT_SLOTS (2 * XVRRP_VRID_SLOTS)
 
 /*
  * Why a VRRP advertisement was rejected. The core codec (RFC 3768 / RFC 5798
@@ -69,6 +71,7 @@ enum xvrrp_counter {
 	XVRRP_C_CONFLICT_RING_FULL, /* a conflict event was counted but not queued */
 	XVRRP_C_NS_NO_TAILROOM,     /* NS for an owned VIP too short to grow into the NA: passed */
 	XVRRP_C_VRRP_PASS,          /* valid advert passed to the controller */
+	XVRRP_C_VRRP_ABSORBED,      /* valid advert identical to the followed master's: timestamped, dropped */
 	XVRRP_C_VRRP_DROP_BASE,     /* + enum xvrrp_reason (> 0) */
 	XVRRP_C_COUNT = (int)XVRRP_C_VRRP_DROP_BASE + (int)XVRRP_REASON_COUNT
 };
@@ -128,6 +131,30 @@ struct xvrrp_conflict {
 	__u8 addr[16];              /* the VIP (IPv4 in the first 4 bytes) */
 };
 
+/*
+ * xvrrp_advert_filter: written by the controller only. While a group is BACKUP
+ * and follows a master whose every advert only resets its master-down timer,
+ * the controller arms the group's slot with that advert; a later advert that
+ * passes every check and is byte-identical in its header and length, from the
+ * same source, is "absorbed": the program stamps xvrrp_advert_seen and drops it,
+ * and the controller reads the stamp when the master-down timer falls due
+ * (docs/dataplane.md). The checksum in header[6..7] covers the address list.
+ */
+struct xvrrp_advert_filter {
+	__u8 armed;                 /* 1: absorb repeats of this advert */
+	__u8 pad;
+	__u16 length;               /* VRRP message length, bytes */
+	__u8 header[8];             /* version/type, VRID, priority, count, interval/auth, checksum */
+	__u8 source[16];            /* IP source (IPv4 in the first 4 bytes) */
+	__u8 pad2[4];
+};
+
+/* xvrrp_advert_seen: written by the program only (mmapable array, same index). */
+struct xvrrp_advert_seen {
+	__u64 ns;                   /* bpf_ktime_get_ns() of the newest absorbed repeat */
+	__u64 count;                /* repeats absorbed since the map was created */
+};
+
 /* xvrrp_meta: one slot written by the loader, never read by the program. */
 struct xvrrp_meta {
 	__u32 abi_version;          /* XVRRP_ABI_VERSION of the loader that created the pins */
@@ -153,6 +180,10 @@ XVRRP_ABI_ASSERT(sizeof(struct xvrrp_conflict) == 24, "xvrrp_conflict size");
 XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_conflict, mac) == 2, "xvrrp_conflict.mac offset");
 XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_conflict, addr) == 8, "xvrrp_conflict.addr offset");
 XVRRP_ABI_ASSERT(sizeof(struct xvrrp_meta) == 8, "xvrrp_meta size");
+XVRRP_ABI_ASSERT(sizeof(struct xvrrp_advert_filter) == 32, "xvrrp_advert_filter size");
+XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_advert_filter, header) == 4, "xvrrp_advert_filter.header offset");
+XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_advert_filter, source) == 12, "xvrrp_advert_filter.source offset");
+XVRRP_ABI_ASSERT(sizeof(struct xvrrp_advert_seen) == 16, "xvrrp_advert_seen size");
 XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_vrid_config, unicast) == 2, "xvrrp_vrid_config.unicast offset");
 XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_group, owned) == 0, "xvrrp_group.owned offset");
 

@@ -98,6 +98,33 @@ void ProgramUnderTest::set_heartbeat_ns(std::uint64_t ns) {
           "heartbeat update");
 }
 
+void ProgramUnderTest::arm_filter(const IpAddress& source, const frames::Bytes& vrrp_message) {
+    if (vrrp_message.size() < 8) throw std::runtime_error("arm_filter: not a VRRP message");
+    struct xvrrp_advert_filter f {};
+    f.armed = 1;
+    f.length = static_cast<__u16>(vrrp_message.size());
+    std::memcpy(f.header, vrrp_message.data(), sizeof(f.header));
+    std::memcpy(f.source, source.bytes().data(), source.size());
+    std::uint32_t key = (source.is_v4() ? 0u : XVRRP_VRID_SLOTS) + vrrp_message[1];
+    check(bpf_map_update_elem(bpf_map__fd(skel_->maps.xvrrp_advert_filter), &key, &f, BPF_ANY),
+          "advert filter update");
+}
+
+void ProgramUnderTest::disarm_filter(bool v6, std::uint8_t vrid) {
+    struct xvrrp_advert_filter f {};
+    std::uint32_t key = (v6 ? XVRRP_VRID_SLOTS : 0u) + vrid;
+    check(bpf_map_update_elem(bpf_map__fd(skel_->maps.xvrrp_advert_filter), &key, &f, BPF_ANY),
+          "advert filter update");
+}
+
+struct xvrrp_advert_seen ProgramUnderTest::seen(bool v6, std::uint8_t vrid) const {
+    struct xvrrp_advert_seen s {};
+    std::uint32_t key = (v6 ? XVRRP_VRID_SLOTS : 0u) + vrid;
+    check(bpf_map_lookup_elem(bpf_map__fd(skel_->maps.xvrrp_advert_seen), &key, &s),
+          "advert seen lookup");
+    return s;
+}
+
 std::uint64_t ProgramUnderTest::monotonic_ns() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns()

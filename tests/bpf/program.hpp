@@ -34,6 +34,11 @@ public:
     void set_vrid(std::uint8_t vrid, std::uint8_t versions, bool unicast);
     void add_peer(const IpAddress& peer);
     void set_heartbeat_ns(std::uint64_t ns);
+    // Repeat absorption: arm the group's filter with a VRRP message as sent by `source`, or
+    // disarm it; read what the program stamped.
+    void arm_filter(const IpAddress& source, const frames::Bytes& vrrp_message);
+    void disarm_filter(bool v6, std::uint8_t vrid);
+    struct xvrrp_advert_seen seen(bool v6, std::uint8_t vrid) const;
     static std::uint64_t monotonic_ns();
 
     // One run (repeat 1) on a private copy of the frame.

@@ -593,6 +593,65 @@ TEST(LivenessGate, StaleHeartbeatStopsAnswersAndFreshOneResumesThem) {
     expect_fixture(p, {"future", arp_request(kVip10), XDP_TX, reply, {XVRRP_C_ARP_REPLIED}});
 }
 
+// Repeat absorption (abi.h xvrrp_advert_filter): with a group's filter armed, a valid advert
+// identical in header, length and source is stamped and dropped; everything else passes, and
+// nothing is absorbed before it passed every check.
+TEST(AdvertAbsorption, OnlyValidExactRepeatsOfTheArmedAdvertAreStampedAndDropped) {
+    ProgramUnderTest p;
+    build_world(p);
+    auto delta = [&](const Bytes& frame, int want_verdict, xvrrp_counter want_counter) {
+        auto before = p.counters();
+        auto r = p.run(frame);
+        auto after = p.counters();
+        EXPECT_EQ(r.verdict, want_verdict);
+        EXPECT_EQ(after[want_counter] - before[want_counter], 1u) << counter_name(want_counter);
+    };
+    const f::Vrrp v = advert(10);
+    const Bytes frame = vrrp4(v);
+    delta(frame, XDP_PASS, XVRRP_C_VRRP_PASS);  // not armed
+    EXPECT_EQ(p.seen(false, 10).count, 0u);
+
+    p.arm_filter(kPeer4, f::vrrp(v, kPeer4, kVrrpGroup4));
+    const std::uint64_t t0 = ProgramUnderTest::monotonic_ns();
+    delta(frame, XDP_DROP, XVRRP_C_VRRP_ABSORBED);
+    const auto s = p.seen(false, 10);
+    EXPECT_EQ(s.count, 1u);
+    EXPECT_GE(s.ns, t0);
+    EXPECT_LE(s.ns, ProgramUnderTest::monotonic_ns());
+
+    // News always passes: another priority, another interval, another sender, another list.
+    delta(vrrp4(with(v, [](f::Vrrp& x) { x.priority = 101; })), XDP_PASS, XVRRP_C_VRRP_PASS);
+    delta(vrrp4(with(v, [](f::Vrrp& x) { x.interval = 200; })), XDP_PASS, XVRRP_C_VRRP_PASS);
+    delta(vrrp4(v, kStranger4), XDP_PASS, XVRRP_C_VRRP_PASS);
+    delta(vrrp4(with(v, [](f::Vrrp& x) { x.addresses = {kVip20}; })), XDP_PASS, XVRRP_C_VRRP_PASS);
+    // Same header, a corrupted address: the checksum check comes first.
+    Bytes corrupt = frame;
+    corrupt.at(14 + 20 + 8) ^= 0x01;  // the first address byte (Ethernet, IPv4, VRRP header)
+    delta(corrupt, XDP_DROP,
+          static_cast<xvrrp_counter>(int{XVRRP_C_VRRP_DROP_BASE} + int{XVRRP_REASON_BAD_CHECKSUM}));
+    EXPECT_EQ(p.seen(false, 10).count, 1u);
+
+    // Unicast: a TTL the controller would refuse is never absorbed.
+    const f::Vrrp u = advert(40);
+    const IpAddress us = ip("192.0.2.50");
+    p.arm_filter(kPeer4, f::vrrp(u, kPeer4, us));
+    delta(vrrp4(u, kPeer4, us, {.ttl = 255}), XDP_DROP, XVRRP_C_VRRP_ABSORBED);
+    delta(vrrp4(u, kPeer4, us, {.ttl = 254}), XDP_PASS, XVRRP_C_VRRP_PASS);
+
+    // IPv6 has its own slots: the IPv4 filter of VRID 10 does not absorb an IPv6 advert.
+    const f::Vrrp v6 = advert(10, 3, {kVip6_10});
+    const Bytes frame6 = vrrp6(v6);
+    delta(frame6, XDP_PASS, XVRRP_C_VRRP_PASS);
+    p.arm_filter(kLinkLocalPeer6, f::vrrp(v6, kLinkLocalPeer6, kVrrpGroup6));
+    delta(frame6, XDP_DROP, XVRRP_C_VRRP_ABSORBED);
+    delta(vrrp6(v6, ip("fe80::3")), XDP_PASS, XVRRP_C_VRRP_PASS);
+    EXPECT_EQ(p.seen(true, 10).count, 1u);
+
+    p.disarm_filter(false, 10);
+    delta(frame, XDP_PASS, XVRRP_C_VRRP_PASS);
+    EXPECT_EQ(p.seen(false, 10).count, 1u);
+}
+
 TEST(Ownership, OneGroupWriteFlipsEveryVipOfTheGroup) {
     ProgramUnderTest p;
     build_world(p);

@@ -348,6 +348,45 @@ def test_sigkill_takeover_and_stale_cleanup():
     wait_until(lambda: m.holds(vips[0]) != other.holds(vips[0]), 3, "exactly one holder after the restart")
 
 
+def test_backup_absorbs_repeats_and_takes_over_when_they_stop():
+    """XDP absorbs the live master's repeated adverts (docs/dataplane.md): the backup reads almost
+    none, yet takes over on time when they stop (master frozen), and absorbs again after the
+    master comes back and pre-empts it."""
+    lab = new_lab()
+    a, b = lab.node("a", "192.0.2.1"), lab.node("b", "192.0.2.2")
+    env = dict(FAST, OPENSHIFT_HA_VIRTUAL_IPS="192.0.2.31", XVRRP_DATAPLANE="xdp")
+    a.start(env), b.start(env)
+    (name, (m, vips)), = expected_masters([a, b]).items()
+    other = b if m is a else a
+    wait_until(lambda: m.holds(vips[0]) and not other.holds(vips[0]), 5, f"{vips[0]} on {m.name} only")
+    wait_until(lambda: other.status()["groups"][0]["adverts_absorbed"] >= 10, 3, f"{other.name} absorbing repeats")
+    g = other.status()["groups"][0]
+    print(f"  backup: {g['adverts_absorbed']} adverts absorbed by XDP, {g['adverts_received']} read")
+    check(g["adverts_received"] * 2 <= g["adverts_absorbed"], f"{other.name}: {g} (absorption barely used)")
+    check(g["last_advert_ms_ago"] is not None and g["last_advert_ms_ago"] < 250,
+          f"{other.name}: last advert {g['last_advert_ms_ago']} ms ago (absorbed ones must count)")
+    metrics = parse_metrics(other.http("/metrics"))
+    check(metrics.get(("xvrrp_absorbed_repeats_taken_total", frozenset()), 0) >= 1, f"{other.name}: no absorbed repeat taken")
+    check(metrics.get(("xvrrp_adverts_absorbed_total", frozenset({("group", name), ("vrid", str(g["vrid"]))})), 0) >= 10,
+          f"{other.name}: /metrics absorbed count")
+    prio = g["priority"]
+    mdi = 3 * 0.1 + (256 - prio) * 0.1 / 256
+    wall0 = time.time()
+    m.send_signal(signal.SIGSTOP)
+    try:
+        wait_until(lambda: other.holds(vips[0]), 3, f"{other.name} taking {vips[0]} over")
+        took = became_master_at(other, wall0) - wall0
+        print(f"  takeover {took * 1000:.0f} ms after the master froze (Master_Down_Interval {mdi * 1000:.0f} ms)")
+        check(mdi - 0.12 <= took <= mdi + 0.25, f"takeover after {took * 1000:.0f} ms, Master_Down_Interval {mdi * 1000:.0f} ms")
+    finally:
+        m.send_signal(signal.SIGCONT)
+    # The thawed higher-priority master pre-empts; the backup follows it through absorption again.
+    wait_until(lambda: other.states()[name] == "BACKUP" and not other.holds(vips[0]), 3, f"{other.name} back to BACKUP")
+    before = other.status()["groups"][0]["adverts_absorbed"]
+    wait_until(lambda: other.status()["groups"][0]["adverts_absorbed"] >= before + 5, 3, f"{other.name} absorbing again")
+    check(other.states()[name] == "BACKUP", f"{other.name}: {other.states()}")
+
+
 def test_check_script_fail_hang_and_not_executable():
     lab = new_lab()
     a = lab.node("a", "192.0.2.1")
@@ -568,7 +607,7 @@ def test_ipv6_group_over_ff02_12():
         # No DAD: the link-local source must be usable at once.
         sh(f"ip netns exec {n.ns} sysctl -qw net.ipv6.conf.eth0.accept_dad=0")
         sh(f"ip -n {n.ns} link set eth0 down && ip -n {n.ns} link set eth0 up")
-    env = dict(FAST, OPENSHIFT_HA_VIRTUAL_IPS="2001:db8::10")
+    env = dict(FAST, OPENSHIFT_HA_VIRTUAL_IPS="2001:db8::10", XVRRP_DATAPLANE="xdp")
     wait_until(lambda: all(any(x.startswith("fe80:") for x in n.addrs()) for n in (a, b)), 3, "link-local addresses")
     a.start(env), b.start(env)
     (name, (m, vips)), = expected_masters([a, b]).items()
@@ -577,6 +616,8 @@ def test_ipv6_group_over_ff02_12():
                f"2001:db8::10 on {m.name} only")
     ll = next(x.split("/")[0] for x in m.addrs() if x.startswith("fe80:"))
     wait_until(lambda: other.status()["groups"][0]["master"] == ll, 2, f"{other.name} following {m.name}'s link-local {ll}")
+    wait_until(lambda: other.status()["groups"][0]["adverts_absorbed"] >= 5, 3, f"{other.name} absorbing IPv6 repeats")
+    check(other.states()[name] == "BACKUP", f"{other.name}: {other.states()}")
 
 
 def test_second_daemon_refused_and_missing_capability_named():

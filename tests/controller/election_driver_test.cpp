@@ -66,6 +66,16 @@ struct Recorder : ActionSink {
         return out;
     }
     std::size_t count(const std::string& what) const { return static_cast<std::size_t>(std::count(log.begin(), log.end(), what)); }
+    // Repeat absorption as the data plane does it: while on, the test's "XDP" stamps `seen`.
+    std::map<std::size_t, bool> absorbing;
+    std::optional<Clock::time_point> seen;
+    std::function<void()> on_absorb_off;  // runs inside the "absorb off" call
+    void absorb_repeats(std::size_t g, bool on) override {
+        log.push_back("g" + std::to_string(g) + (on ? " absorb on" : " absorb off"));
+        absorbing[g] = on;
+        if (!on && on_absorb_off) on_absorb_off();
+    }
+    std::optional<Clock::time_point> last_absorbed(std::size_t) const override { return seen; }
 };
 
 InstanceSpec spec(const char* name, std::uint8_t vrid, std::uint8_t prio, bool initial_master) {
@@ -337,4 +347,76 @@ TEST(ElectionDriver, AdvertsWaitingToBeReadResetTheMasterDownTimerBeforeItFires)
             EXPECT_EQ(r.count("g0 BACKUP->MASTER"), 1u);
         }
     }
+}
+
+// Repeats of the followed master absorbed by the data plane: the driver never sees them one by
+// one, yet the master stays alive while they keep coming, and the backup takes over once they
+// stop, turning absorption off before it fires.
+TEST(ElectionDriver, AbsorbedRepeatsKeepTheMasterAliveAndTheirEndHandsOver) {
+    boost::asio::io_context io;
+    Recorder r;
+    ElectionDriver d(io, {spec("A", 11, 100, false)}, r);
+    d.startup();
+    d.advert(0, 200, *IpAddress::parse("192.0.2.9"), 100ms);
+    ASSERT_TRUE(r.absorbing[0]) << "a backup following a higher master lets its repeats be absorbed";
+    // The "XDP program": a repeat every 100 ms for 1.5 s, then silence (the master's cable pulled).
+    boost::asio::steady_timer xdp(io);
+    const auto stop_at = Clock::now() + 1500ms;
+    std::function<void()> repeat = [&] {
+        xdp.expires_after(100ms);
+        xdp.async_wait([&](const boost::system::error_code& ec) {
+            if (ec || Clock::now() >= stop_at) return;
+            if (r.absorbing[0]) r.seen = Clock::now();
+            repeat();
+        });
+    };
+    repeat();
+    io.run_for(1500ms);
+    EXPECT_EQ(d.runtime(0).state, "BACKUP") << "took over while the master's repeats were absorbed";
+    // Master_Down_Interval ~361 ms, a repeat every 100 ms: a due timer every ~260-360 ms finds
+    // a newer repeat. Four or more in 1.5 s, and never one per repeat.
+    EXPECT_GE(d.stats().absorbed_taken, 3u);
+    EXPECT_LE(d.stats().absorbed_taken, 7u);
+    io.restart();
+    io.run_for(600ms);
+    ASSERT_EQ(d.runtime(0).state, "MASTER") << "the repeats stopped but the backup never took over";
+    auto a = r.of(0);
+    EXPECT_LT(index_of(a, "absorb off"), index_of(a, "BACKUP->MASTER")) << "absorption must stop before the takeover";
+    EXPECT_FALSE(r.absorbing[0]);
+}
+
+TEST(ElectionDriver, ARepeatAbsorbedWhileAbsorptionStopsIsNotLost) {
+    // The race the second look closes: a repeat stamped between the driver's first look and the
+    // "absorb off" write must still keep the master alive.
+    boost::asio::io_context io;
+    Recorder r;
+    ElectionDriver d(io, {spec("A", 11, 100, false)}, r);
+    d.startup();
+    d.advert(0, 200, *IpAddress::parse("192.0.2.9"), 100ms);
+    r.on_absorb_off = [&] { r.seen = Clock::now(); };
+    io.run_for(450ms);  // past the first Master_Down_Interval (~361 ms)
+    EXPECT_EQ(r.count("g0 absorb off"), 1u);
+    EXPECT_EQ(r.count("g0 BACKUP->MASTER"), 0u) << "a repeat stamped during the switch-off was lost";
+    EXPECT_EQ(d.stats().absorbed_taken, 1u);
+    // Absorption is off now: the next advert goes through advert() and turns it on again.
+    d.advert(0, 200, *IpAddress::parse("192.0.2.9"), 100ms);
+    EXPECT_EQ(r.count("g0 absorb on"), 2u);
+}
+
+TEST(ElectionDriver, AbsorptionOnlyWhileFollowing) {
+    boost::asio::io_context io;
+    Recorder r;
+    ElectionDriver d(io, {spec("A", 11, 100, false)}, r);
+    d.startup();
+    const IpAddress peer = *IpAddress::parse("192.0.2.9");
+    d.advert(0, 50, peer, 100ms);  // a lower master we pre-empt: every advert must be seen
+    EXPECT_EQ(r.count("g0 absorb on"), 0u);
+    d.advert(0, 200, peer, 100ms);
+    EXPECT_EQ(r.count("g0 absorb on"), 1u);
+    d.advert(0, 0, peer, 100ms);  // the master resigns
+    EXPECT_EQ(r.count("g0 absorb off"), 1u);
+    d.advert(0, 200, peer, 100ms);
+    d.check(false);  // FAULT
+    EXPECT_EQ(r.count("g0 absorb off"), 2u);
+    EXPECT_FALSE(r.absorbing[0]);
 }

@@ -559,3 +559,43 @@ TEST(ElectionNotify, NamesTheInstanceFromItsConfig) {
 }
 
 }  // namespace
+
+// Election::follows: when a repeat of an advert may be absorbed below the socket (the data plane
+// stamps it, the driver hands the newest over at the master-down deadline).
+TEST(ElectionFollows, OnlyABackupFollowingThatExactMaster) {
+    Election e(make({}));
+    EXPECT_FALSE(e.follows(advert(200))) << "INIT listens to nobody";
+    e.handle(Startup{}, T(0ms));
+    EXPECT_FALSE(e.follows(advert(200))) << "no advert heard yet";
+    e.handle(advert(200), T(1s));
+    EXPECT_TRUE(e.follows(advert(200)));
+    EXPECT_FALSE(e.follows(advert(201))) << "another priority is news";
+    EXPECT_FALSE(e.follows(advert(200, kLowerAddr))) << "another sender is news";
+    EXPECT_FALSE(e.follows(advert(0))) << "a resignation is news";
+    // A repeat absorbed at 2 s and handed over later moves the deadline exactly as if heard then.
+    e.handle(advert(200), T(2s));
+    EXPECT_EQ(e.deadline(), T(2s + ns(kMdiV2P100)));
+    // A lower master we pre-empt is never followed: its adverts must not keep our timer fed.
+    e.handle(advert(50, kLowerAddr), T(3s));
+    EXPECT_FALSE(e.follows(advert(50, kLowerAddr)));
+    EXPECT_FALSE(e.follows(advert(200))) << "the master changed";
+    e.fire_timer(T(2s + ns(kMdiV2P100)));
+    ASSERT_EQ(e.state(), State::Master);
+    EXPECT_FALSE(e.follows(advert(50, kLowerAddr))) << "a MASTER follows nobody";
+}
+
+TEST(ElectionFollows, LowerMasterOnlyWithoutPreemption) {
+    Election no(make({.preempt = PreemptPolicy::NoPreempt}));
+    no.handle(Startup{}, T(0ms));
+    no.handle(advert(50, kLowerAddr), T(1s));
+    EXPECT_TRUE(no.follows(advert(50, kLowerAddr)));
+    // Under preempt_delay each lower advert counts towards a delay that ends: never absorbed.
+    Election delay(make({.preempt = PreemptPolicy::Delay, .delay = 5000ms}));
+    delay.handle(Startup{}, T(0ms));
+    delay.handle(advert(50, kLowerAddr), T(1s));
+    EXPECT_FALSE(delay.follows(advert(50, kLowerAddr)));
+    delay.handle(advert(150), T(2s));
+    EXPECT_TRUE(delay.follows(advert(150))) << "a higher master is followed under any policy";
+    delay.handle(CheckFailed{}, T(3s));
+    EXPECT_FALSE(delay.follows(advert(150))) << "FAULT follows nobody";
+}

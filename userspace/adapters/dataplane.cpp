@@ -8,6 +8,7 @@
 #include <linux/magic.h>
 #include <net/if.h>
 #include <spdlog/spdlog.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -38,6 +39,7 @@ std::string_view to_string(Mode m) {
 
 Maps::~Maps() {
     if (ring) ring_buffer__free(ring);
+    if (seen) munmap(const_cast<xvrrp_advert_seen*>(seen), seen_bytes);
     for (const auto& spec : kPinnedObjects)
         if (this->*spec.fd >= 0) close(this->*spec.fd);
 }

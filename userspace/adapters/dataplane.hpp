@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -120,6 +121,16 @@ public:
     Status disown_group(std::uint8_t vrid);
     // Write CLOCK_MONOTONIC now into the heartbeat map (call at least every advert interval).
     Status heartbeat();
+
+    // Repeat absorption (abi.h, xvrrp_advert_filter): from now on XDP drops, and stamps, every
+    // valid advert whose VRRP header and length equal `vrrp`'s (a message as received) from
+    // `source`. One write, only when the armed advert changes.
+    Status absorb_repeats(const IpAddress& source, std::span<const std::uint8_t> vrrp);
+    Status stop_absorbing(Family family, std::uint8_t vrid);
+    // The newest absorbed repeat of this group, CLOCK_MONOTONIC nanoseconds (0: none yet), and
+    // how many were absorbed; read from the mapped xvrrp_advert_seen, no system call.
+    std::uint64_t last_absorbed_ns(Family family, std::uint8_t vrid) const;
+    std::uint64_t absorbed_count(Family family, std::uint8_t vrid) const;
 
     Counters read_counters() const;
     // Readable (epoll) when conflict reports are queued; -1 in kernel mode.

@@ -25,7 +25,7 @@ struct Maps {
     int ifindex = 0;
     std::string pin_dir;
     int prog = -1, vip4 = -1, vip6 = -1, groups = -1, vrids = -1, peers = -1, stats = -1,
-        heartbeat = -1, conflicts = -1, meta = -1;
+        heartbeat = -1, conflicts = -1, meta = -1, advert_filter = -1, advert_seen = -1;
     std::uint32_t prog_id = 0;
     xdp_attach_mode attach_mode = XDP_MODE_UNSPEC;
     bool under_dispatcher = false;  // runs in libxdp's dispatcher (others may share the hook)
@@ -33,6 +33,10 @@ struct Maps {
     std::vector<Conflict> pending;  // filled by the ring buffer callback
     std::array<xvrrp_group, XVRRP_VRID_SLOTS> groups_cache{};
     std::set<std::array<std::uint8_t, sizeof(xvrrp_peer_key)>> peers_cache;
+    std::array<xvrrp_advert_filter, XVRRP_ADVERT_SLOTS> filter_cache{};
+    // xvrrp_advert_seen mapped read-only: the program's stamps are read without a system call.
+    const volatile xvrrp_advert_seen* seen = nullptr;
+    std::size_t seen_bytes = 0;
 };
 
 // Pin file name -> descriptor, and the BPF map each file holds ("prog" is the program).
@@ -41,7 +45,7 @@ struct PinnedObject {
     const char* map;
     int Maps::*fd;
 };
-inline constexpr std::array<PinnedObject, 10> kPinnedObjects{{
+inline constexpr std::array<PinnedObject, 12> kPinnedObjects{{
     {"prog", nullptr, &Maps::prog},
     {"vip4", "xvrrp_vip4", &Maps::vip4},
     {"vip6", "xvrrp_vip6", &Maps::vip6},
@@ -52,6 +56,8 @@ inline constexpr std::array<PinnedObject, 10> kPinnedObjects{{
     {"heartbeat", "xvrrp_heartbeat", &Maps::heartbeat},
     {"conflicts", "xvrrp_conflicts", &Maps::conflicts},
     {"meta", "xvrrp_meta", &Maps::meta},
+    {"advert_filter", "xvrrp_advert_filter", &Maps::advert_filter},
+    {"advert_seen", "xvrrp_advert_seen", &Maps::advert_seen},
 }};
 
 // The pin file of a BPF map by its name in the object; nullptr for maps we do not pin

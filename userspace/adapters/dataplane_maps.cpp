@@ -3,6 +3,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -36,12 +38,36 @@ std::array<std::uint8_t, sizeof(xvrrp_peer_key)> peer_key(const IpAddress& a) {
     return bytes;
 }
 
+std::uint32_t advert_slot(Family family, std::uint8_t vrid) {
+    return (family == Family::V6 ? XVRRP_VRID_SLOTS : 0) + vrid;
+}
+
 }  // namespace
 
 Status load_caches(Maps& m) {
     for (std::uint32_t vrid = 0; vrid < XVRRP_VRID_SLOTS; ++vrid)
         if (bpf_map_lookup_elem(m.groups, &vrid, &m.groups_cache[vrid]))
             return {fmt::format("reading group {}: {}", vrid, errno_text(errno))};
+    // A previous controller's armed filters would absorb adverts nobody follows any more: every
+    // group starts again from its first advert.
+    const xvrrp_advert_filter off{};
+    for (std::uint32_t slot = 0; slot < XVRRP_ADVERT_SLOTS; ++slot) {
+        if (bpf_map_lookup_elem(m.advert_filter, &slot, &m.filter_cache[slot]))
+            return {fmt::format("reading advert filter {}: {}", slot, errno_text(errno))};
+        if (!m.filter_cache[slot].armed) continue;
+        if (Status s = write(m.advert_filter, &slot, &off, "advert filter"); !s) return s;
+        m.filter_cache[slot] = off;
+    }
+    const long page = sysconf(_SC_PAGESIZE);
+    const std::size_t bytes = sizeof(xvrrp_advert_seen) * XVRRP_ADVERT_SLOTS;
+    m.seen_bytes = (bytes + static_cast<std::size_t>(page) - 1) / static_cast<std::size_t>(page) *
+                   static_cast<std::size_t>(page);
+    void* view = mmap(nullptr, m.seen_bytes, PROT_READ, MAP_SHARED, m.advert_seen, 0);
+    if (view == MAP_FAILED) {
+        m.seen_bytes = 0;
+        return {fmt::format("mapping xvrrp_advert_seen: {}", errno_text(errno))};
+    }
+    m.seen = static_cast<const volatile xvrrp_advert_seen*>(view);
     std::array<std::uint8_t, sizeof(xvrrp_peer_key)> key{}, next{};
     const void* prev = nullptr;
     while (bpf_map_get_next_key(m.peers, prev, next.data()) == 0) {
@@ -58,7 +84,7 @@ std::string_view counter_name(int index) {
         "arp_pass_gratuitous", "arp_pass_non_vip", "arp_pass_malformed", "arp_conflict",
         "ns_replied", "ns_drop_not_owned", "ns_drop_stale", "ns_pass_non_vip",
         "ns_pass_malformed", "na_conflict", "vlan_tagged", "arp_pass_reply", "na_pass",
-        "pass_other_vlan", "conflict_ring_full", "ns_no_tailroom", "vrrp_pass",
+        "pass_other_vlan", "conflict_ring_full", "ns_no_tailroom", "vrrp_pass", "vrrp_absorbed",
         // XVRRP_C_VRRP_DROP_BASE + enum xvrrp_reason
         "vrrp_drop_ok_unused", "vrrp_drop_truncated", "vrrp_drop_bad_ttl", "vrrp_drop_bad_version",
         "vrrp_drop_version_mismatch", "vrrp_drop_bad_type", "vrrp_drop_bad_length",
@@ -66,7 +92,7 @@ std::string_view counter_name(int index) {
         "vrrp_drop_interval_mismatch", "vrrp_drop_unknown_vrid", "vrrp_drop_not_a_peer",
         "vrrp_drop_bad_source", "vrrp_drop_fragment", "vrrp_drop_bad_ip_header",
         "vrrp_drop_zero_interval"};
-    static_assert(XVRRP_C_VRRP_DROP_BASE == 22 && XVRRP_REASON_COUNT == 17,
+    static_assert(XVRRP_C_VRRP_DROP_BASE == 23 && XVRRP_REASON_COUNT == 17,
                   "abi.h counters or reasons changed: update the names above");
     if (index < 0 || index >= XVRRP_C_COUNT) return "unknown";
     return names[index];
@@ -188,6 +214,43 @@ Status Dataplane::heartbeat() {
             static_cast<std::uint64_t>(ts.tv_nsec);
     std::uint32_t key = 0;
     return write(maps_->heartbeat, &key, &hb, "heartbeat");
+}
+
+Status Dataplane::absorb_repeats(const IpAddress& source, std::span<const std::uint8_t> vrrp) {
+    if (!maps_) return {};
+    if (vrrp.size() < 8 || vrrp.size() > 0xffff)
+        return {fmt::format("advert of {} bytes from {} cannot be absorbed", vrrp.size(),
+                            source.to_string())};
+    xvrrp_advert_filter f{};
+    f.armed = 1;
+    f.length = static_cast<std::uint16_t>(vrrp.size());
+    std::memcpy(f.header, vrrp.data(), sizeof(f.header));
+    std::memcpy(f.source, source.bytes().data(), source.size());
+    const std::uint32_t slot = advert_slot(source.family(), vrrp[1]);
+    if (std::memcmp(&maps_->filter_cache[slot], &f, sizeof(f)) == 0) return {};
+    // One update of the whole value: a program reading it meanwhile compares against the old
+    // advert or the new one (each a master this group followed), never a mix that matters.
+    Status s = write(maps_->advert_filter, &slot, &f, "advert filter");
+    if (s) maps_->filter_cache[slot] = f;
+    return s;
+}
+
+Status Dataplane::stop_absorbing(Family family, std::uint8_t vrid) {
+    if (!maps_) return {};
+    const std::uint32_t slot = advert_slot(family, vrid);
+    if (!maps_->filter_cache[slot].armed) return {};
+    const xvrrp_advert_filter off{};
+    Status s = write(maps_->advert_filter, &slot, &off, "advert filter");
+    if (s) maps_->filter_cache[slot] = off;
+    return s;
+}
+
+std::uint64_t Dataplane::last_absorbed_ns(Family family, std::uint8_t vrid) const {
+    return maps_ && maps_->seen ? maps_->seen[advert_slot(family, vrid)].ns : 0;
+}
+
+std::uint64_t Dataplane::absorbed_count(Family family, std::uint8_t vrid) const {
+    return maps_ && maps_->seen ? maps_->seen[advert_slot(family, vrid)].count : 0;
 }
 
 Counters Dataplane::read_counters() const {

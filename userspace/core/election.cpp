@@ -429,6 +429,14 @@ void Election::on_advert_as_backup(const AdvertReceived& a, SteadyTime now, Outp
     ignoring_lower_master_ = true;
 }
 
+bool Election::follows(const AdvertReceived& a) const {
+    if (state_ != State::Backup || a.priority == kStopPriority || ignoring_lower_master_) return false;
+    if (!master_address_ || *master_address_ != a.source || master_priority_ != a.priority) return false;
+    // A lower master is followed only without preemption; under preempt_delay its adverts
+    // count towards a delay that ends (on_advert_as_backup), so each one must be seen in turn.
+    return a.priority >= config_.priority || preempt_ == PreemptPolicy::NoPreempt;
+}
+
 void Election::on_advert_as_master(const AdvertReceived& a, SteadyTime now, Output& out) {
     if (a.priority == kStopPriority) {
         // RFC 5798 6.4.3: answer a resignation at once and restart the advert timer.

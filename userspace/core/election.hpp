@@ -176,6 +176,13 @@ public:
     // Does nothing when no timer is pending or now is before the deadline (stale wake-up).
     Output fire_timer(SteadyTime now);
 
+    // True when another advert identical to `a` (same source, priority and interval) would do
+    // nothing but move the master-down deadline to its arrival + Master_Down_Interval: BACKUP,
+    // following `a`'s sender, which is not a stopping or pre-empted lower master. The driver
+    // lets the data plane absorb such repeats and hands them over as one AdvertReceived with
+    // the arrival time of the newest, when the master-down timer falls due.
+    bool follows(const AdvertReceived& a) const;
+
     std::optional<SteadyTime> deadline() const { return deadline_; }
     State state() const { return state_; }
     const InstanceConfig& config() const { return config_; }

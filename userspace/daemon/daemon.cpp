@@ -408,8 +408,36 @@ void Runtime::on_datagrams(std::span<const VrrpDatagram> batch) {
             continue;
         }
         ++group_counters_[*found].adverts_received;
+        datagram_ = &d;
         driver_->advert(*found, a.priority, d.source, a.max_advert_interval);
+        datagram_ = nullptr;
     }
+}
+
+void Runtime::absorb_repeats(std::size_t gi, bool on) {
+    if (!dataplane_) return;
+    const Group& g = plan_.groups[gi];
+    dataplane::Status s = on ? (datagram_ ? dataplane_->absorb_repeats(datagram_->source, datagram_->vrrp)
+                                          : dataplane::Status{})
+                             : dataplane_->stop_absorbing(g.family(), g.vrid);
+    // Not fatal: an unabsorbed advert simply reaches the socket. Logged once per 1,000 errors.
+    if (!s && absorb_errors_++ % 1000 == 0)
+        spdlog::warn("{}: repeat absorption: {} ({} error(s) so far)", g.name, s.error, absorb_errors_);
+}
+
+std::uint64_t Runtime::absorbed_count(std::size_t gi) const {
+    if (!dataplane_) return 0;
+    const Group& g = plan_.groups[gi];
+    return dataplane_->absorbed_count(g.family(), g.vrid);
+}
+
+std::optional<std::chrono::steady_clock::time_point> Runtime::last_absorbed(std::size_t gi) const {
+    if (!dataplane_) return std::nullopt;
+    const Group& g = plan_.groups[gi];
+    const std::uint64_t ns = dataplane_->last_absorbed_ns(g.family(), g.vrid);
+    if (ns == 0) return std::nullopt;
+    // bpf_ktime_get_ns() and steady_clock are both CLOCK_MONOTONIC.
+    return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(ns));
 }
 
 // --- actions -------------------------------------------------------------------------------

@@ -75,6 +75,14 @@ struct ElectionDriver::Impl {
     DriverStats stats;
     std::function<void()> before_timers;
     std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+    // Per group: repeats of `followed` are being absorbed by the data plane; those that arrived
+    // after `taken` have not been handed to the state machine yet.
+    struct Absorption {
+        bool on = false;
+        AdvertReceived followed;
+        SteadyTime taken;
+    };
+    std::vector<Absorption> absorption;
 
     void apply(std::size_t g, const Output& out) {
         // The transition is logged before its actions run, so the log reads cause -> effects.
@@ -93,6 +101,48 @@ struct ElectionDriver::Impl {
                        a);
         }
         if (elections[g]) queue.set(static_cast<TimerQueue::Id>(g), elections[g]->deadline());
+        // Any event may end the following (a transition, a FAULT, a new master): from then on
+        // every advert must reach the state machine again.
+        Absorption& ab = absorption[g];
+        if (ab.on && !(elections[g] && elections[g]->follows(ab.followed))) {
+            ab.on = false;
+            sink.absorb_repeats(g, false);
+        }
+    }
+
+    void advert(std::size_t g, const AdvertReceived& a) {
+        const SteadyTime now = std::chrono::steady_clock::now();
+        handle(g, a, now);
+        if (elections[g] && elections[g]->follows(a)) {
+            absorption[g] = {true, a, now};
+            sink.absorb_repeats(g, true);
+        }
+    }
+
+    // Hands the newest absorbed repeat, if one arrived since the last, to the state machine:
+    // its master-down deadline moves to that arrival + Master_Down_Interval.
+    bool take_absorbed(std::size_t g) {
+        Absorption& ab = absorption[g];
+        auto seen = sink.last_absorbed(g);
+        if (!seen || *seen <= ab.taken || !elections[g]) return false;
+        ab.taken = *seen;
+        ++stats.absorbed_taken;
+        apply(g, elections[g]->handle(ab.followed, *seen));
+        return true;
+    }
+
+    // A BACKUP's master-down timer fell due while its master's repeats were absorbed below the
+    // socket. True when a newer repeat kept the master alive (the timer moved on). Otherwise
+    // the absorbing stops BEFORE the timer fires, and the stamp is read once more, so a repeat
+    // absorbed in between is not lost to a spurious takeover.
+    bool master_still_heard(std::size_t g, SteadyTime now) {
+        auto due_now = [&] { return elections[g] && elections[g]->deadline() && *elections[g]->deadline() <= now; };
+        if (take_absorbed(g) && !due_now()) return true;
+        if (absorption[g].on) {
+            absorption[g].on = false;
+            sink.absorb_repeats(g, false);
+        }
+        return take_absorbed(g) && !due_now();
     }
 
     void handle(std::size_t g, const Event& e, SteadyTime now = std::chrono::steady_clock::now()) {
@@ -163,11 +213,16 @@ struct ElectionDriver::Impl {
         if (due.empty()) ++stats.stale_wakeups;
         for (const auto& f : due) {
             if (!elections[f.id]) continue;
+            SteadyTime at = f.at;
+            if (absorption[f.id].on) {
+                if (master_still_heard(f.id, now)) continue;
+                at = now;  // a repeat handed over may have moved the deadline (still due)
+            }
             ++stats.timers_fired;
-            if (f.at != now) ++stats.fired_early;
+            if (at != now) ++stats.fired_early;
             // An early advert timer gets its own deadline as "now": Election::fire_timer ignores
             // a call before the deadline, and the cadence stays anchored to the deadline.
-            apply(f.id, elections[f.id]->fire_timer(f.at));
+            apply(f.id, elections[f.id]->fire_timer(at));
         }
         if (!due.empty()) sink.tick_done();
         rearm();
@@ -179,6 +234,7 @@ ElectionDriver::ElectionDriver(boost::asio::io_context& io, const std::vector<In
     : impl_(std::make_unique<Impl>(io, sink, advert_coalescing)) {
     if (advert_coalescing.count() < 0) throw std::invalid_argument("advert coalescing window is negative");
     impl_->queue = TimerQueue(specs.size());
+    impl_->absorption.resize(specs.size());
     for (const auto& s : specs) {
         InstanceConfig c = to_config(s);
         if (auto problem = validate(c)) throw std::invalid_argument(s.name + ": " + *problem);
@@ -197,7 +253,7 @@ void ElectionDriver::startup() { impl_->handle_all(Startup{}); }
 
 void ElectionDriver::advert(std::size_t group, std::uint8_t priority, const IpAddress& source, std::chrono::milliseconds interval) {
     if (group >= impl_->elections.size()) return;
-    impl_->handle(group, AdvertReceived{priority, source, interval});
+    impl_->advert(group, AdvertReceived{priority, source, interval});
     impl_->sink.tick_done();
     impl_->rearm();
 }
@@ -228,6 +284,7 @@ std::size_t ElectionDriver::add_group(const InstanceSpec& spec) {
     InstanceConfig c = to_config(spec);
     if (auto problem = validate(c)) throw std::invalid_argument(spec.name + ": " + *problem);
     impl_->elections.push_back(std::make_unique<Election>(c));
+    impl_->absorption.emplace_back();
     std::size_t g = impl_->elections.size() - 1;
     impl_->handle(g, Startup{});
     impl_->sink.tick_done();

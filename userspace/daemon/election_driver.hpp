@@ -50,6 +50,15 @@ public:
     virtual void transition(std::size_t group, std::string_view from, std::string_view to, const std::string& cause) = 0;
     // Every advert timer of one tick has been handled: flush the sockets.
     virtual void tick_done() = 0;
+    // Repeat absorption (docs/dataplane.md). on: from now on the data plane may absorb repeats
+    // of the advert being handed to advert() for this group (the driver calls it from inside
+    // advert()); off: every advert of the group must reach advert() again. A sink without a data
+    // plane keeps these defaults and sees every advert.
+    virtual void absorb_repeats(std::size_t /*group*/, bool /*on*/) {}
+    // When the newest repeat absorbed for the group arrived (any earlier value is ignored).
+    virtual std::optional<std::chrono::steady_clock::time_point> last_absorbed(std::size_t /*group*/) const {
+        return std::nullopt;
+    }
 };
 
 struct GroupRuntime {
@@ -71,6 +80,7 @@ struct DriverStats {
     std::uint64_t timer_arms = 0;     // times the steady_timer was set (one timerfd_settime each)
     std::uint64_t timers_fired = 0;   // group timers handed to the state machine
     std::uint64_t fired_early = 0;    // of those, advert timers served early to share a wake-up
+    std::uint64_t absorbed_taken = 0; // absorbed repeats handed to a state machine (one per due timer)
 };
 
 class ElectionDriver {

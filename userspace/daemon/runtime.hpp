@@ -123,6 +123,9 @@ public:
     void notify(std::size_t g, std::string_view state, std::uint8_t priority) override;
     void transition(std::size_t g, std::string_view from, std::string_view to, const std::string& cause) override;
     void tick_done() override;
+    void absorb_repeats(std::size_t g, bool on) override;
+    std::optional<std::chrono::steady_clock::time_point> last_absorbed(std::size_t g) const override;
+    std::uint64_t absorbed_count(std::size_t g) const;
 
     // status_pages.cpp
     nlohmann::json status_json() const;
@@ -183,6 +186,8 @@ private:
     std::vector<InstanceExpectations> expectations_;
     GroupIndex group_by_vrid_;
     std::array<std::uint64_t, kReasonCount> drops_{};
+    const VrrpDatagram* datagram_ = nullptr;  // the advert being handed to the driver
+    std::uint64_t absorb_errors_ = 0;
     std::uint64_t heartbeat_errors_ = 0;
     NetlinkLatency netlink_;
     bool check_passing_ = true;

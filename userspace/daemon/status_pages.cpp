@@ -57,11 +57,15 @@ nlohmann::json Runtime::status_json() const {
                           {"transitions", r.transitions},
                           {"adverts_sent", group_counters_[gi].adverts_sent},
                           {"adverts_received", group_counters_[gi].adverts_received},
+                          {"adverts_absorbed", absorbed_count(gi)},
                           {"master_down_interval_ms", duration_cast<milliseconds>(r.master_down_interval).count()}};
         gj["master"] = r.master_address ? nlohmann::json(r.master_address->to_string()) : nlohmann::json(nullptr);
         gj["master_priority"] = r.master_priority;
+        // Repeats absorbed by XDP reach the state machine only when its timer falls due.
+        auto last_advert = r.last_advert;
+        if (auto absorbed = last_absorbed(gi); absorbed && (!last_advert || *absorbed > *last_advert)) last_advert = absorbed;
         gj["last_advert_ms_ago"] =
-            r.last_advert ? nlohmann::json(duration_cast<milliseconds>(now - *r.last_advert).count()) : nlohmann::json(nullptr);
+            last_advert ? nlohmann::json(duration_cast<milliseconds>(now - *last_advert).count()) : nlohmann::json(nullptr);
         const GroupCounters& gc = group_counters_[gi];
         gj["vip_conflicts"] = gc.vip_conflicts;
         gj["conflict_reannounces"] = gc.conflict_reannounces;
@@ -127,6 +131,9 @@ std::string Runtime::metrics_text() const {
     auto& trans = add("xvrrp_group_transitions_total", "State changes per group.", "counter");
     auto& sent = add("xvrrp_adverts_sent_total", "VRRP adverts sent per group.", "counter");
     auto& recv = add("xvrrp_adverts_received_total", "Valid VRRP adverts received per group.", "counter");
+    auto& absorbed = add("xvrrp_adverts_absorbed_total",
+                         "Repeats of the followed master's advert absorbed by XDP per group (not read one by one).",
+                         "counter");
     auto& held = add("xvrrp_group_addresses_held", "VIPs of the group on the interface.", "gauge");
     auto& conflicts = add("xvrrp_vip_conflicts_total",
                           "ARP replies, gratuitous ARPs and NAs from another MAC claiming a VIP of the group (XDP modes only).",
@@ -149,6 +156,7 @@ std::string Runtime::metrics_text() const {
         trans.samples.push_back({l, static_cast<double>(r.transitions), ""});
         sent.samples.push_back({l, static_cast<double>(group_counters_[gi].adverts_sent), ""});
         recv.samples.push_back({l, static_cast<double>(group_counters_[gi].adverts_received), ""});
+        absorbed.samples.push_back({l, static_cast<double>(absorbed_count(gi)), ""});
         double n = 0;
         for (const auto& v : g.vips) n += on_if.count(v);
         held.samples.push_back({l, n, ""});
@@ -171,6 +179,9 @@ std::string Runtime::metrics_text() const {
         fired.samples.push_back({{{"when", "early"}}, static_cast<double>(d.fired_early), ""});
         auto& arms = add("xvrrp_timer_arms_total", "Times the election timer was set (one timerfd_settime each).", "counter");
         arms.samples.push_back({{}, static_cast<double>(d.timer_arms), ""});
+        auto& taken = add("xvrrp_absorbed_repeats_taken_total",
+                          "Absorbed repeats handed to a state machine when its master-down timer fell due.", "counter");
+        taken.samples.push_back({{}, static_cast<double>(d.absorbed_taken), ""});
     }
     auto& dropped = add("xvrrp_adverts_dropped_total", "Adverts the controller rejected, by reason.", "counter");
     for (std::size_t r = 1; r < kReasonCount; ++r)
