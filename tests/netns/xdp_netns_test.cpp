@@ -372,14 +372,28 @@ TEST_F(DataplaneWire, KeptDataplaneIsAdoptedByTheNextControllerThenRemovedCleanl
         auto first = attach(options());
         serve_vip(first);
         EXPECT_FALSE(first.adopted());
+        // A group following a master: its repeats would be absorbed for a controller that is gone.
+        const std::vector<std::uint8_t> advert{0x31, 10, 200, 1, 0, 100, 0x12, 0x34, 192, 0, 2, 10};
+        ASSERT_TRUE(first.absorb_repeats(*IpAddress::parse("192.0.2.9"), advert));
         first.detach(true);  // upgrade: leave it running
     }
+    auto filter_armed = [&] {
+        int fd = bpf_obj_get((pins + "/advert_filter").c_str());
+        EXPECT_GE(fd, 0) << "advert_filter not pinned";
+        xvrrp_advert_filter f{};
+        std::uint32_t key = 10;
+        EXPECT_EQ(bpf_map_lookup_elem(fd, &key, &f), 0);
+        close(fd);
+        return f.armed != 0;
+    };
+    EXPECT_TRUE(filter_armed()) << "test premise: the first controller armed VRID 10";
     EXPECT_TRUE(lab_->has_xdp(lab_->a(), "vA"));
     EXPECT_TRUE(std::filesystem::exists(pins + "/groups"));
     EXPECT_TRUE(arping_answered(mac_a_, 1)) << "answers continue while no controller runs";
 
     auto second = attach(options());
     EXPECT_TRUE(second.adopted()) << second.describe();
+    EXPECT_FALSE(filter_armed()) << "an adopting controller must start every group from its first advert";
     EXPECT_TRUE(second.heartbeat());
     EXPECT_TRUE(arping_answered(mac_a_, 1)) << last_arping_;
     EXPECT_GE(second.read_counters()[XVRRP_C_ARP_REPLIED], 2u) << "counters survive adoption";
