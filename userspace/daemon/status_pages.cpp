@@ -87,8 +87,11 @@ nlohmann::json Runtime::counters_json() const {
         sent += c.adverts_sent;
         received += c.adverts_received;
     }
+    std::uint64_t absorbed = 0;
+    for (std::size_t gi = 0; gi < group_counters_.size(); ++gi) absorbed += absorbed_count(gi);
     j["adverts_sent"] = sent;
     j["adverts_received"] = received;
+    j["adverts_absorbed"] = absorbed;
     nlohmann::json drops = nlohmann::json::object();
     for (std::size_t r = 1; r < kReasonCount; ++r)
         if (drops_[r]) drops[std::string(reason_name(static_cast<Reason>(r)))] = drops_[r];
