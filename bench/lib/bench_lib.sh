@@ -266,16 +266,27 @@ bench_priorities_of_node() {
   esac
 }
 
-# bench_mdi_file FILE: "VIP MDI_MS" per VIP, the Master_Down_Interval of the node holding the
+# bench_mdi_file FILE [PROBE_JSON]: "VIP MDI_MS" per VIP, the Master_Down_Interval of the node holding the
 # VIP's group right now (the node that took it over, after a failover). One awk for all groups:
 # a process per group costs seconds on a loaded machine.
 bench_mdi_file() {
-  local file=${1:?file} i n vrid vips holder
+  local file=${1:?file} probe=${2:-} i n vrid vips holder vip name
+  local -A answerer=()
+  # Optional probe JSON: a group whose first VIP the kernel does not hold on exactly one node yet
+  # (S3: adding 32,768 addresses takes it about 40 s) takes the node that answered it last.
+  if [ -n "$probe" ]; then
+    while read -r vip name; do answerer[$vip]=$name; done < <("$LAB_PY" -c '
+import json, sys
+for v in json.load(open(sys.argv[1]))["vips"]:
+    runs = v["arp"]["runs"]
+    if runs: print(v["vip"], runs[-1]["name"])' "$probe")
+  fi
   {
     for ((i = 1; i <= LAB_NODES; i++)); do bench_priorities_of_node "$i" | sed "s/^/P n$i /"; done
     lab__snapshot
     while read -r n vrid vips; do
       holder=${LAB_HELD[${vips%%,*}]:-}
+      [[ $holder =~ ^n[0-9]+$ ]] || holder=${answerer[${vips%%,*}]:-}
       [[ $holder =~ ^n[0-9]+$ ]] && echo "G $n $holder $vips"
     done < <(bench_groups)
   } | awk -v v="$(bench_get XVRRP_VRRP_VERSION 2)" -v adv="$(bench_get XVRRP_ADVERT_INTERVAL 1)" '

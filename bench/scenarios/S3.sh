@@ -123,7 +123,7 @@ scenario_rep() {
   bench_pull "$master"
   sleep 3
   bench_probe_stop failover
-  bench_mdi_file "$BENCH_REP_DIR/mdi.txt"
+  bench_mdi_file "$BENCH_REP_DIR/mdi.txt" "$BENCH_REP_DIR/failover.json"
   bench_gap_facts failover pull_cmd failover --mdi-file "$BENCH_REP_DIR/mdi.txt"
   # Growth with group size: per group, the last VIP's gap minus the first VIP's.
   bench_fact gap_last_minus_first_ms "$("$LAB_PY" - "$BENCH_REP_DIR/failover.json" "$sample" <<'EOF'

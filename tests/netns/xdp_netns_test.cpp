@@ -67,7 +67,12 @@ protected:
 
     void serve_vip(dp::Dataplane& d, std::chrono::nanoseconds master_down = 3s) {
         ASSERT_TRUE(d.set_vrid_config(10, XVRRP_VERSION_3, false));
-        ASSERT_TRUE(d.add_vip(kVip, 10));
+        // kVip in a batch of both families (the daemon's start-up path, BPF_MAP_UPDATE_BATCH).
+        std::vector<IpAddress> vips;
+        for (std::uint32_t i = 0; i < 1024; ++i) vips.push_back(IpAddress::v4(0xc6120000u + i));  // 198.18.0.0/22
+        vips.push_back(kVip);
+        vips.push_back(*IpAddress::parse("2001:db8::1:10"));
+        ASSERT_TRUE(d.add_vips(vips, 10));
         ASSERT_TRUE(d.heartbeat());
         ASSERT_TRUE(d.own_group(10, to_mac(mac_a_), master_down));
     }

@@ -114,6 +114,9 @@ public:
     // The unicast peers (all families); replaces the previous set.
     Status set_peers(const std::vector<IpAddress>& peers);
     Status add_vip(const IpAddress& vip, std::uint8_t vrid);
+    // Every VIP of a group in one batch per family (BPF_MAP_UPDATE_BATCH; one by one where the
+    // kernel has no batch operation): 65,536 single writes took half a second at start-up.
+    Status add_vips(std::span<const IpAddress> vips, std::uint8_t vrid);
     Status remove_vip(const IpAddress& vip);
     // ONE write each. master_down is the liveness gate of this group: answers stop when the
     // heartbeat is older (use the group's Master_Down_Interval).

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -158,6 +159,40 @@ Status Dataplane::add_vip(const IpAddress& vip, std::uint8_t vrid) {
     xvrrp_vip6_key key{};
     std::memcpy(key.addr, vip.bytes().data(), 16);
     return write(maps_->vip6, &key, &value, what.c_str());
+}
+
+Status Dataplane::add_vips(std::span<const IpAddress> vips, std::uint8_t vrid) {
+    if (!maps_) return {};
+    if (auto why = check_vrid(vrid)) return {*why};
+    std::vector<std::uint32_t> keys4;
+    std::vector<xvrrp_vip6_key> keys6;
+    for (const auto& vip : vips) {
+        if (vip.is_v4()) {
+            std::uint32_t k;
+            std::memcpy(&k, vip.bytes().data(), 4);
+            keys4.push_back(k);
+        } else {
+            xvrrp_vip6_key k{};
+            std::memcpy(k.addr, vip.bytes().data(), 16);
+            keys6.push_back(k);
+        }
+    }
+    xvrrp_vip value{};
+    value.vrid = vrid;
+    const std::vector<xvrrp_vip> values(std::max(keys4.size(), keys6.size()), value);
+    auto batch = [&](int fd, const void* keys, std::size_t n) -> bool {
+        if (n == 0) return true;
+        auto count = static_cast<__u32>(n);
+        LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+        return bpf_map_update_batch(fd, keys, values.data(), &count, &opts) == 0;
+    };
+    if (batch(maps_->vip4, keys4.data(), keys4.size()) && batch(maps_->vip6, keys6.data(), keys6.size()))
+        return {};
+    // A full map, or a kernel without batch updates of hash maps (before 5.6): one by one, which
+    // also names the VIP that did not fit.
+    for (const auto& vip : vips)
+        if (Status s = add_vip(vip, vrid); !s) return s;
+    return {};
 }
 
 Status Dataplane::remove_vip(const IpAddress& vip) {

@@ -252,7 +252,7 @@ void Runtime::setup_dataplane() {
         must(dataplane_->set_vrid_config(g.vrid, versions, plan_.unicast), "VRID " + std::to_string(g.vrid));
         // Adopted maps may say "owned" from the previous controller: nothing is ours until won.
         must(dataplane_->disown_group(g.vrid), "VRID " + std::to_string(g.vrid));
-        for (const auto& vip : g.vips) must(dataplane_->add_vip(vip, g.vrid), "VIP " + vip.to_string());
+        must(dataplane_->add_vips(g.vips, g.vrid), g.name + "'s VIPs");
     }
     // The liveness gate must be fed at least every Master_Down_Interval; a fraction of the
     // advert interval keeps it fresh with margin, bounded so 10 ms intervals do not spin.
@@ -663,7 +663,7 @@ void Runtime::reload() {
     for (const Group* n : to_add) {
         dataplane_->set_vrid_config(n->vrid, versions, plan_.unicast);
         dataplane_->disown_group(n->vrid);
-        for (const auto& vip : n->vips) dataplane_->add_vip(vip, n->vrid);
+        if (auto st = dataplane_->add_vips(n->vips, n->vrid); !st) spdlog::error("SIGHUP: {}: {}", n->name, st.error);
         // The runtime tables grow first: the group's start-up actions index them.
         plan_.groups.push_back(*n);
         group_counters_.push_back({});
