@@ -68,6 +68,8 @@ scenario_rep() {
   bench_fact deaths "$(bench_deaths)"
   bench_fact flood_rate "$("$LAB_PY" -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["rate_sent"]))' "$BENCH_REP_DIR/flood.json" 2>/dev/null || echo null)"
   local s2=${BENCH_OUT:-bench/results}/S2.json ref
+  # An --out directory without its own S2 run compares with the committed one.
+  [ -f "$s2" ] || s2=$BENCH_LIB_DIR/../results/S2.json
   ref=$("$LAB_PY" -c '
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -263,8 +263,9 @@ Status Dataplane::absorb_repeats(const IpAddress& source, std::span<const std::u
     std::memcpy(f.source, source.bytes().data(), source.size());
     const std::uint32_t slot = advert_slot(source.family(), vrrp[1]);
     if (std::memcmp(&maps_->filter_cache[slot], &f, sizeof(f)) == 0) return {};
-    // One update of the whole value: a program reading it meanwhile compares against the old
-    // advert or the new one (each a master this group followed), never a mix that matters.
+    // One update of the whole value. A program reading it meanwhile may compare against the old
+    // advert, the new one or a mix of both; a frame that matches a mix repeats fields of adverts
+    // this group followed, and at worst counts as one more "master still alive".
     Status s = write(maps_->advert_filter, &slot, &f, "advert filter");
     if (s) maps_->filter_cache[slot] = f;
     return s;
