@@ -23,6 +23,9 @@ void check(int rc, const std::string& what) {
     }
 }
 
+// Index of a group in xvrrp_advert_filter / xvrrp_advert_seen (abi.h).
+std::uint32_t advert_slot(bool v6, std::uint8_t vrid) { return (v6 ? XVRRP_VRID_SLOTS : 0u) + vrid; }
+
 }  // namespace
 
 ProgramUnderTest::ProgramUnderTest(std::uint16_t vlan_id) {
@@ -105,21 +108,21 @@ void ProgramUnderTest::arm_filter(const IpAddress& source, const frames::Bytes& 
     f.length = static_cast<__u16>(vrrp_message.size());
     std::memcpy(f.header, vrrp_message.data(), sizeof(f.header));
     std::memcpy(f.source, source.bytes().data(), source.size());
-    std::uint32_t key = (source.is_v4() ? 0u : XVRRP_VRID_SLOTS) + vrrp_message[1];
+    std::uint32_t key = advert_slot(!source.is_v4(), vrrp_message[1]);
     check(bpf_map_update_elem(bpf_map__fd(skel_->maps.xvrrp_advert_filter), &key, &f, BPF_ANY),
           "advert filter update");
 }
 
 void ProgramUnderTest::disarm_filter(bool v6, std::uint8_t vrid) {
     struct xvrrp_advert_filter f {};
-    std::uint32_t key = (v6 ? XVRRP_VRID_SLOTS : 0u) + vrid;
+    std::uint32_t key = advert_slot(v6, vrid);
     check(bpf_map_update_elem(bpf_map__fd(skel_->maps.xvrrp_advert_filter), &key, &f, BPF_ANY),
           "advert filter update");
 }
 
 struct xvrrp_advert_seen ProgramUnderTest::seen(bool v6, std::uint8_t vrid) const {
     struct xvrrp_advert_seen s {};
-    std::uint32_t key = (v6 ? XVRRP_VRID_SLOTS : 0u) + vrid;
+    std::uint32_t key = advert_slot(v6, vrid);
     check(bpf_map_lookup_elem(bpf_map__fd(skel_->maps.xvrrp_advert_seen), &key, &s),
           "advert seen lookup");
     return s;

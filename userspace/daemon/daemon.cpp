@@ -430,15 +430,18 @@ void Runtime::absorb_repeats(std::size_t gi, bool on) {
         spdlog::warn("{}: repeat absorption: {} ({} error(s) so far)", g.name, s.error, absorb_errors_);
 }
 
+// Absorption is read only for running groups: a group stopped by a reload keeps its index, and
+// its VRID's slot may serve a new group now.
+bool Runtime::absorption_readable(std::size_t gi) const { return dataplane_ && driver_ && driver_->active(gi); }
+
 std::uint64_t Runtime::absorbed_count(std::size_t gi) const {
-    // A group stopped by a reload keeps its index; its VRID's slot may serve a new group now.
-    if (!dataplane_ || !driver_ || !driver_->active(gi)) return 0;
+    if (!absorption_readable(gi)) return 0;
     const Group& g = plan_.groups[gi];
     return dataplane_->absorbed_count(g.family(), g.vrid);
 }
 
 std::optional<std::chrono::steady_clock::time_point> Runtime::last_absorbed(std::size_t gi) const {
-    if (!dataplane_ || !driver_ || !driver_->active(gi)) return std::nullopt;
+    if (!absorption_readable(gi)) return std::nullopt;
     const Group& g = plan_.groups[gi];
     const std::uint64_t ns = dataplane_->last_absorbed_ns(g.family(), g.vrid);
     if (ns == 0) return std::nullopt;

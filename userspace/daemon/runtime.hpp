@@ -137,6 +137,7 @@ public:
 private:
     void wait_signal();
     void on_datagrams(std::span<const VrrpDatagram> batch);
+    bool absorption_readable(std::size_t g) const;
     void heartbeat();
     void setup_dataplane();
     // VIP conflicts (issue 10): the XDP ring buffer's epoll fd on the loop, drained when readable.
