@@ -275,14 +275,9 @@ void Runtime::install_firewall() {
     spdlog::info("firewall: {}", detail);
 }
 
-// The liveness gate only matters for owned groups: a node that owns none (a pure backup) writes
-// no heartbeat, which at 10 ms adverts spares it 200 wake-ups a second. own_group() writes one
-// before the first ownership and starts the beat again.
 void Runtime::heartbeat() {
-    heartbeat_running_ = false;
-    if (stopping_ || owned_ == 0) return;
+    if (stopping_) return;
     if (dataplane_ && !dataplane_->heartbeat()) ++heartbeat_errors_;
-    heartbeat_running_ = true;
     heartbeat_timer_.expires_after(heartbeat_every_);
     heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) heartbeat();
@@ -497,13 +492,10 @@ void Runtime::own_group(std::size_t gi) {
             spdlog::error("{}: own group in the data plane: {}", g.name, s.error);
         }
     }
-    if (!std::exchange(group_counters_[gi].owned, true)) ++owned_;
-    if (!heartbeat_running_) heartbeat();
 }
 
 void Runtime::disown_group(std::size_t gi) {
     const Group& g = plan_.groups[gi];
-    if (std::exchange(group_counters_[gi].owned, false)) --owned_;
     if (dataplane_) {
         if (auto s = dataplane_->disown_group(g.vrid); !s) {
             ++group_counters_[gi].map_write_errors;

@@ -78,7 +78,6 @@ struct GroupCounters {
     std::uint64_t address_errors = 0;
     bool add_in_flight = false;
     bool announce_waiting = false;
-    bool owned = false;  // owned in the data plane (own_group without disown_group since)
     // VIP conflicts reported by XDP (every report, MASTER or not) and the re-announcements they
     // caused; the time points drive the re-announce and log rate limits (daemon.cpp).
     std::uint64_t vip_conflicts = 0;
@@ -179,8 +178,6 @@ private:
     boost::asio::steady_timer heartbeat_timer_;
     boost::asio::steady_timer stop_timer_;
     std::chrono::milliseconds heartbeat_every_{100};
-    bool heartbeat_running_ = false;
-    std::size_t owned_ = 0;  // groups owned in the data plane (the heartbeat runs while > 0)
     // A dup of Dataplane::conflict_fd(): the descriptor closes its own copy, never libbpf's.
     std::optional<boost::asio::posix::stream_descriptor> conflict_watch_;
     std::uint64_t conflicts_unmatched_ = 0;  // reports for a VRID/VIP no active group has
