@@ -597,6 +597,7 @@ lab_probe_start() {
     sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')=witness" --vips "$LAB_WITNESS_IP")
   rm -f "$LAB_DIR/probe-$name.ready"
   setsid ip netns exec "$(lab_client_ns)" "$probe" --iface eth0 "${labels[@]}" \
+    ${LAB_PROBE_RT_PRIORITY:+--rt-priority "$LAB_PROBE_RT_PRIORITY"} \
     --json "$LAB_DIR/probe-$name.json" --ready-file "$LAB_DIR/probe-$name.ready" "$@" \
     >"$LAB_DIR/probe-$name.log" 2>&1 &
   pid=$!

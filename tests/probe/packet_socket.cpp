@@ -71,6 +71,9 @@ PacketSocket::PacketSocket(int ifindex, std::uint16_t ethertype, std::vector<soc
   addr.sll_protocol = htons(ethertype);
   addr.sll_ifindex = ifindex;
   if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) throw sys_error("bind");
+  const int on = 1;
+  if (setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) < 0)
+    throw sys_error("SO_TIMESTAMPNS");
 }
 
 PacketSocket::~PacketSocket() {
@@ -103,23 +106,35 @@ std::size_t PacketSocket::send(std::span<const std::vector<std::uint8_t>* const>
   return sent;
 }
 
-std::size_t PacketSocket::receive_batch(std::vector<std::span<const std::uint8_t>>& out) {
+std::size_t PacketSocket::receive_batch(std::vector<Frame>& out) {
   out.clear();
+  constexpr std::size_t kControl = CMSG_SPACE(sizeof(timespec));
   std::vector<iovec> iov(kBatch);
   std::vector<mmsghdr> msgs(kBatch);
   std::vector<sockaddr_ll> from(kBatch);
+  std::vector<std::uint8_t> control(kBatch * kControl);
   for (std::size_t i = 0; i < kBatch; ++i) {
     iov[i] = {buffer_.data() + i * kSnap, kSnap};
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
     msgs[i].msg_hdr.msg_name = &from[i];
     msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_ll);
+    msgs[i].msg_hdr.msg_control = control.data() + i * kControl;
+    msgs[i].msg_hdr.msg_controllen = kControl;
   }
   const int rc = recvmmsg(fd_, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
   if (rc <= 0) return 0;
   for (int i = 0; i < rc; ++i) {
     if (from[i].sll_pkttype == PACKET_OUTGOING) continue;
-    out.emplace_back(buffer_.data() + i * kSnap, std::min<std::size_t>(msgs[i].msg_len, kSnap));
+    Frame frame{{buffer_.data() + i * kSnap, std::min<std::size_t>(msgs[i].msg_len, kSnap)}, 0};
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec ts;
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        frame.rx_ns = static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+      }
+    }
+    out.push_back(frame);
   }
   return static_cast<std::size_t>(rc);
 }

@@ -31,7 +31,10 @@ public:
   int fd() const { return fd_; }
   // Sends the frames with sendmmsg; returns how many went out (a full queue stops early).
   std::size_t send(std::span<const std::vector<std::uint8_t>* const> frames);
-  // Reads every frame queued now (never blocks); outgoing copies are skipped.
+  // Reads every frame queued now (never blocks); outgoing copies are skipped. on_frame(frame,
+  // rx_ns) gets the kernel's CLOCK_REALTIME arrival time of the frame (SO_TIMESTAMPNS, taken when
+  // the interface received it), or 0 when the kernel gave none: a reply read late because the
+  // probe was not scheduled still counts from when it arrived.
   template <typename F>
   void drain(F&& on_frame);
 
@@ -39,14 +42,18 @@ private:
   int fd_ = -1;
   int ifindex_ = 0;
   std::vector<std::uint8_t> buffer_;
-  std::size_t receive_batch(std::vector<std::span<const std::uint8_t>>& out);
+  struct Frame {
+    std::span<const std::uint8_t> bytes;
+    std::int64_t rx_ns = 0;
+  };
+  std::size_t receive_batch(std::vector<Frame>& out);
 };
 
 template <typename F>
 void PacketSocket::drain(F&& on_frame) {
-  std::vector<std::span<const std::uint8_t>> frames;
+  std::vector<Frame> frames;
   while (receive_batch(frames) > 0) {
-    for (auto frame : frames) on_frame(frame);
+    for (const auto& frame : frames) on_frame(frame.bytes, frame.rx_ns);
   }
 }
 

@@ -151,22 +151,32 @@ int run(const Options& opt) {
   const double duration_ms = opt.duration_s * 1000.0;
   const auto n = static_cast<std::uint64_t>(vips.size());
 
+  // A reply counts from the kernel's arrival stamp (realtime, like start_realtime_ns and the
+  // lab's marks), not from when the probe got round to reading it; never earlier than the
+  // socket's previous reply, so a clock step cannot reorder a VIP's log.
+  double last_arp_ms = 0, last_icmp_ms = 0;
+  auto arrival_ms = [&](std::int64_t rx_ns, double& last) {
+    const double t = rx_ns > 0 ? static_cast<double>(rx_ns - runinfo.start_realtime_ns) / 1e6
+                               : monotonic_ms() - t0;
+    last = std::max(last, t);
+    return last;
+  };
   auto drain = [&] {
-    arp_socket.drain([&](std::span<const std::uint8_t> frame) {
+    arp_socket.drain([&](std::span<const std::uint8_t> frame, std::int64_t rx_ns) {
       auto answer = parse_arp_reply(frame, me);
       if (!answer) return;
       auto it = index.find(answer->ip);
       if (it == index.end()) return;
-      results[it->second].arp.record(monotonic_ms() - t0, answer->mac);
+      results[it->second].arp.record(arrival_ms(rx_ns, last_arp_ms), answer->mac);
       last_arp_mac[it->second] = answer->mac;
     });
     if (icmp_socket) {
-      icmp_socket->drain([&](std::span<const std::uint8_t> frame) {
+      icmp_socket->drain([&](std::span<const std::uint8_t> frame, std::int64_t rx_ns) {
         auto answer = parse_echo_reply(frame, me, echo_id);
         if (!answer) return;
         auto it = index.find(answer->ip);
         if (it == index.end()) return;
-        results[it->second].icmp->record(monotonic_ms() - t0, answer->mac);
+        results[it->second].icmp->record(arrival_ms(rx_ns, last_icmp_ms), answer->mac);
       });
     }
   };
