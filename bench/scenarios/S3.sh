@@ -25,13 +25,14 @@ SCENARIO_TARGETS=(
 )
 SCENARIO_INFO=(
   "startup_never_answered|max|VIPs never answered within the start-up window"
+  "startup_probe_receive_dropped|max|replies the probe's receive queue dropped during start-up"
   "failover_moved_gap_median_ms|median|median gap of the sampled moved VIPs, ms"
   "failover_moved_gap_max_ms|max|worst gap of the sampled moved VIPs, ms"
   "gap_last_minus_first_ms|max|gap of a group's last VIP minus its first VIP's (growth with group size), ms"
   "failover_unmoved_gap_max_ms|max|worst gap of sampled VIPs that should not move, ms"
   "failover_split_episodes|sum|split-brain episodes after the pull (sample)"
   "after_split_vips|max|VIPs answered by two nodes in the final pass"
-  "stable_s|median|start to the sample answered by exactly one node each, s"
+  "stable_s|median|start to the sample answered by exactly one node each (includes the 20 s start-up window and its analysis), s"
 )
 
 : "${S3_STARTUP_WINDOW_S:=20}"
@@ -69,8 +70,11 @@ s3_sample() {
 s3_wait_answered() {
   local timeout=${1:?timeout} vips=${2:?vips} deadline pid node
   deadline=$(($(date +%s) + timeout))
+  local t_start
   while :; do
+    t_start=$(date +%s%N)
     bench_probe_start held --vips "$vips" --interval-ms 20 --duration 1
+    echo "S3: waiting: the sample's probe took $(lab_calc "($(date +%s%N) - $t_start) / 1e9") s to start" >&2
     pid=$(cat "$LAB_DIR/probe-held.pid")
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
     bench_probe_stop held
@@ -78,8 +82,14 @@ s3_wait_answered() {
 import json, sys
 want = sys.argv[2].split(",")
 by_vip = {v["vip"]: v["arp"] for v in json.load(open(sys.argv[1]))["vips"]}
-ok = all(v in by_vip and by_vip[v]["answered_at_end"] and len(by_vip[v]["macs"]) == 1 for v in want)
-print(by_vip[want[0]]["macs"][0]["name"] if ok else "")
+bad = [v for v in want
+       if v not in by_vip or not by_vip[v]["answered_at_end"] or len(by_vip[v]["macs"]) != 1]
+if bad:
+    a = by_vip.get(bad[0], {"macs": [], "answered_at_end": False})
+    print(f"S3: waiting: {len(bad)} of {len(want)} sampled VIPs not answered by one node to the end,"
+          f" e.g. {bad[0]} by {[m['name'] for m in a['macs']]}, at end {a['answered_at_end']}",
+          file=sys.stderr)
+print("" if bad else by_vip[want[0]]["macs"][0]["name"])
 EOF
 )
     [[ $node =~ ^n[0-9]+$ ]] && { echo "${node#n}"; return 0; }

@@ -106,6 +106,14 @@ std::size_t PacketSocket::send(std::span<const std::vector<std::uint8_t>* const>
   return sent;
 }
 
+std::uint64_t PacketSocket::dropped() {
+  tpacket_stats stats{};
+  socklen_t len = sizeof stats;
+  if (getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &stats, &len) < 0)
+    throw sys_error("PACKET_STATISTICS");
+  return stats.tp_drops;
+}
+
 std::size_t PacketSocket::receive_batch(std::vector<Frame>& out) {
   out.clear();
   constexpr std::size_t kControl = CMSG_SPACE(sizeof(timespec));

@@ -37,6 +37,9 @@ public:
   // probe was not scheduled still counts from when it arrived.
   template <typename F>
   void drain(F&& on_frame);
+  // Frames the kernel dropped because the receive queue was full, since the last call
+  // (PACKET_STATISTICS).
+  std::uint64_t dropped();
 
 private:
   int fd_ = -1;

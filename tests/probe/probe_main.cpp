@@ -31,6 +31,8 @@ using namespace xvrrp::probe;
 
 namespace {
 
+constexpr std::size_t kSendSlice = 1024;  // requests sent between two reads of the replies
+
 volatile std::sig_atomic_t g_stop = 0;
 void on_stop_signal(int) { g_stop = 1; }
 
@@ -204,10 +206,14 @@ int run(const Options& opt) {
       if (opt.icmp && last_arp_mac[v])
         echo_frames.push_back(echo_request(me, *last_arp_mac[v], vips[v], echo_id, ++echo_seq[v]));
     }
-    if (!batch.empty()) {
-      const std::size_t sent = arp_socket.send(batch);
+    // In slices, reading the replies in between: a probe behind schedule sends up to a whole
+    // round at once, and the replies to 65,536 requests do not fit the receive queue.
+    for (std::size_t at = 0; at < batch.size(); at += kSendSlice) {
+      const std::size_t len = std::min(kSendSlice, batch.size() - at);
+      const std::size_t sent = arp_socket.send(std::span(batch).subspan(at, len));
       runinfo.arp_sent += sent;
-      runinfo.send_shortfall += batch.size() - sent;
+      runinfo.send_shortfall += len - sent;
+      drain();
     }
     if (!echo_frames.empty()) {
       batch.clear();
@@ -236,6 +242,7 @@ int run(const Options& opt) {
     }
   }
   drain();
+  runinfo.receive_dropped = arp_socket.dropped() + (icmp_socket ? icmp_socket->dropped() : 0);
   const double end = monotonic_ms() - t0;
   runinfo.duration_ms = end;
   for (auto& r : results) {

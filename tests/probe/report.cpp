@@ -62,6 +62,7 @@ nlohmann::json make_summary(const RunInfo& run, const std::vector<VipResult>& vi
   j["arp_sent"] = run.arp_sent;
   j["icmp_sent"] = run.icmp_sent;
   j["send_shortfall"] = run.send_shortfall;
+  j["receive_dropped"] = run.receive_dropped;
 
   double worst_gap = 0;
   std::string worst_vip;

@@ -31,6 +31,7 @@ struct RunInfo {
   std::uint64_t arp_sent = 0;
   std::uint64_t icmp_sent = 0;
   std::uint64_t send_shortfall = 0;  // frames the kernel refused (full queue)
+  std::uint64_t receive_dropped = 0;  // replies the kernel dropped on a full receive queue
 };
 
 using MacNames = std::map<Mac, std::string>;
