@@ -349,6 +349,24 @@ bench_deaths() {
   echo "$total"
 }
 
+# bench_link_drops: frames the lab's veth links dropped so far (TX dropped of every node's
+# interface and every bridge port: a veth whose peer runs XDP hands frames to the peer's 256-entry
+# ring and drops them when it is full, i.e. when the peer's softirq has not run for a while).
+bench_link_drops() {
+  local ns i
+  {
+    ip -n "$(lab_bridge_ns)" -s -j link
+    for ((i = 1; i <= LAB_NODES; i++)); do ip -n "$(lab_node_ns "$i")" -s -j link; done
+  } | "$LAB_PY" -c '
+import json, sys
+total = 0
+for line in sys.stdin:
+    for link in json.loads(line):
+        if link["ifname"] != "lo":
+            total += link["stats64"]["tx"]["dropped"]
+print(total)'
+}
+
 # bench_lab_tune: turns off bridge netfilter in the lab's bridge namespace. When br_netfilter is
 # loaded on the host (container runtimes load it), every bridged frame also walks iptables, and
 # on veth that work runs inline in the SENDING process's sendmsg: profiled at ~18 % of a

@@ -22,6 +22,7 @@ SCENARIO_INFO=(
   "softirq_pct|median|softirq CPU, whole machine (shared), % of one core"
   "flood_rate|median|invalid packets sent per second (achieved)"
   "steady_split_episodes|sum|split-brain episodes seen by the client"
+  "steady_link_drops|max|frames the lab's veth links dropped in the steady window (peer ring full)"
   "deaths|max|daemon processes killed or crashed (keepalived: VRRP child)"
   "drops_total|median|packets the master counted as dropped (XDP and controller, all reasons)"
 )
