@@ -146,7 +146,7 @@ bench_cluster_start() {
   if [ -n "${BENCH_RT_PRIORITY:-}" ]; then
     sleep 0.5  # keepalived forks its VRRP child at start
     for ((i = 1; i <= LAB_NODES; i++)); do
-      for pid in $(pgrep -g "$(lab_node_pid "$i")"); do chrt -f -p "$BENCH_RT_PRIORITY" "$pid" >/dev/null || true; done
+      for pid in $(pgrep -g "$(lab_node_pid "$i")"); do chrt -a -f -p "$BENCH_RT_PRIORITY" "$pid" >/dev/null || true; done
     done
   fi
 }

@@ -453,7 +453,14 @@ lab_unlisten() {
 # ---------------------------------------------------------------------------------------------
 
 # lab_cable_pull I / lab_cable_restore I: bridge port of node I down/up (the node sees NO-CARRIER).
+# A pull cuts both directions at once, like a cable: the bridge stops forwarding to and from the
+# port first (port state disabled: one netlink request, no teardown), then the port goes down so
+# the node loses its carrier. `ip link set down` alone tears the veth down over 50-80 ms on a busy
+# machine, and meanwhile the node's XDP_TX replies are already lost (the port's NAPI is gone) while
+# its ordinary sends still pass (veth falls back to netif_rx): the backups kept hearing a master
+# the client no longer heard (S2: 27 ms of a 54 ms gap). Coming up resets the port to forwarding.
 lab_cable_pull() {
+  bridge -n "$(lab_bridge_ns)" link set dev "n${1:?node}" state 0
   ip -n "$(lab_bridge_ns)" link set "n${1:?node}" down
   lab_mark "cable_pull_n$1"
   lab_log "n$1: cable pulled"
