@@ -353,7 +353,7 @@ bench_deaths() {
 # interface and every bridge port: a veth whose peer runs XDP hands frames to the peer's 256-entry
 # ring and drops them when it is full, i.e. when the peer's softirq has not run for a while).
 bench_link_drops() {
-  local ns i
+  local i
   {
     ip -n "$(lab_bridge_ns)" -s -j link
     for ((i = 1; i <= LAB_NODES; i++)); do ip -n "$(lab_node_ns "$i")" -s -j link; done

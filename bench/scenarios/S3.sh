@@ -68,9 +68,8 @@ s3_sample() {
 # client's view (ARP answers) rather than `ip addr`: xvrrpd's XDP answers a VIP from the moment its
 # group is owned, while the kernel needs about 40 s to add 32,768 addresses to one interface.
 s3_wait_answered() {
-  local timeout=${1:?timeout} vips=${2:?vips} deadline pid node
+  local timeout=${1:?timeout} vips=${2:?vips} deadline pid node t_start
   deadline=$(($(date +%s) + timeout))
-  local t_start
   while :; do
     t_start=$(date +%s%N)
     bench_probe_start held --vips "$vips" --interval-ms 20 --duration 1
