@@ -135,8 +135,9 @@ def cmd_gaps(a):
     # Time from the mark until the last VIP answered for the first time (start-up), or None.
     emit("all_answered_ms", round(max(first_after), 3) if first_after and not never else None)
     emit("witness_gap_ms", witness_gap)
-    # Replies the probe's own receive queue dropped: a measurement that lost them may show gaps
-    # no daemon made.
+    # The probe's own losses: requests the kernel refused to send, replies its receive queue
+    # dropped. A measurement that lost either may show gaps no daemon made.
+    emit("probe_send_shortfall", s.get("send_shortfall"))
     emit("probe_receive_dropped", s.get("receive_dropped"))
     emit("per_vip_gap_ms", per_vip if len(per_vip) <= 300 else {})
 
