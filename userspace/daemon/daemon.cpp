@@ -552,12 +552,13 @@ void Runtime::notify(std::size_t gi, std::string_view state, std::uint8_t priori
     if (notifier_) notifier_->notify(plan_.groups[gi].name, std::string(state), priority);
 }
 
-void Runtime::transition(std::size_t gi, std::string_view from, std::string_view to, const std::string& cause) {
+void Runtime::transition(std::size_t gi, std::string_view from, std::string_view to, const std::string& cause,
+                         std::chrono::system_clock::time_point at) {
     const Group& g = plan_.groups[gi];
     spdlog::info("{} {}->{}: {}", g.name, from, to, cause);
     if (events_) {
         StateChange c;
-        c.time = std::chrono::system_clock::now();
+        c.time = at;
         c.instance = g.name;
         c.vrid = g.vrid;
         c.from = std::string(from);

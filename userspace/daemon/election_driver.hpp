@@ -1,7 +1,9 @@
 // Every group's Election on one Asio loop, driven by ONE TimerQueue and ONE steady_timer armed at
 // the queue's earliest deadline (set again only when that deadline comes earlier). Actions go to
-// an ActionSink, in the order the machine returns them; timers due in the same wake-up, and
-// advert timers due within 500 us of it, are fired together, so their adverts share one sendmmsg.
+// an ActionSink in the order the machine returns them, the urgent ones (map writes, adverts) at
+// once and the rest (log and event record, addresses, GARP/NA, notify) after every timer due has
+// had its urgent part; timers due in the same wake-up, and advert timers due within 500 us of it,
+// are fired together, so their adverts share one sendmmsg.
 //
 // The daemon speaks InstanceSpec, not core/election.hpp's types, so only election_driver.cpp
 // depends on the state machine's header.
@@ -47,7 +49,9 @@ public:
     virtual void remove_addresses(std::size_t group) = 0;
     virtual void announce(std::size_t group) = 0;
     virtual void notify(std::size_t group, std::string_view state, std::uint8_t priority) = 0;
-    virtual void transition(std::size_t group, std::string_view from, std::string_view to, const std::string& cause) = 0;
+    // `at`: when the state machine changed state (the call may come a few milliseconds later).
+    virtual void transition(std::size_t group, std::string_view from, std::string_view to, const std::string& cause,
+                            std::chrono::system_clock::time_point at) = 0;
     // Every advert timer of one tick has been handled: flush the sockets.
     virtual void tick_done() = 0;
     // Repeat absorption (docs/dataplane.md). on: from now on the data plane may absorb repeats

@@ -121,7 +121,8 @@ public:
     void remove_addresses(std::size_t g) override;
     void announce(std::size_t g) override;
     void notify(std::size_t g, std::string_view state, std::uint8_t priority) override;
-    void transition(std::size_t g, std::string_view from, std::string_view to, const std::string& cause) override;
+    void transition(std::size_t g, std::string_view from, std::string_view to, const std::string& cause,
+                    std::chrono::system_clock::time_point at) override;
     void tick_done() override;
     void absorb_repeats(std::size_t g, bool on) override;
     std::optional<std::chrono::steady_clock::time_point> last_absorbed(std::size_t g) const override;
