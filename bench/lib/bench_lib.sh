@@ -137,6 +137,22 @@ bench_busiest_master() {
 }
 
 # bench_cluster_start KIND: starts KIND on every node with BENCH_ENV; marks "start".
+# The client's probe and the nodes' daemons get CPUs of their own (the probe the last one, the
+# daemons the others; BENCH_PIN=0 turns it off, one CPU cannot): on a real cluster the client is
+# not on the nodes' CPUs. Unpinned, the SCHED_FIFO probe (whose softirq work also runs every
+# node's XDP for its requests) kept a daemon that woke on its CPU waiting while the other CPU
+# idled: 68 ms of run-queue wait in the 0.3 s after a pull, bench/README.md.
+bench_pinning() {
+  local n
+  n=$(nproc)
+  if [ "${BENCH_PIN:-1}" = 1 ] && [ "$n" -ge 2 ]; then
+    export LAB_PROBE_CPUS=$((n - 1)) LAB_NODE_CPUS=0-$((n - 2))
+  else
+    unset LAB_PROBE_CPUS LAB_NODE_CPUS
+  fi
+}
+bench_pinning
+
 bench_cluster_start() {
   local kind=${1:?kind} i pid
   lab_mark start
@@ -365,6 +381,21 @@ for line in sys.stdin:
         if link["ifname"] != "lo":
             total += link["stats64"]["tx"]["dropped"]
 print(total)'
+}
+
+# bench_run_wait_ns I: nanoseconds node I's daemon threads (every process of its group, keepalived's
+# children too) have spent runnable but waiting for a CPU since they started (/proc/PID/task/TID/
+# schedstat, second field). Its growth over a window tells a daemon's late wake-ups caused by a
+# busy machine apart from its own work.
+bench_run_wait_ns() {
+  local pid f total=0 cpu wait rest
+  for pid in $(pgrep -g "$(lab_node_pid "${1:?node}")"); do
+    for f in /proc/"$pid"/task/*/schedstat; do
+      read -r cpu wait rest <"$f" 2>/dev/null || continue
+      total=$((total + wait))
+    done
+  done
+  echo "$total"
 }
 
 # bench_lab_tune: turns off bridge netfilter in the lab's bridge namespace. When br_netfilter is

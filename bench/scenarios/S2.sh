@@ -29,6 +29,8 @@ SCENARIO_INFO=(
   "steady_link_drops|max|frames the lab's veth links dropped in the steady window (peer ring full)"
   "failover_witness_gap_ms|max|the lab witness's gap after the pull (client path stalled), ms"
   "failover_worst_gap_raw_ms|max|every VIP's gap after the pull, void repetitions included, ms"
+  "steady_run_wait_ms_per_s|median|the busiest node's daemon's wait for a CPU in steady state, ms per second (sum over its threads)"
+  "pull_run_wait_ms|max|longest a remaining node's daemon waited for a CPU in the pull's first 0.3 s, ms (sum over its threads)"
   "softirq_pct|median|softirq CPU, whole machine (shared), % of one core"
   "failover_moved_vips|median|VIPs that moved to another node"
   "failover_moved_gap_median_ms|median|median gap of the moved VIPs, ms"
@@ -91,9 +93,17 @@ s2_steady() {
   bench_probe_start steady --vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)" --interval-ms 20
   t0=$(bench_transitions_all)
   d0=$(bench_link_drops)
+  local -a w0
+  for ((i = 1; i <= LAB_NODES; i++)); do w0[i]=$(bench_run_wait_ns "$i"); done
   [ -n "${S2_DURING_STEADY:-}" ] && "$S2_DURING_STEADY" start
   bench_cpu_window "$steady_s"
   [ -n "${S2_DURING_STEADY:-}" ] && "$S2_DURING_STEADY" stop
+  local w wait=0
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    w=$(($(bench_run_wait_ns "$i") - w0[i]))
+    [ "$w" -gt "$wait" ] && wait=$w
+  done
+  bench_fact steady_run_wait_ms_per_s "$(lab_calc "$wait / 1000000 / $steady_s")"
   t1=$(bench_transitions_all)
   bench_probe_stop steady
   bench_fact steady_transitions "$((t1 - t0))"
@@ -138,8 +148,18 @@ s2_pull() {
   bench_probe_start failover --vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)" --interval-ms "$probe_ms"
   sleep 1
   t0=$(bench_transitions_all)
+  local i wait=0 w
+  local -a w0
+  for ((i = 1; i <= LAB_NODES; i++)); do w0[i]=$(bench_run_wait_ns "$i"); done
   bench_pull "$master"
-  sleep "$after_s"
+  sleep 0.3
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    [ "$i" = "$master" ] && continue
+    w=$(($(bench_run_wait_ns "$i") - w0[i]))
+    [ "$w" -gt "$wait" ] && wait=$w
+  done
+  bench_fact pull_run_wait_ms "$(lab_calc "$wait / 1000000")"
+  sleep "$(lab_calc "$after_s - 0.3")"
   bench_probe_stop failover
   bench_fact transitions_after_pull "$(($(bench_transitions_all) - t0))"
   bench_mdi_file "$BENCH_REP_DIR/mdi.txt"

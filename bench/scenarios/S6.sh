@@ -25,6 +25,7 @@ SCENARIO_INFO=(
   "steady_transitions|max|state changes in steady state (all nodes)"
   "failover_split_episodes|sum|split-brain episodes after the pull"
   "failover_witness_gap_ms|max|the lab witness's gap after the pull (client path stalled), ms"
+  "pull_run_wait_ms|max|longest a remaining node's daemon waited for a CPU in the pull's first 0.3 s, ms (sum over its threads)"
   "after_double_held|max|VIPs on two connected nodes after the pull"
   "startup_s|median|start to every VIP held by exactly one node, s"
   "deaths|max|daemon processes killed or crashed (keepalived: VRRP child)"
