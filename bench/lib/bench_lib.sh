@@ -137,18 +137,17 @@ bench_busiest_master() {
 }
 
 # bench_cluster_start KIND: starts KIND on every node with BENCH_ENV; marks "start".
-# The client's probe and the nodes' daemons get CPUs of their own (the probe the last one, the
-# daemons the others; BENCH_PIN=0 turns it off, one CPU cannot): on a real cluster the client is
-# not on the nodes' CPUs. Unpinned, the SCHED_FIFO probe (whose softirq work also runs every
-# node's XDP for its requests) kept a daemon that woke on its CPU waiting while the other CPU
-# idled: 68 ms of run-queue wait in the 0.3 s after a pull, bench/README.md.
+# The client's probe runs on the last CPU at normal priority (BENCH_PIN=0 leaves it as the lab
+# has it: SCHED_FIFO, any CPU). A real client is not on the nodes' CPUs, and as SCHED_FIFO (its
+# softirq work also runs every node's XDP for its requests) it held daemons that woke on its CPU
+# while the other CPU idled: 68 ms of run-queue wait in the 0.3 s after a pull, their master-down
+# timers served 8-23 ms late (bench/README.md, S2). At normal priority a waking daemon preempts it.
+# The daemons keep every CPU: three of them pinned to one CPU flapped and killed keepalived's child.
 bench_pinning() {
   local n
   n=$(nproc)
   if [ "${BENCH_PIN:-1}" = 1 ] && [ "$n" -ge 2 ]; then
-    export LAB_PROBE_CPUS=$((n - 1)) LAB_NODE_CPUS=0-$((n - 2))
-  else
-    unset LAB_PROBE_CPUS LAB_NODE_CPUS
+    export LAB_PROBE_CPUS=$((n - 1)) LAB_PROBE_RT_PRIORITY=${LAB_PROBE_RT_PRIORITY:-0}
   fi
 }
 bench_pinning

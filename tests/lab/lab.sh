@@ -25,7 +25,7 @@
 #
 # Environment knobs: LAB_BIN_DIR (xvrrpd, xvrrp-probe; default <repo>/build/bin), LAB_KEEP=1 keeps
 # the state dir after success, LAB_QUIET=1 silences progress lines, LAB_RT_PRIORITY=N runs daemons
-# SCHED_RR N, LAB_NODE_CPUS / LAB_PROBE_CPUS (taskset lists) keep daemons and probe on their CPUs.
+# SCHED_RR N, LAB_PROBE_CPUS (a taskset list) keeps the probe on those CPUs.
 
 LAB_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_REPO_DIR=$(cd "$LAB_SRC_DIR/../.." && pwd)
@@ -303,8 +303,6 @@ lab__start() {
   # LAB_RT_PRIORITY=N runs every daemon SCHED_RR N, whatever its kind: at 10 ms advert intervals a
   # normally scheduled daemon on a busy 2-core machine sends late and its peers take over.
   if [ -n "${LAB_RT_PRIORITY:-}" ]; then cmd=(chrt -r "$LAB_RT_PRIORITY" "${cmd[@]}"); fi
-  # LAB_NODE_CPUS=LIST runs every daemon (its threads and children too) on those CPUs only.
-  if [ -n "${LAB_NODE_CPUS:-}" ]; then cmd=(taskset -c "$LAB_NODE_CPUS" "${cmd[@]}"); fi
   echo "=== $(date -u +%FT%T.%3NZ) start $kind" >>"$dir/daemon.log"
   # setsid: the daemon leads its own process group, so kill -9 reaches keepalived's children too.
   setsid nsenter --target "$(cat "$dir/holder.pid")" --mount --net -- \
