@@ -88,10 +88,10 @@ struct ElectionDriver::Impl {
     // What a transition needs at once is its data-plane write and its advert: the moment a
     // group is owned, XDP answers its VIPs. The rest (the transition's log line and event record,
     // address batches, GARP/NA, notify scripts) waits in `deferred`, in the machine's order, until
-    // every timer and advert due has had its urgent part (settle()). At S2's failover a backup
-    // takes ~85 groups in one burst; served whole, one after the other, the last group's map
-    // write waited for every earlier group's log lines, event records and address requests
-    // (0.1-0.2 ms each on the loaded 2-core lab: up to 28 ms, bench/README.md).
+    // every timer and advert due has had its urgent part (enter()). At S2's failover a backup
+    // takes 127 groups in one burst; served whole, one after the other, the last group's map
+    // write would wait for every earlier group's log line, event record and address request
+    // (127 takeovers took 3 ms on the quiet lab, more when the machine is busy).
     struct Deferred {
         enum class Kind { Transition, Add, Remove, Announce, Notify } kind;
         std::size_t group;
