@@ -396,6 +396,25 @@ bench_run_wait_ns() {
   done
   echo "$total"
 }
+# bench_run_waits: every node's bench_run_wait_ns, node 1 first, space-separated.
+bench_run_waits() {
+  local i
+  for ((i = 1; i <= LAB_NODES; i++)); do printf '%s ' "$(bench_run_wait_ns "$i")"; done
+}
+# bench_run_wait_max_ms BEFORE [SKIP_NODE]: the most any node (but SKIP_NODE) waited for a CPU
+# since BEFORE (a bench_run_waits line), in ms.
+bench_run_wait_max_ms() {
+  local -a before now
+  local i d max=0
+  read -r -a before <<<"$1"
+  read -r -a now <<<"$(bench_run_waits)"
+  for ((i = 0; i < ${#now[@]}; i++)); do
+    [ "$((i + 1))" = "${2:-0}" ] && continue
+    d=$((now[i] - before[i]))
+    [ "$d" -gt "$max" ] && max=$d
+  done
+  lab_calc "$max / 1000000"
+}
 
 # bench_lab_tune: turns off bridge netfilter in the lab's bridge namespace. When br_netfilter is
 # loaded on the host (container runtimes load it), every bridged frame also walks iptables, and

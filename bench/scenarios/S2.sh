@@ -74,7 +74,7 @@ s2_steady_then_pull() {
 # transitions, what a client sees); sets S2_MASTER to the busiest master. Shared with S5.
 S2_MASTER=""
 s2_steady() {
-  local steady_s=$1 t0 t1 d0 master i vips
+  local steady_s=$1 t0 t1 d0 w0 master i vips
   mapfile -t vips < <(lab_expand_vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)")
   t0=$(date +%s%N)
   if lab_wait_all_held "${S2_WAIT_S:-60}" "${vips[@]}"; then
@@ -93,17 +93,11 @@ s2_steady() {
   bench_probe_start steady --vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)" --interval-ms 20
   t0=$(bench_transitions_all)
   d0=$(bench_link_drops)
-  local -a w0
-  for ((i = 1; i <= LAB_NODES; i++)); do w0[i]=$(bench_run_wait_ns "$i"); done
+  w0=$(bench_run_waits)
   [ -n "${S2_DURING_STEADY:-}" ] && "$S2_DURING_STEADY" start
   bench_cpu_window "$steady_s"
   [ -n "${S2_DURING_STEADY:-}" ] && "$S2_DURING_STEADY" stop
-  local w wait=0
-  for ((i = 1; i <= LAB_NODES; i++)); do
-    w=$(($(bench_run_wait_ns "$i") - w0[i]))
-    [ "$w" -gt "$wait" ] && wait=$w
-  done
-  bench_fact steady_run_wait_ms_per_s "$(lab_calc "$wait / 1000000 / $steady_s")"
+  bench_fact steady_run_wait_ms_per_s "$(lab_calc "$(bench_run_wait_max_ms "$w0") / $steady_s")"
   t1=$(bench_transitions_all)
   bench_probe_stop steady
   bench_fact steady_transitions "$((t1 - t0))"
@@ -148,17 +142,11 @@ s2_pull() {
   bench_probe_start failover --vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)" --interval-ms "$probe_ms"
   sleep 1
   t0=$(bench_transitions_all)
-  local i wait=0 w
-  local -a w0
-  for ((i = 1; i <= LAB_NODES; i++)); do w0[i]=$(bench_run_wait_ns "$i"); done
+  local w0
+  w0=$(bench_run_waits)
   bench_pull "$master"
   sleep 0.3
-  for ((i = 1; i <= LAB_NODES; i++)); do
-    [ "$i" = "$master" ] && continue
-    w=$(($(bench_run_wait_ns "$i") - w0[i]))
-    [ "$w" -gt "$wait" ] && wait=$w
-  done
-  bench_fact pull_run_wait_ms "$(lab_calc "$wait / 1000000")"
+  bench_fact pull_run_wait_ms "$(bench_run_wait_max_ms "$w0" "$master")"
   sleep "$(lab_calc "$after_s - 0.3")"
   bench_probe_stop failover
   bench_fact transitions_after_pull "$(($(bench_transitions_all) - t0))"
