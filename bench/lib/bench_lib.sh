@@ -388,7 +388,7 @@ print(total)'
 # busy machine apart from its own work.
 bench_run_wait_ns() {
   local pid f total=0 cpu wait rest
-  for pid in $(pgrep -g "$(lab_node_pid "${1:?node}")"); do
+  for pid in $(pgrep -g "$(lab_node_pid "${1:?node}")" 2>/dev/null); do
     for f in /proc/"$pid"/task/*/schedstat; do
       read -r cpu wait rest <"$f" 2>/dev/null || continue
       total=$((total + wait))
