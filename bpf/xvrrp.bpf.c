@@ -2,8 +2,10 @@
 /*
  * xvrrp XDP data plane: answers ARP and IPv6 neighbour solicitations for the
  * VIPs of groups this node owns, drops them for groups it does not own, and
- * filters VRRP advertisements before they reach the controller's raw socket.
- * Everything else passes untouched. docs/dataplane.md describes the maps,
+ * filters the VRRP advertisements of the VRIDs its configs serve before they
+ * reach the controllers' raw sockets. Everything else - other daemons' VRRP
+ * included - passes untouched. One program serves every xvrrp config on the
+ * interface. docs/dataplane.md describes the maps,
  * verdicts and counters.
  */
 #include <linux/bpf.h>
@@ -68,17 +70,31 @@ struct {
 	__type(value, __u64);
 } xvrrp_stats SEC(".maps");
 
+/* The configs sharing this interface: heartbeat (read here) and registry (abi.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, XVRRP_MAX_CONFIGS);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct xvrrp_heartbeat);
-} xvrrp_heartbeat SEC(".maps");
+	__type(value, struct xvrrp_config_slot);
+} xvrrp_configs SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, XVRRP_CONFLICT_RING_BYTES);
-} xvrrp_conflicts SEC(".maps");
+/* One conflict ring per config slot: a ring has one consumer, and each config's
+ * controller must read the reports of its own groups only. */
+#define CONFLICT_RING(n)                                                   \
+	struct {                                                           \
+		__uint(type, BPF_MAP_TYPE_RINGBUF);                        \
+		__uint(max_entries, XVRRP_CONFLICT_RING_BYTES);            \
+	} xvrrp_ring##n SEC(".maps")
+CONFLICT_RING(0);
+CONFLICT_RING(1);
+CONFLICT_RING(2);
+CONFLICT_RING(3);
+CONFLICT_RING(4);
+CONFLICT_RING(5);
+CONFLICT_RING(6);
+CONFLICT_RING(7);
+_Static_assert(XVRRP_MAX_CONFIGS == 8, "one CONFLICT_RING per config slot");
 
 /* Written by the controller only: which advert of a BACKUP group to absorb (abi.h). */
 struct {
@@ -133,18 +149,20 @@ static __always_inline int vrrp_drop(enum xvrrp_reason reason)
 /*
  * Liveness gate: a group is answered only while the controller's heartbeat
  * is younger than the group's Master_Down_Interval, the moment a peer takes
- * over (RFC 5798 section 6.4.2). A heartbeat "from the future" (written on
- * another CPU between our read of the clock and of the map) is fresh.
+ * over (RFC 5798 section 6.4.2). Each config sharing the interface has its own
+ * heartbeat: one dead controller silences its own groups only. A heartbeat
+ * "from the future" (written on another CPU between our read of the clock and
+ * of the map) is fresh.
  */
 static __always_inline int group_stale(const struct xvrrp_group *grp)
 {
-	__u32 key = 0;
-	struct xvrrp_heartbeat *hb = bpf_map_lookup_elem(&xvrrp_heartbeat, &key);
+	__u32 key = grp->config;
+	struct xvrrp_config_slot *cfg = bpf_map_lookup_elem(&xvrrp_configs, &key);
 	__u64 now, seen;
 
-	if (!hb)
+	if (!cfg)
 		return 1;
-	seen = hb->ns;
+	seen = cfg->heartbeat_ns;
 	if (seen == 0)
 		return 1;
 	now = bpf_ktime_get_ns();
@@ -167,13 +185,23 @@ static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
 }
 
 /* Issue 10: someone else claims a VIP we own; the controller re-announces. */
-static __always_inline void report_conflict(__u8 family, __u8 vrid, const __u8 *mac,
-					    const __u8 *addr, __u32 counter)
+static __always_inline void report_conflict(__u8 family, __u8 vrid, __u8 config,
+					    const __u8 *mac, const __u8 *addr, __u32 counter)
 {
 	struct xvrrp_conflict *ev;
 
 	count(counter);
-	ev = bpf_ringbuf_reserve(&xvrrp_conflicts, sizeof(*ev), 0);
+	switch (config) {
+	case 0: ev = bpf_ringbuf_reserve(&xvrrp_ring0, sizeof(*ev), 0); break;
+	case 1: ev = bpf_ringbuf_reserve(&xvrrp_ring1, sizeof(*ev), 0); break;
+	case 2: ev = bpf_ringbuf_reserve(&xvrrp_ring2, sizeof(*ev), 0); break;
+	case 3: ev = bpf_ringbuf_reserve(&xvrrp_ring3, sizeof(*ev), 0); break;
+	case 4: ev = bpf_ringbuf_reserve(&xvrrp_ring4, sizeof(*ev), 0); break;
+	case 5: ev = bpf_ringbuf_reserve(&xvrrp_ring5, sizeof(*ev), 0); break;
+	case 6: ev = bpf_ringbuf_reserve(&xvrrp_ring6, sizeof(*ev), 0); break;
+	case 7: ev = bpf_ringbuf_reserve(&xvrrp_ring7, sizeof(*ev), 0); break;
+	default: ev = NULL;
+	}
 	if (!ev) {
 		count(XVRRP_C_CONFLICT_RING_FULL);
 		return;
@@ -201,7 +229,7 @@ static __always_inline void check_conflict4(const __u8 *spa, const __u8 *sha)
 		return;
 	grp = group_of(vip);
 	if (grp && grp->owned && !mac_equal(sha, grp->mac))
-		report_conflict(4, vip->vrid, sha, spa, XVRRP_C_ARP_CONFLICT);
+		report_conflict(4, vip->vrid, grp->config, sha, spa, XVRRP_C_ARP_CONFLICT);
 }
 
 /* ARP request -> reply in place (RFC 826): swap the roles, sender = VIP. */
@@ -451,8 +479,8 @@ static __always_inline int handle_nd(struct xdp_md *ctx, struct hdr_cursor *nh, 
 				nd_walk_options(nd, msg - sizeof(*nd), data_end, ND_OPT_TARGET_LL,
 						&opts);
 				if (opts.found && !mac_equal(opts.mac, grp->mac))
-					report_conflict(6, vip->vrid, opts.mac, nd->target,
-							XVRRP_C_NA_CONFLICT);
+					report_conflict(6, vip->vrid, grp->config, opts.mac,
+							nd->target, XVRRP_C_NA_CONFLICT);
 			}
 		}
 		return pass(XVRRP_C_NA_PASS);
@@ -496,17 +524,43 @@ static __always_inline int handle_nd(struct xdp_md *ctx, struct hdr_cursor *nh, 
 #define VRRP_MAX_LEN_V6 (8 + 255 * 16)
 
 /*
- * VRRP checks shared by IPv4 and IPv6 (RFC 3768 / RFC 5798 section 7.1),
- * cheapest first so a foreign VRID costs no checksum. The controller checks
- * again; anything it could accept must pass here.
+ * The VRID of the VRRP message at the cursor, -1 when its first two bytes are
+ * not in the frame. Only adverts of a VRID a config on this interface serves
+ * are judged here: any other VRRP - another daemon's (the platform's
+ * keepalived, another ipfailover config), or one we cannot attribute - goes to
+ * the kernel untouched, for whoever listens.
+ */
+static __always_inline int vrrp_vrid(struct hdr_cursor *nh, void *data_end)
+{
+	__u8 *p = nh->pos;
+
+	if ((void *)(p + 2) > data_end)
+		return -1;
+	return p[1];
+}
+
+static __always_inline struct xvrrp_vrid_config *served_vrid(int vrid)
+{
+	struct xvrrp_vrid_config *cfg;
+	__u32 key = vrid;
+
+	if (vrid <= 0) /* VRID 0 is no virtual router (RFC 5798 section 5.2.3) */
+		return NULL;
+	cfg = bpf_map_lookup_elem(&xvrrp_vrids, &key);
+	return cfg && cfg->configured ? cfg : NULL;
+}
+
+/*
+ * VRRP checks shared by IPv4 and IPv6 (RFC 3768 / RFC 5798 section 7.1) for an
+ * advert of a served VRID, cheapest first. The controller checks again;
+ * anything it could accept must pass here.
  */
 static __always_inline int check_vrrp(struct hdr_cursor *nh, void *data_end, __u32 plen,
 				      __u8 family, const void *saddr, __u64 pseudo_sum,
-				      struct vrrp_hdr **out)
+				      const struct xvrrp_vrid_config *cfg, struct vrrp_hdr **out)
 {
 	struct vrrp_hdr *vh;
-	struct xvrrp_vrid_config *cfg;
-	__u32 vrid, version, alen, expect;
+	__u32 version, alen, expect;
 	__u64 sum = 0;
 	int vt;
 
@@ -525,10 +579,6 @@ static __always_inline int check_vrrp(struct hdr_cursor *nh, void *data_end, __u
 	expect = sizeof(*vh) + vh->count * alen + (version == 2 ? 8 : 0); /* v2 auth data */
 	if (plen != expect)
 		return XVRRP_REASON_BAD_LENGTH;
-	vrid = vh->vrid;
-	cfg = bpf_map_lookup_elem(&xvrrp_vrids, &vrid);
-	if (vrid == 0 || !cfg || !cfg->configured)
-		return XVRRP_REASON_UNKNOWN_VRID;
 	if (!(cfg->versions & (1u << version)))
 		return XVRRP_REASON_VERSION_MISMATCH;
 	if (cfg->unicast) {
@@ -536,6 +586,7 @@ static __always_inline int check_vrrp(struct hdr_cursor *nh, void *data_end, __u
 
 		__builtin_memset(&peer, 0, sizeof(peer));
 		peer.family = family;
+		peer.config = cfg->config;
 		__builtin_memcpy(peer.addr, saddr, 16); /* IPv4: tail ignored below */
 		if (family == 4)
 			__builtin_memset(peer.addr + 4, 0, 12);
@@ -613,11 +664,19 @@ static __always_inline int vrrp_verdict(int reason, struct vrrp_hdr *vh, void *d
 static __always_inline int handle_vrrp4(struct hdr_cursor *nh, void *data_end, struct iphdr *iph)
 {
 	__u32 tot = bpf_ntohs(iph->tot_len), ihl = iph->ihl * 4, saddr;
+	const struct xvrrp_vrid_config *cfg;
 	struct vrrp_hdr *vh = NULL;
 	__u8 src[16];
 	__u64 pseudo;
-	int reason;
+	int reason, vrid;
 
+	vrid = vrrp_vrid(nh, data_end);
+	/* A later fragment carries no VRRP header, whatever its first bytes say. */
+	if (vrid < 0 || (iph->frag_off & bpf_htons(0x1fff)))
+		return pass(XVRRP_C_VRRP_PASS_UNATTRIBUTED);
+	cfg = served_vrid(vrid);
+	if (!cfg)
+		return pass(XVRRP_C_VRRP_PASS_FOREIGN);
 	if (tot < ihl)
 		return vrrp_drop(XVRRP_REASON_BAD_IP_HEADER);
 	/* Longer than any advert (255 addresses + v2 auth data): also bounds tot for the
@@ -637,7 +696,7 @@ static __always_inline int handle_vrrp4(struct hdr_cursor *nh, void *data_end, s
 	__builtin_memset(src, 0, sizeof(src));
 	__builtin_memcpy(src, &iph->saddr, 4);
 	pseudo = (__u64)iph->saddr + iph->daddr + bpf_htonl((IPPROTO_VRRP_NUM << 16) | (tot - ihl));
-	reason = check_vrrp(nh, data_end, tot - ihl, 4, src, pseudo, &vh);
+	reason = check_vrrp(nh, data_end, tot - ihl, 4, src, pseudo, cfg, &vh);
 	return vrrp_verdict(reason, vh, data_end, tot - ihl, 4, src, iph->ttl);
 }
 
@@ -645,10 +704,17 @@ static __always_inline int handle_vrrp6(struct hdr_cursor *nh, void *data_end,
 					struct ipv6hdr *ip6h)
 {
 	__u32 plen = bpf_ntohs(ip6h->payload_len);
+	const struct xvrrp_vrid_config *cfg;
 	struct vrrp_hdr *vh = NULL;
 	__u64 pseudo;
-	int reason;
+	int reason, vrid;
 
+	vrid = vrrp_vrid(nh, data_end);
+	if (vrid < 0)
+		return pass(XVRRP_C_VRRP_PASS_UNATTRIBUTED);
+	cfg = served_vrid(vrid);
+	if (!cfg)
+		return pass(XVRRP_C_VRRP_PASS_FOREIGN);
 	if (plen > VRRP_MAX_LEN_V6) /* see handle_vrrp4 */
 		return vrrp_drop(XVRRP_REASON_BAD_LENGTH);
 	if ((void *)(ip6h + 1) + plen > data_end)
@@ -660,7 +726,7 @@ static __always_inline int handle_vrrp6(struct hdr_cursor *nh, void *data_end,
 		return vrrp_drop(XVRRP_REASON_BAD_SOURCE);
 	pseudo = csum_addr16((__u32 *)&ip6h->saddr) + csum_addr16((__u32 *)&ip6h->daddr) +
 		 bpf_htonl(plen) + bpf_htonl(IPPROTO_VRRP_NUM);
-	reason = check_vrrp(nh, data_end, plen, 6, &ip6h->saddr, pseudo, &vh);
+	reason = check_vrrp(nh, data_end, plen, 6, &ip6h->saddr, pseudo, cfg, &vh);
 	return vrrp_verdict(reason, vh, data_end, plen, 6, (const __u8 *)&ip6h->saddr,
 			    ip6h->hop_limit);
 }

@@ -15,8 +15,13 @@
 #define XVRRP_MAX_PEERS 64
 #define IPPROTO_VRRP_NUM 112
 /* Bumped whenever a map layout or the program's meaning changes: a restarted
- * controller adopts a pinned data plane only when this matches (xvrrp_meta). */
-#define XVRRP_ABI_VERSION 2
+ * controller adopts a pinned data plane only when this matches (xvrrp_meta).
+ * 3: one program per interface shared by every config on it (config slots). */
+#define XVRRP_ABI_VERSION 3
+/* Configs that can share one interface's program: each holds a slot in
+ * xvrrp_configs (its heartbeat and name) and its own conflict ring. */
+#define XVRRP_MAX_CONFIGS 8
+#define XVRRP_CONFIG_NAME_LEN 40
 #define XVRRP_CONFLICT_RING_BYTES (64 * 1024)
 /* xvrrp_advert_filter / xvrrp_advert_seen index: VRID for IPv4, 256 + VRID for IPv6. */
 #define XVRRP_ADVERT_SLOTS (2 * XVRRP_VRID_SLOTS)
@@ -72,6 +77,8 @@ enum xvrrp_counter {
 	XVRRP_C_NS_NO_TAILROOM,     /* NS for an owned VIP too short to grow into the NA: passed */
 	XVRRP_C_VRRP_PASS,          /* valid advert passed to the controller */
 	XVRRP_C_VRRP_ABSORBED,      /* valid advert identical to the followed master's: timestamped, dropped */
+	XVRRP_C_VRRP_PASS_FOREIGN,  /* VRRP for a VRID no config here serves: another daemon's, untouched */
+	XVRRP_C_VRRP_PASS_UNATTRIBUTED, /* VRRP whose VRID cannot be read (fragment, short): untouched */
 	XVRRP_C_VRRP_DROP_BASE,     /* + enum xvrrp_reason (> 0) */
 	XVRRP_C_COUNT = (int)XVRRP_C_VRRP_DROP_BASE + (int)XVRRP_REASON_COUNT
 };
@@ -92,7 +99,7 @@ struct xvrrp_vip6_key {
  */
 struct xvrrp_group {
 	__u8 owned;                 /* 1: this node is MASTER, answer ARP/NS */
-	__u8 pad[1];
+	__u8 config;                /* slot in xvrrp_configs whose heartbeat gates this group */
 	__u8 mac[6];                /* source MAC of replies (interface or virtual MAC) */
 	__u64 master_down_ns;       /* liveness gate: stop answering when the heartbeat is older */
 };
@@ -104,20 +111,32 @@ struct xvrrp_group {
 struct xvrrp_vrid_config {
 	__u8 configured;            /* 1: this VRID is ours */
 	__u8 versions;              /* XVRRP_VERSION_2 | XVRRP_VERSION_3 */
-	__u8 unicast;               /* 1: accept only sources in xvrrp_peers */
-	__u8 pad[5];
+	__u8 unicast;               /* 1: accept only sources in xvrrp_peers (of this config) */
+	__u8 config;                /* slot in xvrrp_configs of the config that serves this VRID */
+	__u8 pad[4];
 };
 
-/* xvrrp_peers key: a unicast peer address (IPv4 in the first 4 bytes). */
+/* xvrrp_peers key: a unicast peer address (IPv4 in the first 4 bytes) of one config. */
 struct xvrrp_peer_key {
 	__u8 family;                /* 4 or 6 */
-	__u8 pad[3];
+	__u8 config;                /* slot in xvrrp_configs */
+	__u8 pad[2];
 	__u8 addr[16];
 };
 
-/* xvrrp_heartbeat: one slot, bpf_ktime_get_ns() clock (CLOCK_MONOTONIC). */
-struct xvrrp_heartbeat {
-	__u64 ns;
+/*
+ * xvrrp_configs: array indexed by config slot, mmapable. The program reads only
+ * heartbeat_ns (bpf_ktime_get_ns() clock, CLOCK_MONOTONIC), which its controller
+ * stores through the mapping (one aligned 64-bit store, no system call). The rest
+ * is the registry of the configs sharing the interface: a slot is in use from
+ * the config's first start until it stops for good (not while it restarts).
+ */
+struct xvrrp_config_slot {
+	__u64 heartbeat_ns;
+	__u32 in_use;               /* 1: a config holds this slot */
+	__u32 pid;                  /* its controller's process id when it last started */
+	char name[XVRRP_CONFIG_NAME_LEN]; /* its config name, NUL-padded (longer names: a prefix) */
+	__u64 name_hash;            /* FNV-1a of the whole config name */
 };
 
 /*
@@ -155,7 +174,7 @@ struct xvrrp_advert_seen {
 	__u64 count;                /* repeats absorbed since the map was created */
 };
 
-/* xvrrp_meta: one slot written by the loader, never read by the program. */
+/* xvrrp_meta: one slot written by the loader that attached the program, never read by it. */
 struct xvrrp_meta {
 	__u32 abi_version;          /* XVRRP_ABI_VERSION of the loader that created the pins */
 	__u16 vlan_id;              /* the load-time VLAN setting of the attached program */
@@ -175,7 +194,12 @@ XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_group, master_down_ns) == 8, "x
 XVRRP_ABI_ASSERT(sizeof(struct xvrrp_vrid_config) == 8, "xvrrp_vrid_config size");
 XVRRP_ABI_ASSERT(sizeof(struct xvrrp_peer_key) == 20, "xvrrp_peer_key size");
 XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_peer_key, addr) == 4, "xvrrp_peer_key.addr offset");
-XVRRP_ABI_ASSERT(sizeof(struct xvrrp_heartbeat) == 8, "xvrrp_heartbeat size");
+XVRRP_ABI_ASSERT(sizeof(struct xvrrp_config_slot) == 64, "xvrrp_config_slot size");
+XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_config_slot, heartbeat_ns) == 0, "xvrrp_config_slot.heartbeat_ns offset");
+XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_config_slot, name) == 16, "xvrrp_config_slot.name offset");
+XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_group, config) == 1, "xvrrp_group.config offset");
+XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_vrid_config, config) == 3, "xvrrp_vrid_config.config offset");
+XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_peer_key, config) == 1, "xvrrp_peer_key.config offset");
 XVRRP_ABI_ASSERT(sizeof(struct xvrrp_conflict) == 24, "xvrrp_conflict size");
 XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_conflict, mac) == 2, "xvrrp_conflict.mac offset");
 XVRRP_ABI_ASSERT(__builtin_offsetof(struct xvrrp_conflict, addr) == 8, "xvrrp_conflict.addr offset");

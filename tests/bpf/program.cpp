@@ -64,9 +64,10 @@ void ProgramUnderTest::add_vip(const IpAddress& vip, std::uint8_t vrid) {
 }
 
 void ProgramUnderTest::set_group(std::uint8_t vrid, bool owned, const frames::Mac& mac,
-                                 std::uint64_t master_down_ns) {
+                                 std::uint64_t master_down_ns, std::uint8_t config) {
     struct xvrrp_group g {};
     g.owned = owned ? 1 : 0;
+    g.config = config;
     std::memcpy(g.mac, mac.data(), 6);
     g.master_down_ns = master_down_ns;
     std::uint32_t key = vrid;
@@ -74,9 +75,11 @@ void ProgramUnderTest::set_group(std::uint8_t vrid, bool owned, const frames::Ma
           "groups update");
 }
 
-void ProgramUnderTest::set_vrid(std::uint8_t vrid, std::uint8_t versions, bool unicast) {
+void ProgramUnderTest::set_vrid(std::uint8_t vrid, std::uint8_t versions, bool unicast,
+                                std::uint8_t config) {
     struct xvrrp_vrid_config c {};
     c.configured = 1;
+    c.config = config;
     c.versions = versions;
     c.unicast = unicast ? 1 : 0;
     std::uint32_t key = vrid;
@@ -84,21 +87,23 @@ void ProgramUnderTest::set_vrid(std::uint8_t vrid, std::uint8_t versions, bool u
           "vrids update");
 }
 
-void ProgramUnderTest::add_peer(const IpAddress& peer) {
+void ProgramUnderTest::add_peer(const IpAddress& peer, std::uint8_t config) {
     struct xvrrp_peer_key key {};
     key.family = peer.is_v4() ? 4 : 6;
+    key.config = config;
     std::memcpy(key.addr, peer.bytes().data(), peer.size());
     std::uint8_t one = 1;
     check(bpf_map_update_elem(bpf_map__fd(skel_->maps.xvrrp_peers), &key, &one, BPF_ANY),
           "peers update");
 }
 
-void ProgramUnderTest::set_heartbeat_ns(std::uint64_t ns) {
-    std::uint32_t key = 0;
-    struct xvrrp_heartbeat hb {};
-    hb.ns = ns;
-    check(bpf_map_update_elem(bpf_map__fd(skel_->maps.xvrrp_heartbeat), &key, &hb, BPF_ANY),
-          "heartbeat update");
+void ProgramUnderTest::set_heartbeat_ns(std::uint64_t ns, std::uint8_t config) {
+    std::uint32_t key = config;
+    struct xvrrp_config_slot c {};
+    int fd = bpf_map__fd(skel_->maps.xvrrp_configs);
+    check(bpf_map_lookup_elem(fd, &key, &c), "configs lookup");
+    c.heartbeat_ns = ns;
+    check(bpf_map_update_elem(fd, &key, &c, BPF_ANY), "heartbeat update");
 }
 
 void ProgramUnderTest::arm_filter(const IpAddress& source, const frames::Bytes& vrrp_message) {
@@ -167,7 +172,14 @@ std::vector<std::uint64_t> ProgramUnderTest::counters() const {
 }
 
 int ProgramUnderTest::prog_fd() const { return bpf_program__fd(skel_->progs.xvrrp_xdp); }
-int ProgramUnderTest::conflicts_fd() const { return bpf_map__fd(skel_->maps.xvrrp_conflicts); }
+int ProgramUnderTest::conflicts_fd(std::uint8_t config) const {
+    bpf_map* const rings[] = {skel_->maps.xvrrp_ring0, skel_->maps.xvrrp_ring1, skel_->maps.xvrrp_ring2,
+                              skel_->maps.xvrrp_ring3, skel_->maps.xvrrp_ring4, skel_->maps.xvrrp_ring5,
+                              skel_->maps.xvrrp_ring6, skel_->maps.xvrrp_ring7};
+    static_assert(std::size(rings) == XVRRP_MAX_CONFIGS);
+    if (config >= XVRRP_MAX_CONFIGS) throw std::runtime_error("conflicts_fd: no such config slot");
+    return bpf_map__fd(rings[config]);
+}
 
 std::string counter_name(int index) { return std::string(dataplane::counter_name(index)); }
 

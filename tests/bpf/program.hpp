@@ -29,11 +29,12 @@ public:
     ProgramUnderTest& operator=(const ProgramUnderTest&) = delete;
 
     void add_vip(const IpAddress& vip, std::uint8_t vrid);
+    // `config`: the config slot (abi.h) the entry belongs to; one program serves several.
     void set_group(std::uint8_t vrid, bool owned, const frames::Mac& mac,
-                   std::uint64_t master_down_ns);
-    void set_vrid(std::uint8_t vrid, std::uint8_t versions, bool unicast);
-    void add_peer(const IpAddress& peer);
-    void set_heartbeat_ns(std::uint64_t ns);
+                   std::uint64_t master_down_ns, std::uint8_t config = 0);
+    void set_vrid(std::uint8_t vrid, std::uint8_t versions, bool unicast, std::uint8_t config = 0);
+    void add_peer(const IpAddress& peer, std::uint8_t config = 0);
+    void set_heartbeat_ns(std::uint64_t ns, std::uint8_t config = 0);
     // Repeat absorption: arm the group's filter with a VRRP message as sent by `source`, or
     // disarm it; read what the program stamped.
     void arm_filter(const IpAddress& source, const frames::Bytes& vrrp_message);
@@ -50,7 +51,7 @@ public:
     std::vector<std::uint64_t> counters() const;
 
     int prog_fd() const;
-    int conflicts_fd() const;
+    int conflicts_fd(std::uint8_t config = 0) const;  // that config's conflict ring
     struct xvrrp_bpf* skeleton() const { return skel_; }
 
 private:

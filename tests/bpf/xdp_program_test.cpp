@@ -366,10 +366,31 @@ std::vector<Fixture> fixtures() {
     add("vrrp_bad_checksum_dropped",
         vrrp4(with(advert(10), [](auto& v) { v.checksum = f::VrrpChecksum::Bad; })), XDP_DROP,
         std::nullopt, {drop_reason(XVRRP_REASON_BAD_CHECKSUM)});
-    add("vrrp_unknown_vrid_dropped", vrrp4(advert(99)), XDP_DROP, std::nullopt,
-        {drop_reason(XVRRP_REASON_UNKNOWN_VRID)});
-    add("vrrp_vrid_0_dropped", vrrp4(advert(0)), XDP_DROP, std::nullopt,
-        {drop_reason(XVRRP_REASON_UNKNOWN_VRID)});
+    // Another daemon's VRRP (a VRID no config here serves) is never judged, even when it
+    // would fail every check: the platform's keepalived must hear its peers.
+    add("vrrp_foreign_vrid_passes_untouched", vrrp4(advert(99)), XDP_PASS, std::nullopt,
+        {XVRRP_C_VRRP_PASS_FOREIGN});
+    add("vrrp_vrid_0_passes_untouched", vrrp4(advert(0)), XDP_PASS, std::nullopt,
+        {XVRRP_C_VRRP_PASS_FOREIGN});
+    add("vrrp_foreign_vrid_bad_checksum_passes_untouched",
+        vrrp4(with(advert(99), [](auto& v) { v.checksum = f::VrrpChecksum::Bad; })), XDP_PASS,
+        std::nullopt, {XVRRP_C_VRRP_PASS_FOREIGN});
+    add("vrrp_foreign_vrid_ttl_1_passes_untouched",
+        vrrp4(advert(99), kPeer4, kVrrpGroup4, {.ttl = 1}), XDP_PASS, std::nullopt,
+        {XVRRP_C_VRRP_PASS_FOREIGN});
+    add("vrrp_foreign_vrid_from_stranger_passes_untouched", vrrp4(advert(99, 2), kStranger4),
+        XDP_PASS, std::nullopt, {XVRRP_C_VRRP_PASS_FOREIGN});
+    add("vrrp_foreign_vrid_version_4_passes_untouched", vrrp4(advert(99, 4)), XDP_PASS,
+        std::nullopt, {XVRRP_C_VRRP_PASS_FOREIGN});
+    add("vrrp6_foreign_vrid_passes_untouched", vrrp6(advert(99, 3, {kVip6_10})), XDP_PASS,
+        std::nullopt, {XVRRP_C_VRRP_PASS_FOREIGN});
+    add("vrrp6_foreign_vrid_bad_hop_limit_passes_untouched",
+        vrrp6(advert(99, 3, {kVip6_10}), kLinkLocalPeer6, kVrrpGroup6, 1), XDP_PASS,
+        std::nullopt, {XVRRP_C_VRRP_PASS_FOREIGN});
+    // A later fragment has no VRRP header to read a VRID from: not ours to judge.
+    add("vrrp_later_fragment_passes_unattributed",
+        vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 255, .frag_off = 0x0010}), XDP_PASS,
+        std::nullopt, {XVRRP_C_VRRP_PASS_UNATTRIBUTED});
     add("vrrp_unicast_from_stranger_dropped", vrrp4(advert(40), kStranger4), XDP_DROP,
         std::nullopt, {drop_reason(XVRRP_REASON_NOT_A_PEER)});
     add("vrrp_from_unspecified_source_dropped", vrrp4(advert(10), ip("0.0.0.0")), XDP_DROP,
@@ -378,9 +399,6 @@ std::vector<Fixture> fixtures() {
         std::nullopt, {drop_reason(XVRRP_REASON_BAD_SOURCE)});
     add("vrrp_fragment_more_fragments_dropped",
         vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 255, .frag_off = 0x2000}), XDP_DROP,
-        std::nullopt, {drop_reason(XVRRP_REASON_FRAGMENT)});
-    add("vrrp_fragment_with_offset_dropped",
-        vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 255, .frag_off = 0x0010}), XDP_DROP,
         std::nullopt, {drop_reason(XVRRP_REASON_FRAGMENT)});
     add("vrrp_dont_fragment_flag_passes",
         vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 255, .frag_off = 0x4000}), XDP_PASS,
@@ -542,18 +560,26 @@ std::vector<Fixture> truncations() {
     for (std::size_t n = 14; n < ns.size(); ++n)
         t.push_back({"ns_" + std::to_string(n), truncate(ns, n), XDP_PASS, std::nullopt,
                      {n < 14 + 40 + 24 ? XVRRP_C_PASS_OTHER : XVRRP_C_NS_PASS_MALFORMED}});
-    // Before a whole IPv4 header the advert is not parsed as VRRP; after, its total length
-    // promises more than the frame holds.
-    Bytes advert4 = vrrp4(advert(10));
-    for (std::size_t n = 14; n < advert4.size(); ++n)
-        t.push_back({"vrrp4_" + std::to_string(n), truncate(advert4, n),
-                     n < 14 + 20 ? XDP_PASS : XDP_DROP, std::nullopt,
-                     {n < 14 + 20 ? int{XVRRP_C_PASS_OTHER} : drop_reason(XVRRP_REASON_TRUNCATED)}});
-    Bytes advert6 = vrrp6(advert(10, 3, {kVip6_10}));
-    for (std::size_t n = 14; n < advert6.size(); ++n)
-        t.push_back({"vrrp6_" + std::to_string(n), truncate(advert6, n),
-                     n < 14 + 40 ? XDP_PASS : XDP_DROP, std::nullopt,
-                     {n < 14 + 40 ? int{XVRRP_C_PASS_OTHER} : drop_reason(XVRRP_REASON_TRUNCATED)}});
+    // Before a whole IP header the advert is not parsed as VRRP; without the VRID byte it
+    // cannot be attributed to a config and passes untouched; after, its length promises more
+    // than the frame holds. Likewise for a foreign VRID, which passes at every length.
+    auto advert_series = [&](const std::string& name, const Bytes& frame, std::size_t ip_header,
+                             bool ours) {
+        for (std::size_t n = 14; n < frame.size(); ++n) {
+            const std::size_t vrrp_at = 14 + ip_header;
+            int counter = n < vrrp_at       ? int{XVRRP_C_PASS_OTHER}
+                          : n < vrrp_at + 2 ? int{XVRRP_C_VRRP_PASS_UNATTRIBUTED}
+                          : ours            ? drop_reason(XVRRP_REASON_TRUNCATED)
+                                            : int{XVRRP_C_VRRP_PASS_FOREIGN};
+            t.push_back({name + "_" + std::to_string(n), truncate(frame, n),
+                         counter == drop_reason(XVRRP_REASON_TRUNCATED) ? XDP_DROP : XDP_PASS,
+                         std::nullopt, {counter}});
+        }
+    };
+    advert_series("vrrp4", vrrp4(advert(10)), 20, true);
+    advert_series("vrrp6", vrrp6(advert(10, 3, {kVip6_10})), 40, true);
+    advert_series("vrrp4_foreign", vrrp4(advert(99)), 20, false);
+    advert_series("vrrp6_foreign", vrrp6(advert(99, 3, {kVip6_10})), 40, false);
     return t;
 }
 
@@ -694,6 +720,58 @@ TEST(ConflictRing, ConflictingGratuitousArpAndNaAreQueuedForTheController) {
     EXPECT_EQ(IpAddress::v6(a6), kVip6_10);
 }
 
+// Two configs share one program (abi.h, xvrrp_config_slot): each config's heartbeat gates its
+// own groups only, unicast peers are per config, and conflicts go to the owning config's ring.
+TEST(SharedProgram, EachConfigHasItsOwnGateItsOwnPeersAndItsOwnRing) {
+    ProgramUnderTest p;
+    build_world(p);  // config 0
+    const f::Mac mac50 = mac("02:00:5e:00:01:32");
+    const IpAddress vip50 = ip("192.0.2.50");
+    p.set_group(50, true, mac50, kMasterDownNs, 1);
+    p.add_vip(vip50, 50);
+    p.set_vrid(50, XVRRP_VERSION_3, true, 1);
+    p.add_peer(kStranger4, 1);
+    const Bytes reply10 = arp_reply_from(kGroup10Mac, kVip10, kClientMac, kClient4);
+    const Bytes reply50 = arp_reply_from(mac50, vip50, kClientMac, kClient4);
+
+    p.set_heartbeat_ns(0, 1);  // config 1's controller is dead, config 0's alive
+    expect_fixture(p, {"cfg1_dead_its_vip", arp_request(vip50), XDP_DROP, std::nullopt,
+                       {XVRRP_C_ARP_DROP_STALE}});
+    expect_fixture(p, {"cfg1_dead_cfg0_vip", arp_request(kVip10), XDP_TX, reply10,
+                       {XVRRP_C_ARP_REPLIED}});
+    p.set_heartbeat_ns(ProgramUnderTest::monotonic_ns(), 1);
+    p.set_heartbeat_ns(0, 0);  // and the other way round
+    expect_fixture(p, {"cfg0_dead_cfg1_vip", arp_request(vip50), XDP_TX, reply50,
+                       {XVRRP_C_ARP_REPLIED}});
+    expect_fixture(p, {"cfg0_dead_its_vip", arp_request(kVip10), XDP_DROP, std::nullopt,
+                       {XVRRP_C_ARP_DROP_STALE}});
+
+    // kPeer4 is config 0's peer, kStranger4 config 1's: each VRID accepts its own config's.
+    expect_fixture(p, {"vrid50_from_cfg0_peer", vrrp4(advert(50, 3, {vip50}), kPeer4), XDP_DROP,
+                       std::nullopt, {drop_reason(XVRRP_REASON_NOT_A_PEER)}});
+    expect_fixture(p, {"vrid50_from_cfg1_peer", vrrp4(advert(50, 3, {vip50}), kStranger4),
+                       XDP_PASS, std::nullopt, {XVRRP_C_VRRP_PASS}});
+    expect_fixture(p, {"vrid40_from_cfg1_peer", vrrp4(advert(40), kStranger4), XDP_DROP,
+                       std::nullopt, {drop_reason(XVRRP_REASON_NOT_A_PEER)}});
+
+    int events[2] = {0, 0};
+    auto on_event = [](void* ctx, void*, size_t) -> int {
+        ++*static_cast<int*>(ctx);
+        return 0;
+    };
+    ring_buffer* rb0 = ring_buffer__new(p.conflicts_fd(0), on_event, &events[0], nullptr);
+    ring_buffer* rb1 = ring_buffer__new(p.conflicts_fd(1), on_event, &events[1], nullptr);
+    ASSERT_NE(rb0, nullptr);
+    ASSERT_NE(rb1, nullptr);
+    p.run(arp_frame(1, kIntruderMac, vip50, kZeroMac, vip50));
+    EXPECT_EQ(ring_buffer__consume(rb0), 0);
+    EXPECT_EQ(ring_buffer__consume(rb1), 1);
+    ring_buffer__free(rb0);
+    ring_buffer__free(rb1);
+    EXPECT_EQ(events[0], 0);
+    EXPECT_EQ(events[1], 1);
+}
+
 TEST(VlanProgram, ServesExactlyItsOneTagAndKeepsItInTheReply) {
     ProgramUnderTest p(100);
     build_world(p);
@@ -722,12 +800,12 @@ TEST(VlanProgram, ServesExactlyItsOneTagAndKeepsItInTheReply) {
 }
 
 TEST(Counters, EveryDropReasonTheProgramUsesHasAFixture) {
-    // The reasons XDP decides; the rest (auth, interval, ...) are the controller's.
+    // The reasons XDP decides; the rest (auth, interval, unknown VRID, ...) are the controller's:
+    // a VRID no config here serves passes to the kernel (vrrp_foreign_vrid_*).
     std::vector<xvrrp_reason> xdp_reasons{
         XVRRP_REASON_TRUNCATED,     XVRRP_REASON_BAD_TTL,        XVRRP_REASON_BAD_VERSION,
         XVRRP_REASON_VERSION_MISMATCH, XVRRP_REASON_BAD_TYPE,    XVRRP_REASON_BAD_LENGTH,
-        XVRRP_REASON_BAD_ADDR_COUNT, XVRRP_REASON_BAD_CHECKSUM,  XVRRP_REASON_UNKNOWN_VRID,
-        XVRRP_REASON_NOT_A_PEER,    XVRRP_REASON_BAD_SOURCE,     XVRRP_REASON_FRAGMENT,
+        XVRRP_REASON_BAD_ADDR_COUNT, XVRRP_REASON_BAD_CHECKSUM,  XVRRP_REASON_NOT_A_PEER,    XVRRP_REASON_BAD_SOURCE,     XVRRP_REASON_FRAGMENT,
         XVRRP_REASON_BAD_IP_HEADER};
     auto table = fixtures();
     for (auto r : xdp_reasons) {

@@ -98,15 +98,18 @@ xdp_model::World make_world(std::uint16_t vlan_id) {
     w.groups[20] = {false, kMac20, false};
     w.groups[30] = {true, kMac30, true};
     w.groups[40] = {true, kMac40, false};
+    w.groups[60] = {true, kMac40, false, 1};  // a second config sharing the program
     for (auto [vip, vrid] : {std::pair{"192.0.2.10", 10}, {"192.0.2.11", 10}, {"192.0.2.20", 20}, {"192.0.2.30", 30},
                              {"192.0.2.40", 40}, {"2001:db8::10", 10}, {"2001:db8::11", 10}, {"2001:db8::20", 20},
-                             {"2001:db8::30", 30}, {"2001:db8::40", 40}, {"192.0.2.50", 50}})
+                             {"2001:db8::30", 30}, {"2001:db8::40", 40}, {"192.0.2.50", 50},
+                             {"192.0.2.60", 60}})
         w.vips[ip(vip)] = static_cast<std::uint8_t>(vrid);  // VRID 50: a VIP whose group was never written
     w.vrids[10] = {XVRRP_VERSION_3, false};
     w.vrids[20] = {XVRRP_VERSION_2 | XVRRP_VERSION_3, false};
     w.vrids[30] = {XVRRP_VERSION_2, false};
     w.vrids[40] = {XVRRP_VERSION_3, true};
-    w.peers = {ip("192.0.2.2"), ip("fe80::2")};
+    w.vrids[60] = {XVRRP_VERSION_3, true, 1};
+    w.peers = {{0, ip("192.0.2.2")}, {0, ip("fe80::2")}, {1, ip("192.0.2.3")}};
     return w;
 }
 
@@ -147,6 +150,10 @@ std::vector<Seed> make_corpus() {
         {"vrrp v3 ipv4 options", vrrp4(3, 10, {"192.0.2.10"}, "192.0.2.2", "224.0.0.18", f::VrrpChecksum::Pseudo,
                                        [] { f::Ipv4Options o; o.ttl = 255; o.options = {0x94, 0x04, 0, 0}; return o; }())},
         {"vrrp v3 unknown vrid", vrrp4(3, 77, {"192.0.2.77"})},
+        {"vrrp v2 unknown vrid", vrrp4(2, 77, {"192.0.2.77"})},
+        {"vrrp v3 second config from its peer", vrrp4(3, 60, {"192.0.2.60"}, "192.0.2.3", "192.0.2.9")},
+        {"vrrp v3 second config from the first's peer", vrrp4(3, 60, {"192.0.2.60"}, "192.0.2.2", "192.0.2.9")},
+        {"arp request second config", arp(1, kClient, "192.0.2.1", kZero, "192.0.2.60")},
         {"vrrp v3 ipv6", vrrp6(10, {"2001:db8::10", "2001:db8::11"})},
         {"vrrp v3 ipv6 unicast", vrrp6(40, {"2001:db8::40"})},
         {"udp ipv4", udp4()},

@@ -86,7 +86,7 @@ std::optional<Conflict> claim(const World& w, const IpAddress& vip, const Mac& c
     if (!vrid) return std::nullopt;
     const GroupState* g = group_of(w, *vrid);
     if (!g || !g->owned || g->mac == claimed_by) return std::nullopt;
-    return Conflict{static_cast<std::uint8_t>(vip.is_v4() ? 4 : 6), *vrid, claimed_by, vip};
+    return Conflict{static_cast<std::uint8_t>(vip.is_v4() ? 4 : 6), *vrid, claimed_by, vip, g->config};
 }
 
 // RFC 826 for Ethernet/IPv4. A request for an owned VIP is turned into the reply in place:
@@ -138,17 +138,27 @@ std::optional<std::pair<xvrrp_reason, std::string>> vrrp_reject(const World& w, 
     if (count == 0) return {{XVRRP_REASON_BAD_ADDR_COUNT, "no addresses"}};
     const std::size_t expect = 8 + count * (family == 4 ? 4u : 16u) + (version == 2 ? 8u : 0u);
     if (plen != expect) return {{XVRRP_REASON_BAD_LENGTH, "length does not match the address count"}};
-    const std::uint8_t vrid = f[at + 1];
-    auto cfg = w.vrids.find(vrid);
-    if (vrid == 0 || cfg == w.vrids.end()) return {{XVRRP_REASON_UNKNOWN_VRID, "VRID not configured here"}};
-    if (!(cfg->second.versions & (1u << version)))
+    const VridConfig& cfg = w.vrids.at(f[at + 1]);  // served: attribute() let it through
+    if (!(cfg.versions & (1u << version)))
         return {{XVRRP_REASON_VERSION_MISMATCH, "version not the one configured for the VRID"}};
-    if (cfg->second.unicast && !w.peers.count(src)) return {{XVRRP_REASON_NOT_A_PEER, "source not a unicast peer"}};
+    if (cfg.unicast && !w.peers.count({cfg.config, src}))
+        return {{XVRRP_REASON_NOT_A_PEER, "source not a unicast peer of the VRID's config"}};
     // v2, and v3 as some peers send it, sum the message alone; RFC 5798 v3 adds the pseudo-header.
     const std::uint32_t message = sum16(f, at, plen);
     if (fold(message) == 0xffff) return std::nullopt;
     if (version == 3 && fold(message + pseudo_sum) == 0xffff) return std::nullopt;
     return {{XVRRP_REASON_BAD_CHECKSUM, "checksum matches no accepted variant"}};
+}
+
+// Only a VRID some config here serves is judged; other daemons' VRRP, and VRRP whose VRID
+// cannot be read (a later fragment, fewer than two bytes), pass untouched.
+std::optional<Expectation> attribute(const World& w, const Bytes& f, std::size_t vrrp_at, bool later_fragment) {
+    if (f.size() < vrrp_at + 2 || later_fragment)
+        return pass(f, XVRRP_C_VRRP_PASS_UNATTRIBUTED, "VRRP without a readable VRID passes untouched");
+    const std::uint8_t vrid = f[vrrp_at + 1];
+    if (vrid == 0 || !w.vrids.count(vrid))
+        return pass(f, XVRRP_C_VRRP_PASS_FOREIGN, "VRRP of a VRID no config here serves passes untouched");
+    return std::nullopt;
 }
 
 Expectation vrrp_verdict(const Bytes& f, std::optional<std::pair<xvrrp_reason, std::string>> reject) {
@@ -161,6 +171,7 @@ Expectation ipv4(const World& w, const Bytes& f, std::size_t at) {
     const std::size_t ihl = (f[at] & 0x0f) * 4u;
     if (ihl < 20 || f.size() < at + ihl) return pass(f, XVRRP_C_PASS_OTHER, "malformed IPv4 header passes");
     if (f[at + 9] != kProtoVrrp) return pass(f, XVRRP_C_PASS_OTHER, "IPv4, not VRRP: untouched");
+    if (auto e = attribute(w, f, at + ihl, (be16(f, at + 6) & 0x1fff) != 0)) return *e;
     const std::size_t tot = be16(f, at + 2);
     if (tot < ihl) return vrrp_drop(f, XVRRP_REASON_BAD_IP_HEADER, "total length below the header length");
     if (tot > 60 + kMaxAdvertV4 || tot - ihl > kMaxAdvertV4)
@@ -180,6 +191,7 @@ Expectation ipv4(const World& w, const Bytes& f, std::size_t at) {
 }
 
 Expectation vrrp6(const World& w, const Bytes& f, std::size_t at) {
+    if (auto e = attribute(w, f, at + kIpv6Len, false)) return *e;
     const std::size_t plen = be16(f, at + 4);
     if (plen > kMaxAdvertV6) return vrrp_drop(f, XVRRP_REASON_BAD_LENGTH, "longer than any advert (255 addresses)");
     if (f.size() < at + kIpv6Len + plen) return vrrp_drop(f, XVRRP_REASON_TRUNCATED, "payload length beyond the frame");

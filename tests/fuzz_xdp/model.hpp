@@ -26,12 +26,14 @@ std::string to_string(Verdict v);
 struct GroupState {
     bool owned = false;
     Mac mac{};
-    bool stale = false;  // the controller's heartbeat is older than the group's Master_Down_Interval
+    bool stale = false;  // its config's heartbeat is older than the group's Master_Down_Interval
+    std::uint8_t config = 0;  // the config (slot) whose heartbeat gates the group
 };
 
 struct VridConfig {
     std::uint8_t versions = 0;  // XVRRP_VERSION_2 | XVRRP_VERSION_3
     bool unicast = false;
+    std::uint8_t config = 0;    // the config (slot) serving the VRID: peers are per config
 };
 
 // What the controller wrote into the maps, plus the program's load-time VLAN.
@@ -39,7 +41,7 @@ struct World {
     std::map<IpAddress, std::uint8_t> vips;  // VIP -> VRID of its group
     std::map<std::uint8_t, GroupState> groups;
     std::map<std::uint8_t, VridConfig> vrids;
-    std::set<IpAddress> peers;
+    std::set<std::pair<std::uint8_t, IpAddress>> peers;  // (config, unicast peer)
     std::uint16_t vlan_id = 0;  // 0: untagged frames only
 };
 
@@ -49,6 +51,7 @@ struct Conflict {
     std::uint8_t vrid = 0;
     Mac mac{};
     IpAddress address;
+    std::uint8_t config = 0;  // whose ring gets it: the config of the VIP's group
     bool operator==(const Conflict&) const = default;
 };
 

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -59,12 +60,19 @@ public:
         for (const auto& [vip, vrid] : world.vips) program_.add_vip(vip, vrid);
         for (const auto& [vrid, g] : world.groups)
             // Stale: a 1 ns Master_Down_Interval is over before any frame runs. Fresh: ~11 days.
-            program_.set_group(vrid, g.owned, g.mac, g.stale ? 1 : 1'000'000'000'000'000ull);
-        for (const auto& [vrid, cfg] : world.vrids) program_.set_vrid(vrid, cfg.versions, cfg.unicast);
-        for (const auto& peer : world.peers) program_.add_peer(peer);
-        program_.set_heartbeat_ns(testing::ProgramUnderTest::monotonic_ns());
-        ring_ = ring_buffer__new(program_.conflicts_fd(), &Instance::on_conflict, this, nullptr);
-        if (!ring_) throw std::runtime_error(std::string("ring_buffer__new: ") + std::strerror(errno));
+            program_.set_group(vrid, g.owned, g.mac, g.stale ? 1 : 1'000'000'000'000'000ull, g.config);
+        for (const auto& [vrid, cfg] : world.vrids) program_.set_vrid(vrid, cfg.versions, cfg.unicast, cfg.config);
+        for (const auto& [config, peer] : world.peers) program_.add_peer(peer, config);
+        for (std::uint8_t c = 0; c < XVRRP_MAX_CONFIGS; ++c) program_.set_heartbeat_ns(testing::ProgramUnderTest::monotonic_ns(), c);
+        // Every config's ring, each event tagged with the ring it came from.
+        for (std::uint8_t c = 0; c < XVRRP_MAX_CONFIGS; ++c) {
+            rings_[c] = {this, c};
+            if (c == 0)
+                ring_ = ring_buffer__new(program_.conflicts_fd(0), &Instance::on_conflict, &rings_[0], nullptr);
+            else if (ring_ && ring_buffer__add(ring_, program_.conflicts_fd(c), &Instance::on_conflict, &rings_[c]) < 0)
+                throw std::runtime_error(std::string("ring_buffer__add: ") + std::strerror(errno));
+            if (!ring_) throw std::runtime_error(std::string("ring_buffer__new: ") + std::strerror(errno));
+        }
     }
     ~Instance() { ring_buffer__free(ring_); }
 
@@ -78,14 +86,20 @@ public:
     std::vector<std::uint64_t> counters() const { return program_.counters(); }
 
 private:
+    struct Ring {
+        Instance* self = nullptr;
+        std::uint8_t config = 0;
+    };
     static int on_conflict(void* ctx, void* data, std::size_t size) {
-        auto* self = static_cast<Instance*>(ctx);
+        auto* ring = static_cast<Ring*>(ctx);
+        auto* self = ring->self;
         if (size < sizeof(xvrrp_conflict)) return 0;
         xvrrp_conflict ev;
         std::memcpy(&ev, data, sizeof(ev));
         xdp_model::Conflict c;
         c.family = ev.family;
         c.vrid = ev.vrid;
+        c.config = ring->config;
         std::memcpy(c.mac.data(), ev.mac, 6);
         if (ev.family == 4) {
             c.address = IpAddress::v4_bytes(ev.addr);
@@ -100,6 +114,7 @@ private:
 
     xdp_model::World world_;
     testing::ProgramUnderTest program_;
+    std::array<Ring, XVRRP_MAX_CONFIGS> rings_{};
     ring_buffer* ring_ = nullptr;
     std::vector<xdp_model::Conflict> conflicts_;
 };
@@ -107,7 +122,7 @@ private:
 std::string describe(const std::optional<xdp_model::Conflict>& c) {
     if (!c) return "none";
     return "vrid " + std::to_string(c->vrid) + " " + c->address.to_string() + " by " +
-           hex(Bytes(c->mac.begin(), c->mac.end()));
+           hex(Bytes(c->mac.begin(), c->mac.end())) + " in config " + std::to_string(c->config) + "'s ring";
 }
 
 struct Options {

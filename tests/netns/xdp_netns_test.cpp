@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -77,10 +78,22 @@ protected:
         ASSERT_TRUE(d.own_group(10, to_mac(mac_a_), master_down));
     }
 
+    dp::Options named(const std::string& config) const {
+        dp::Options o = options();
+        o.config_name = config;
+        return o;
+    }
+
+    std::uint32_t attached_id() const {
+        std::uint32_t id = 0;
+        bpf_xdp_query_id(static_cast<int>(if_nametoindex("vA")), 0, &id);
+        return id;
+    }
+
     // Real arping from B; true when a reply came from `from_mac`.
-    bool arping_answered(const std::string& from_mac, int count = 2) {
+    bool arping_answered(const std::string& from_mac, int count = 2, const IpAddress& target = kVip) {
         Cmd r = run("ip netns exec " + lab_->b() + " arping -c " + std::to_string(count) +
-                    " -w 3 -i vB " + kVip.to_string());
+                    " -w 3 -i vB " + target.to_string());
         last_arping_ = r.out;
         bool replied = r.out.find("bytes from " + from_mac) != std::string::npos;
         EXPECT_EQ(replied, r.status == 0) << r.out;
@@ -264,7 +277,7 @@ f::Bytes advert_frame(const std::string& src_mac, std::uint8_t vrid, std::uint8_
                        f::ipv4(kHostB, kVrrpGroup, f::kProtoVrrp, f::vrrp(v, kHostB, kVrrpGroup), opt));
 }
 
-TEST_F(DataplaneWire, ValidAdvertReachesTheSocketSpoofedTtl64DoesNot) {
+TEST_F(DataplaneWire, ValidAdvertReachesTheSocketSpoofedTtl64DoesNotForeignVridPassesUntouched) {
     WireSender sender(lab_->b());
     InNetns in(lab_->a());
     auto d = attach(options());
@@ -274,13 +287,17 @@ TEST_F(DataplaneWire, ValidAdvertReachesTheSocketSpoofedTtl64DoesNot) {
     sender.send(advert_frame(mac_b_, 10, 255));
     EXPECT_EQ(listener.next_vrid(1000ms), 10);
     sender.send(advert_frame(mac_b_, 10, 64));  // from beyond a router: RFC 5798 section 7.1
-    sender.send(advert_frame(mac_b_, 77, 255)); // a VRID this node does not run
     EXPECT_EQ(listener.next_vrid(500ms), -1);
+    // Another daemon's VRID (the platform's keepalived, another ipfailover config): not ours to
+    // judge, even with a TTL we would drop for our own VRIDs.
+    sender.send(advert_frame(mac_b_, 77, 255));
+    EXPECT_EQ(listener.next_vrid(1000ms), 77);
+    sender.send(advert_frame(mac_b_, 77, 64));
+    EXPECT_EQ(listener.next_vrid(1000ms), 77);
     auto after = d.read_counters();
     EXPECT_EQ(after[XVRRP_C_VRRP_PASS] - before[XVRRP_C_VRRP_PASS], 1u);
+    EXPECT_EQ(after[XVRRP_C_VRRP_PASS_FOREIGN] - before[XVRRP_C_VRRP_PASS_FOREIGN], 2u);
     EXPECT_EQ(after.dropped(XVRRP_REASON_BAD_TTL) - before.dropped(XVRRP_REASON_BAD_TTL), 1u);
-    EXPECT_EQ(after.dropped(XVRRP_REASON_UNKNOWN_VRID) - before.dropped(XVRRP_REASON_UNKNOWN_VRID),
-              1u);
 }
 
 TEST_F(DataplaneWire, WithoutXdpTheSpoofedAdvertWouldHaveArrived) {
@@ -372,7 +389,7 @@ INSTANTIATE_TEST_SUITE_P(Versions, KeepalivedAdverts, ::testing::Values(2, 3),
 
 TEST_F(DataplaneWire, KeptDataplaneIsAdoptedByTheNextControllerThenRemovedCleanly) {
     InNetns in(lab_->a());
-    const std::string pins = "/sys/fs/bpf/xvrrp/netns-test";
+    const std::string pins = dp::interface_pin_dir(options());
     {
         auto first = attach(options());
         serve_vip(first);
@@ -414,7 +431,7 @@ TEST_F(DataplaneWire, KeptDataplaneIsAdoptedByTheNextControllerThenRemovedCleanl
 // attaches afresh instead of refusing a "foreign" program.
 TEST_F(DataplaneWire, ProgramLeftUnpinnedByAKilledControllerIsTakenOff) {
     InNetns in(lab_->a());
-    const std::string pins = "/sys/fs/bpf/xvrrp/netns-test";
+    const std::string pins = dp::interface_pin_dir(options());
     std::uint32_t orphan = 0;
     {
         auto first = attach(options());
@@ -441,6 +458,127 @@ TEST_F(DataplaneWire, ProgramLeftUnpinnedByAKilledControllerIsTakenOff) {
     EXPECT_TRUE(arping_answered(mac_a_, 1)) << last_arping_;
     second.detach(false);
     EXPECT_FALSE(lab_->has_xdp(lab_->a(), "vA"));
+}
+
+// ---- several configs on one interface, and recovery from what a crash leaves -----------------
+
+TEST_F(DataplaneWire, TwoConfigsShareOneProgramCollisionsAreRefusedLastOneOutDetaches) {
+    InNetns in(lab_->a());
+    const IpAddress vip_b = f::ip("192.0.2.20");
+    const std::vector<IpAddress> vips_a{kVip}, vips_b{vip_b};
+    // Each config beats once: a gate longer than the test keeps both answering throughout.
+    constexpr auto kGate = 60s;
+    auto a = attach(named("cfg-a"));
+    EXPECT_FALSE(a.joined());
+    ASSERT_TRUE(a.claim({{{10, XVRRP_VERSION_3, false, vips_a}}, {}}));
+    ASSERT_TRUE(a.heartbeat());
+    ASSERT_TRUE(a.own_group(10, to_mac(mac_a_), kGate));
+    const std::uint32_t program = attached_id();
+
+    auto b = attach(named("cfg-b"));
+    EXPECT_TRUE(b.joined()) << b.describe();
+    EXPECT_EQ(b.other_configs(), std::vector<std::string>{"cfg-a"});
+    EXPECT_EQ(attached_id(), program) << "the second config must join, not attach another program";
+    ASSERT_TRUE(b.claim({{{20, XVRRP_VERSION_3, false, vips_b}}, {}}));
+    ASSERT_TRUE(b.heartbeat());
+    ASSERT_TRUE(b.own_group(20, to_mac(mac_a_), kGate));
+    EXPECT_TRUE(arping_answered(mac_a_, 1, kVip)) << last_arping_;
+    EXPECT_TRUE(arping_answered(mac_a_, 1, vip_b)) << last_arping_;
+
+    // A third config wanting cfg-a's VRID, or its VIP: refused, naming cfg-a, nothing touched.
+    {
+        auto c = attach(named("cfg-c"));
+        const std::vector<IpAddress> vips_c{f::ip("192.0.2.30")};
+        auto s = c.claim({{{10, XVRRP_VERSION_3, false, vips_c}}, {}});
+        ASSERT_FALSE(s);
+        EXPECT_NE(s.error.find("cfg-a"), std::string::npos) << s.error;
+        s = c.claim({{{30, XVRRP_VERSION_3, false, vips_a}}, {}});
+        ASSERT_FALSE(s);
+        EXPECT_NE(s.error.find(kVip.to_string()), std::string::npos) << s.error;
+        c.detach(false);
+    }
+    EXPECT_TRUE(arping_answered(mac_a_, 1, kVip)) << "cfg-c's refusal touched cfg-a: " << last_arping_;
+
+    a.detach(false);
+    EXPECT_EQ(attached_id(), program) << "cfg-b still uses the program";
+    EXPECT_TRUE(arping_answered(mac_a_, 1, vip_b)) << last_arping_;
+    EXPECT_FALSE(arping_answered(mac_a_, 1, kVip)) << "cfg-a left: its VIP is no longer answered";
+    b.detach(false);
+    EXPECT_FALSE(lab_->has_xdp(lab_->a(), "vA")) << "the last config out detaches";
+    EXPECT_FALSE(std::filesystem::exists(dp::interface_pin_dir(options())));
+}
+
+TEST_F(DataplaneWire, AdoptionWithAChangedPlanServesOnlyTheNewPlan) {
+    InNetns in(lab_->a());
+    const IpAddress vip11 = f::ip("192.0.2.11");
+    const std::vector<IpAddress> g1{kVip}, g2{vip11};
+    {
+        auto first = attach(options());
+        ASSERT_TRUE(first.claim({{{1, XVRRP_VERSION_3, false, g1}, {2, XVRRP_VERSION_3, false, g2}}, {}}));
+        ASSERT_TRUE(first.heartbeat());
+        ASSERT_TRUE(first.own_group(1, to_mac(mac_a_), 3s));
+        ASSERT_TRUE(first.own_group(2, to_mac(mac_a_), 3s));
+        first.detach(true);  // what a SIGKILL leaves
+    }
+    auto second = attach(options());
+    EXPECT_TRUE(second.adopted()) << second.describe();
+    EXPECT_TRUE(second.still_served(2)) << "owned, and the heartbeat inside the gate";
+    ASSERT_TRUE(second.claim({{{2, XVRRP_VERSION_3, false, g2}}, {}}));
+    ASSERT_TRUE(second.heartbeat());
+    auto before = second.read_counters();
+    EXPECT_FALSE(arping_answered(mac_a_, 1, kVip)) << "VRID 1 left the plan: " << last_arping_;
+    EXPECT_GE(second.read_counters()[XVRRP_C_ARP_PASS_NON_VIP] - before[XVRRP_C_ARP_PASS_NON_VIP], 1u)
+        << "its VIP must be gone from the map, not merely disowned";
+    EXPECT_TRUE(arping_answered(mac_a_, 1, vip11)) << last_arping_;
+}
+
+// A pod-local bpffs dies with its pod (SIGKILL, OOM kill): the program stays attached with no
+// pins anywhere. The next start recognises it as ours and swaps it in one netlink request.
+TEST_F(DataplaneWire, OrphanWhosePinsDiedWithTheirBpffsIsReplacedInPlace) {
+    InNetns in(lab_->a());
+    {
+        auto first = attach(options());
+        serve_vip(first);
+        first.detach(true);
+    }
+    const std::uint32_t orphan = attached_id();
+    ASSERT_NE(orphan, 0u);
+    ASSERT_EQ(mount("bpf", "/sys/fs/bpf", "bpf", 0, nullptr), 0) << std::strerror(errno);
+    ASSERT_FALSE(std::filesystem::exists(dp::interface_pin_dir(options())));
+    auto second = attach(options());
+    EXPECT_FALSE(second.adopted());
+    EXPECT_NE(attached_id(), orphan) << "the orphan is still attached";
+    EXPECT_NE(attached_id(), 0u);
+    serve_vip(second);
+    EXPECT_TRUE(arping_answered(mac_a_, 1)) << last_arping_;
+    second.detach(false);
+    EXPECT_FALSE(lab_->has_xdp(lab_->a(), "vA"));
+}
+
+// The same, but another config still beats inside the orphan: its bpffs is not ours to see, and
+// replacing its program would cut it off. Refused, naming it.
+TEST_F(DataplaneWire, OrphanThatAnotherLiveConfigStillUsesIsRefused) {
+    InNetns in(lab_->a());
+    auto a = attach(named("cfg-a"));
+    ASSERT_TRUE(a.heartbeat());
+    {
+        auto b = attach(named("cfg-b"));
+        b.detach(true);
+    }
+    ASSERT_EQ(mount("bpf", "/sys/fs/bpf", "bpf", 0, nullptr), 0) << std::strerror(errno);
+    const std::uint32_t program = attached_id();
+    auto r = dp::Dataplane::attach(named("cfg-b"));
+    ASSERT_FALSE(r) << r.value().describe();
+    EXPECT_NE(r.error().message.find("cfg-a"), std::string::npos) << r.error().message;
+    EXPECT_EQ(attached_id(), program);
+    ASSERT_EQ(umount("/sys/fs/bpf"), 0);  // back to the bpffs holding cfg-a's pins
+    // cfg-b's slot outlives cfg-a: the program keeps dropping ARP/NS for cfg-b's VIPs (leftover
+    // addresses must not answer for them) until cfg-b is cleaned up for good.
+    a.detach(false);
+    EXPECT_EQ(attached_id(), program);
+    ASSERT_TRUE(dp::Dataplane::cleanup(named("cfg-b")));
+    EXPECT_FALSE(lab_->has_xdp(lab_->a(), "vA"));
+    EXPECT_FALSE(std::filesystem::exists(dp::interface_pin_dir(options()) + "/prog"));
 }
 
 TEST_F(DataplaneWire, NativeUnsupportedFallsBackToGeneric) {
@@ -473,7 +611,7 @@ TEST_F(DataplaneWire, ForeignProgramOnTheInterfaceIsLeftAloneAndNamed) {
         << r.error().message;
     EXPECT_NE(must("ip -n " + lab_->a() + " link show dev vA").find("xdp_pass"), std::string::npos)
         << "the foreign program must stay attached";
-    EXPECT_FALSE(std::filesystem::exists("/sys/fs/bpf/xvrrp/netns-test/prog"));
+    EXPECT_FALSE(std::filesystem::exists(dp::interface_pin_dir(options()) + "/prog"));
 }
 
 TEST_F(DataplaneWire, BadOptionsAreRefusedWithTheCulpritNamed) {

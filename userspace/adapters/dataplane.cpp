@@ -5,9 +5,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
+#include <linux/if_link.h>
 #include <linux/magic.h>
 #include <net/if.h>
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -18,6 +21,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 
 #include "adapters/dataplane_internal.hpp"
@@ -38,8 +42,10 @@ std::string_view to_string(Mode m) {
 }
 
 Maps::~Maps() {
-    if (ring) ring_buffer__free(ring);
+    if (ring_reader) ring_buffer__free(ring_reader);
     if (seen) munmap(const_cast<xvrrp_advert_seen*>(seen), seen_bytes);
+    if (config_slots) munmap(const_cast<xvrrp_config_slot*>(config_slots), config_bytes);
+    if (ring >= 0) close(ring);
     for (const auto& spec : kPinnedObjects)
         if (this->*spec.fd >= 0) close(this->*spec.fd);
 }
@@ -86,104 +92,162 @@ Status open_pins(Maps& m) {
     return {};
 }
 
-enum class Adoption { Adopted, StartFresh };
-
-// A previous controller's data plane is adopted only if it is ours in every respect that
-// matters: same ABI, same VLAN, and its program still attached to this interface. Everything is
-// reached through the pins (bpf_obj_get needs CAP_BPF only) and netlink, never by id. A stale
-// program of ours (other ABI or VLAN) still on the interface is taken off, or the fresh attach
-// would find the interface busy.
-Outcome<Adoption> try_adopt(Maps& m, const Options& opts) {
-    if (!fs::exists(m.pin_dir + "/meta")) return Adoption::StartFresh;
-    if (Status s = open_pins(m); !s) {
-        spdlog::info("not adopting the data plane pinned at {}: {}", m.pin_dir, s.error);
-        return Adoption::StartFresh;
-    }
-    auto at = find_attachment(m.ifindex, m.prog_id, opts.interface);
-    if (!at)
-        return Error{fmt::format("cannot tell whether the data plane pinned at {} still runs on "
-                                 "{}: {}", m.pin_dir, opts.interface, at.error().message)};
-    std::uint32_t key = 0;
-    xvrrp_meta meta{};
-    if (bpf_map_lookup_elem(m.meta, &key, &meta) || meta.abi_version != XVRRP_ABI_VERSION ||
-        meta.vlan_id != opts.vlan_id) {
-        spdlog::info("not adopting the data plane pinned at {}: ABI version {} VLAN {} (want {} "
-                     "and {})", m.pin_dir, meta.abi_version, meta.vlan_id, XVRRP_ABI_VERSION,
-                     opts.vlan_id);
-        if (at.value().where != Attachment::Where::Absent) {
-            if (Status s = detach_program(m.ifindex, m.prog, at.value(), opts.interface); !s)
-                return Error{fmt::format("taking the stale program {} pinned at {} off {}: {}",
-                                         m.prog_id, m.pin_dir, opts.interface, s.error)};
-            spdlog::info("took the stale program {} off {}", m.prog_id, opts.interface);
-        }
-        return Adoption::StartFresh;
-    }
-    if (at.value().where == Attachment::Where::Absent) {
-        spdlog::info("not adopting the data plane pinned at {}: program {} is not attached to {}",
-                     m.pin_dir, m.prog_id, opts.interface);
-        return Adoption::StartFresh;
-    }
-    m.attach_mode = at.value().mode;
-    m.under_dispatcher = at.value().where == Attachment::Where::UnderDispatcher;
-    return Adoption::Adopted;
+// Which network namespace this is: interfaces of the same name in two namespaces that share one
+// bpffs (test labs do) must not share pins.
+std::string netns_id() {
+    struct stat st {};
+    if (stat("/proc/thread-self/ns/net", &st) != 0) return "0";
+    return std::to_string(st.st_ino);
 }
 
-// Does the program `fd` use the map with id `map_id`?
-bool uses_map(int fd, std::uint32_t map_id) {
-    std::array<std::uint32_t, 16> map_ids{};
-    bpf_prog_info info{};
-    info.nr_map_ids = map_ids.size();
-    info.map_ids = reinterpret_cast<std::uint64_t>(map_ids.data());
-    std::uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return false;
-    const auto end = map_ids.begin() + std::min<std::size_t>(info.nr_map_ids, map_ids.size());
-    return std::find(map_ids.begin(), end, map_id) != end;
-}
 
-// A controller killed between attaching its program and pinning it leaves the program on the
-// interface (alone, or in libxdp's dispatcher) with only its maps pinned (libbpf pins them at
-// load): nothing to adopt, and a fresh attach would find the interface busy or run beside it. The
-// orphan is recognised as ours because it uses the groups map pinned in our directory, and taken
-// off. Looking programs up by id needs CAP_SYS_ADMIN; without it nothing is found here and the
-// fresh attach reports what it meets.
-void take_off_orphan(const Maps& m, const Options& opts) {
-    auto holder = attached_program_id(m.ifindex);
-    if (!holder || holder.value() == 0) return;
-    int groups = bpf_obj_get((m.pin_dir + "/groups").c_str());
-    if (groups < 0) return;
-    bpf_map_info map_info{};
-    std::uint32_t len = sizeof(map_info);
-    const bool have_map = bpf_obj_get_info_by_fd(groups, &map_info, &len) == 0;
-    close(groups);
-    if (!have_map) return;
-    std::vector<std::uint32_t> candidates{holder.value()};
-    xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(m.ifindex);
-    if (mp && !libxdp_get_error(mp)) {
-        if (!xdp_multiprog__is_legacy(mp))
-            for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p; p = xdp_multiprog__next_prog(p, mp))
-                candidates.push_back(xdp_program__id(p));
-        xdp_multiprog__close(mp);
+// An exclusive flock on the interface's pin directory, held while a config joins or leaves:
+// locks are per inode, so controllers in separate containers that mount the same bpffs wait for
+// each other. Closing the descriptor releases it, also when the holder dies.
+class DirLock {
+public:
+    static Outcome<DirLock> take(const std::string& dir) {
+        DirLock l;
+        l.fd_ = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (l.fd_ < 0) return Error{fmt::format("opening {}: {}", dir, errno_text(errno))};
+        if (flock(l.fd_, LOCK_EX) != 0)
+            return Error{fmt::format("locking {}: {}", dir, errno_text(errno))};
+        return l;
     }
-    for (std::uint32_t id : candidates) {
-        int fd = bpf_prog_get_fd_by_id(id);
-        if (fd < 0) continue;
-        if (uses_map(fd, map_info.id)) {
-            auto at = find_attachment(m.ifindex, id, opts.interface);
-            Status off = at ? detach_program(m.ifindex, fd, at.value(), opts.interface) : Status{at.error().message};
-            if (off)
-                spdlog::warn("took program {} off {}: ours, left unpinned by a controller stopped between "
-                             "attaching and pinning it", id, opts.interface);
-            else
-                spdlog::error("taking our unpinned program {} off {}: {}", id, opts.interface, off.error);
-        }
-        close(fd);
+    DirLock(DirLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    DirLock& operator=(DirLock&&) = delete;
+    ~DirLock() {
+        if (fd_ >= 0) close(fd_);
     }
-}
+
+private:
+    DirLock() = default;
+    int fd_ = -1;
+};
+
+// An attached program of ours that the fresh one replaces in one netlink request
+// (XDP_FLAGS_REPLACE with its fd as the expected program: CAP_NET_ADMIN, and never a program put
+// there meanwhile), so ARP/NS for the VIPs never falls to the kernel in between.
+struct Replace {
+    int fd = -1;
+    xdp_attach_mode mode = XDP_MODE_NATIVE;
+    std::uint32_t id = 0;
+    std::string what;
+    Replace() = default;
+    Replace(const Replace&) = delete;
+    Replace& operator=(const Replace&) = delete;
+    Replace(Replace&& o) noexcept : fd(std::exchange(o.fd, -1)), mode(o.mode), id(o.id), what(std::move(o.what)) {}
+    Replace& operator=(Replace&& o) noexcept {
+        std::swap(fd, o.fd);
+        mode = o.mode;
+        id = o.id;
+        what = std::move(o.what);
+        return *this;
+    }
+    ~Replace() {
+        if (fd >= 0) close(fd);
+    }
+};
 
 void remove_pins(const std::string& dir) {
     std::error_code ec;
     fs::remove_all(dir, ec);
     if (ec) spdlog::warn("removing pinned data plane {}: {}", dir, ec.message());
+}
+
+// Removes dir's parents up to (not including) root while they are empty.
+void remove_empty_parents(fs::path dir, const fs::path& root) {
+    std::error_code ec;
+    for (dir = dir.parent_path(); !dir.empty() && dir != root && dir.string().size() > root.string().size();
+         dir = dir.parent_path())
+        if (!fs::remove(dir, ec)) break;
+    fs::remove(root, ec);  // only if no other config left pins there
+}
+
+// ABI 2 pinned one program per config under pin_root/<config>. Found attached directly, it is
+// replaced in place by the shared program; under libxdp's dispatcher it is taken off (libxdp).
+// Its pins go either way once the new program runs.
+Outcome<std::optional<Replace>> legacy_program(const Options& opts, int ifindex, const std::string& dir) {
+    if (!fs::exists(dir + "/meta") && !fs::exists(dir + "/prog")) return std::optional<Replace>{};
+    int fd = bpf_obj_get((dir + "/prog").c_str());
+    if (fd < 0) return std::optional<Replace>{};
+    Replace r;
+    r.fd = fd;
+    r.id = prog_id_of(fd);
+    r.what = fmt::format("program {} pinned at {} by an older xvrrpd", r.id, dir);
+    auto at = find_attachment(ifindex, r.id, opts.interface);
+    if (!at) return at.error();
+    switch (at.value().where) {
+        case Attachment::Where::Absent: return std::optional<Replace>{};
+        case Attachment::Where::Direct: r.mode = at.value().mode; return std::optional<Replace>{std::move(r)};
+        case Attachment::Where::UnderDispatcher:
+            if (Status s = detach_program(ifindex, fd, at.value(), opts.interface); !s)
+                return Error{fmt::format("taking the {} off {}: {}", r.what, opts.interface, s.error)};
+            spdlog::info("took the {} off libxdp's dispatcher on {}", r.what, opts.interface);
+            return std::optional<Replace>{};
+    }
+    return std::optional<Replace>{};
+}
+
+// A config is alive while its heartbeat is younger than this (longer than any gate: the
+// largest Master_Down_Interval at the slowest advert interval the generator allows is ~3.1 s).
+constexpr std::uint64_t kAliveNs = 5'000'000'000ull;
+
+std::uint64_t monotonic_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns()
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// The program attached to ifindex when it is an xvrrp program whose pins this controller cannot
+// see: its pins died with a pod-local bpffs (SIGKILL, OOM kill), or a controller was killed
+// between attaching and pinning. Recognised by its name; a program whose xvrrp_configs shows
+// another config alive is refused (that config's bpffs is not ours to see: replacing its program
+// would cut it off). Looking programs up by id needs CAP_SYS_ADMIN; without it nothing is found
+// and the attach reports the interface busy, with a hint.
+Outcome<std::optional<Replace>> unpinned_program(const Options& opts, int ifindex) {
+    auto holder = attached_program_id(ifindex);
+    if (!holder || holder.value() == 0) return std::optional<Replace>{};
+    int fd = bpf_prog_get_fd_by_id(holder.value());
+    if (fd < 0) return std::optional<Replace>{};
+    Replace r;
+    r.fd = fd;
+    r.id = holder.value();
+    std::array<std::uint32_t, 32> map_ids{};
+    bpf_prog_info info{};
+    info.nr_map_ids = map_ids.size();
+    info.map_ids = reinterpret_cast<std::uint64_t>(map_ids.data());
+    std::uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0 || std::string_view(info.name) != "xvrrp_xdp")
+        return std::optional<Replace>{};
+    bpf_xdp_query_opts qo{};
+    qo.sz = sizeof(qo);
+    if (bpf_xdp_query(ifindex, 0, &qo) == 0 && qo.skb_prog_id == r.id) r.mode = XDP_MODE_SKB;
+    const std::uint64_t mine = name_hash(opts.config_name), now = monotonic_ns();
+    for (std::uint32_t i = 0; i < std::min<std::uint32_t>(info.nr_map_ids, map_ids.size()); ++i) {
+        int mfd = bpf_map_get_fd_by_id(map_ids[i]);
+        if (mfd < 0) continue;
+        bpf_map_info mi{};
+        std::uint32_t ml = sizeof(mi);
+        const bool configs = bpf_obj_get_info_by_fd(mfd, &mi, &ml) == 0 &&
+                             std::string_view(mi.name) == "xvrrp_configs" &&
+                             mi.value_size == sizeof(xvrrp_config_slot);
+        for (std::uint32_t k = 0; configs && k < mi.max_entries; ++k) {
+            xvrrp_config_slot c{};
+            if (bpf_map_lookup_elem(mfd, &k, &c) != 0 || !c.in_use || c.name_hash == mine) continue;
+            if (c.heartbeat_ns != 0 && now - std::min<std::uint64_t>(now, c.heartbeat_ns) < kAliveNs) {
+                close(mfd);
+                std::string name(c.name, strnlen(c.name, sizeof(c.name)));
+                return Error{fmt::format(
+                    "the xvrrp program {} on {} serves config '{}' (pid {}), alive, whose pins this "
+                    "controller cannot see: every config on an interface must mount the same bpffs "
+                    "(the host's /sys/fs/bpf)", r.id, opts.interface, name, c.pid)};
+            }
+        }
+        close(mfd);
+    }
+    r.what = fmt::format("unpinned xvrrp program {}", r.id);
+    return std::optional<Replace>{std::move(r)};
 }
 
 // Sets LIBXDP_SKIP_DISPATCHER for one attach attempt and restores the previous value after.
@@ -216,6 +280,75 @@ struct AttachResult {
     std::string log;                // what libbpf/libxdp said then
 };
 
+std::uint32_t mode_flag(xdp_attach_mode m) { return m == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE; }
+
+// After a successful attach: pin the program and record what was loaded. On failure the program
+// comes off again, so nothing half-set-up stays on the interface.
+Status pin_and_record(Maps& m, const Options& opts, xvrrp_bpf* skel, int prog_fd) {
+    Status result;
+    std::string pin = m.pin_dir + "/prog";
+    if (bpf_obj_pin(prog_fd, pin.c_str()))
+        result = {fmt::format("pinning the program at {}: {}", pin, errno_text(errno))};
+    std::uint32_t key = 0;
+    xvrrp_meta meta{};
+    meta.abi_version = XVRRP_ABI_VERSION;
+    meta.vlan_id = opts.vlan_id;
+    if (result.ok() && bpf_map_update_elem(bpf_map__fd(skel->maps.xvrrp_meta), &key, &meta, BPF_ANY))
+        result = {fmt::format("writing the data plane metadata: {}", errno_text(errno))};
+    if (!result.ok()) {
+        auto at = find_attachment(m.ifindex, prog_id_of(prog_fd), opts.interface);
+        Status undone = at ? detach_program(m.ifindex, prog_fd, at.value(), opts.interface)
+                           : Status{at.error().message};
+        if (!undone) spdlog::error("{}", undone.error);
+    }
+    return result;
+}
+
+Status set_pin_paths(Maps& m, xvrrp_bpf* skel) {
+    bpf_map* map;
+    bpf_object__for_each_map(map, skel->obj) {
+        std::string pin = pin_name_of_map(bpf_map__name(map));
+        if (!pin.empty() && bpf_map__set_pin_path(map, (m.pin_dir + "/" + pin).c_str()) != 0)
+            return {fmt::format("setting the pin path of {}", bpf_map__name(map))};
+    }
+    return {};
+}
+
+// Loads the program with libbpf and swaps it for `old` in one netlink request.
+AttachResult load_and_replace(Maps& m, const Options& opts, const Replace& old) {
+    AttachResult out;
+    xvrrp_bpf* skel = xvrrp_bpf__open();
+    if (!skel) return {Status{fmt::format("opening the XDP object: {}", errno_text(errno))}};
+    skel->rodata->cfg_vlan_id = opts.vlan_id;
+    if (Status s = set_pin_paths(m, skel); !s) {
+        xvrrp_bpf__destroy(skel);
+        return {s};
+    }
+    BpfLogCapture capture;
+    if (int rc = xvrrp_bpf__load(skel); rc != 0) {
+        out.status = {fmt::format("loading the XDP program: {}", errno_text(rc))};
+        out.rejected_at_load = true;
+        out.log = capture.text();
+        xvrrp_bpf__destroy(skel);
+        return out;
+    }
+    const int fd = bpf_program__fd(skel->progs.xvrrp_xdp);
+    bpf_xdp_attach_opts ao{};
+    ao.sz = sizeof(ao);
+    ao.old_prog_fd = old.fd;
+    if (int rc = bpf_xdp_attach(m.ifindex, fd, mode_flag(old.mode) | XDP_FLAGS_REPLACE, &ao); rc != 0) {
+        out.status = {fmt::format("replacing the {} on {}: {}{}", old.what, opts.interface, errno_text(rc),
+                                  rc == -EEXIST ? " (another program replaced it meanwhile)" : "")};
+    } else {
+        m.attach_mode = old.mode;
+        m.under_dispatcher = false;
+        out.status = pin_and_record(m, opts, skel, fd);
+        if (out.status) spdlog::warn("replaced the {} on {} in place", old.what, opts.interface);
+    }
+    xvrrp_bpf__destroy(skel);  // the interface and the pins keep program and maps alive
+    return out;
+}
+
 // Loads the program with its maps pinned in m.pin_dir and attaches it, native first when asked.
 // direct: attach without libxdp's multi-program dispatcher.
 AttachResult load_and_attach(Maps& m, const Options& opts, bool direct) {
@@ -225,13 +358,9 @@ AttachResult load_and_attach(Maps& m, const Options& opts, bool direct) {
     xvrrp_bpf* skel = xvrrp_bpf__open();
     if (!skel) return {Status{fmt::format("opening the XDP object: {}", errno_text(errno))}};
     skel->rodata->cfg_vlan_id = opts.vlan_id;
-    bpf_map* map;
-    bpf_object__for_each_map(map, skel->obj) {
-        const char* pin = pin_name_of_map(bpf_map__name(map));
-        if (pin && bpf_map__set_pin_path(map, (m.pin_dir + "/" + pin).c_str()) != 0) {
-            xvrrp_bpf__destroy(skel);
-            return {Status{fmt::format("setting the pin path of {}", bpf_map__name(map))}};
-        }
+    if (Status s = set_pin_paths(m, skel); !s) {
+        xvrrp_bpf__destroy(skel);
+        return {s};
     }
     xdp_program* prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
     if (long err = libxdp_get_error(prog)) {
@@ -263,7 +392,8 @@ AttachResult load_and_attach(Maps& m, const Options& opts, bool direct) {
             if (other && other.value() != 0) {
                 result.error += fmt::format(
                     " (XDP program {} is already attached; libxdp looks it up by id to see whether "
-                    "it is its dispatcher, which needs CAP_SYS_ADMIN: detach it, add SYS_ADMIN, or "
+                    "it is its dispatcher, and xvrrpd to see whether it is an xvrrp program whose "
+                    "pins were lost, both of which need CAP_SYS_ADMIN: detach it, add SYS_ADMIN, or "
                     "run with XVRRP_DATAPLANE=kernel)", other.value());
                 break;
             }
@@ -271,8 +401,8 @@ AttachResult load_and_attach(Maps& m, const Options& opts, bool direct) {
         if (rc == -EEXIST || rc == -EBUSY) {
             // Another program holds the interface outside libxdp's dispatcher: generic mode
             // cannot coexist with it either, and replacing it is not ours to decide.
-            result.error += " (another XDP program is attached outside libxdp's dispatcher; "
-                            "detach it, or run with XVRRP_DATAPLANE=kernel)";
+            result.error += " (another XDP program, not xvrrp's, is attached outside libxdp's "
+                            "dispatcher; detach it, or run with XVRRP_DATAPLANE=kernel)";
             break;
         }
         if (xdp_program__fd(prog) < 0) {
@@ -284,25 +414,7 @@ AttachResult load_and_attach(Maps& m, const Options& opts, bool direct) {
         if (mode == XDP_MODE_NATIVE)
             spdlog::warn("{}; falling back to generic (skb) XDP", result.error);
     }
-    if (result.ok()) {
-        std::string pin = m.pin_dir + "/prog";
-        if (bpf_obj_pin(xdp_program__fd(prog), pin.c_str()))
-            result = {fmt::format("pinning the program at {}: {}", pin, errno_text(errno))};
-        std::uint32_t key = 0;
-        xvrrp_meta meta{};
-        meta.abi_version = XVRRP_ABI_VERSION;
-        meta.vlan_id = opts.vlan_id;
-        if (result.ok() &&
-            bpf_map_update_elem(bpf_map__fd(skel->maps.xvrrp_meta), &key, &meta, BPF_ANY))
-            result = {fmt::format("writing the data plane metadata: {}", errno_text(errno))};
-        if (!result.ok()) {
-            int fd = xdp_program__fd(prog);
-            auto at = find_attachment(m.ifindex, prog_id_of(fd), opts.interface);
-            Status undone = at ? detach_program(m.ifindex, fd, at.value(), opts.interface)
-                               : Status{at.error().message};
-            if (!undone) spdlog::error("{}", undone.error);
-        }
-    }
+    if (result.ok()) result = pin_and_record(m, opts, skel, xdp_program__fd(prog));
     xdp_program__close(prog);
     xvrrp_bpf__destroy(skel);  // the interface and the pins keep program and maps alive
     return out;
@@ -312,12 +424,18 @@ AttachResult load_and_attach(Maps& m, const Options& opts, bool direct) {
 // loads ours as a BPF extension, which some kernels refuse where a plain XDP load works (6.12:
 // "Extension program changes packet data, while original does not", as ours grows NS frames into
 // NAs with bpf_xdp_adjust_tail and libxdp 1.3.1's dispatcher stub does not): then attach directly.
-Status attach_fresh(Maps& m, const Options& opts) {
+// With a program of ours to replace, it is swapped in place instead.
+Status attach_fresh(Maps& m, const Options& opts, const std::optional<Replace>& old) {
+    if (old) {
+        AttachResult r = load_and_replace(m, opts, *old);
+        if (r.rejected_at_load) spdlog::error("loading the XDP program failed; libbpf said:\n{}", r.log);
+        return r.status;
+    }
     AttachResult first = load_and_attach(m, opts, /*direct=*/false);
     if (first.status || !first.rejected_at_load) return first.status;
     spdlog::warn("the kernel refused the XDP program under libxdp's dispatcher ({}); retrying "
-                 "without the dispatcher, so no other XDP program can share {}; libbpf/libxdp "
-                 "said:\n{}", first.status.error, opts.interface, first.log);
+                 "without the dispatcher, so no other project's XDP program can share {}; "
+                 "libbpf/libxdp said:\n{}", first.status.error, opts.interface, first.log);
     remove_pins(m.pin_dir);
     std::error_code ec;
     fs::create_directories(m.pin_dir, ec);
@@ -326,6 +444,120 @@ Status attach_fresh(Maps& m, const Options& opts) {
     if (direct.rejected_at_load)
         spdlog::error("loading the XDP program failed; libbpf/libxdp said:\n{}", direct.log);
     return direct.status;
+}
+
+enum class Shared { Usable, Absent };
+
+// The interface's pins, when another config (or a previous run of this one) attached the program:
+// usable when its ABI and VLAN match ours and it still runs on this interface. Pins of a program
+// that no longer runs here are removed. A program of ours with another ABI that still runs is
+// handed back in `old` to be replaced in place, unless another config still uses it.
+Outcome<Shared> open_shared(Maps& m, const Options& opts, std::optional<Replace>& old) {
+    if (!fs::exists(m.pin_dir + "/meta")) return Shared::Absent;
+    if (Status s = open_pins(m); !s) {
+        spdlog::info("the data plane pinned at {} is incomplete ({}): starting afresh", m.pin_dir, s.error);
+        return Shared::Absent;
+    }
+    auto at = find_attachment(m.ifindex, m.prog_id, opts.interface);
+    if (!at)
+        return Error{fmt::format("cannot tell whether the data plane pinned at {} still runs on "
+                                 "{}: {}", m.pin_dir, opts.interface, at.error().message)};
+    if (at.value().where == Attachment::Where::Absent) {
+        spdlog::info("the data plane pinned at {} no longer runs on {} (program {}): starting afresh",
+                     m.pin_dir, opts.interface, m.prog_id);
+        return Shared::Absent;
+    }
+    std::uint32_t key = 0;
+    xvrrp_meta meta{};
+    if (bpf_map_lookup_elem(m.meta, &key, &meta) || meta.abi_version != XVRRP_ABI_VERSION) {
+        spdlog::info("the data plane pinned at {} has ABI version {} (this xvrrpd: {}): replacing it",
+                     m.pin_dir, meta.abi_version, XVRRP_ABI_VERSION);
+        if (at.value().where == Attachment::Where::UnderDispatcher) {
+            if (Status s = detach_program(m.ifindex, m.prog, at.value(), opts.interface); !s)
+                return Error{fmt::format("taking program {} pinned at {} off {}: {}", m.prog_id,
+                                         m.pin_dir, opts.interface, s.error)};
+        } else {
+            Replace r;
+            r.fd = dup(m.prog);
+            r.id = m.prog_id;
+            r.mode = at.value().mode;
+            r.what = fmt::format("program {} of ABI version {}", m.prog_id, meta.abi_version);
+            old = std::move(r);
+        }
+        return Shared::Absent;
+    }
+    if (meta.vlan_id != opts.vlan_id)
+        return Error{fmt::format("the xvrrp program on {} serves VLAN {} (XVRRP_VLAN_ID of the configs "
+                                 "using it) and this config VLAN {}: configs sharing an interface "
+                                 "serve the same VLAN", opts.interface, meta.vlan_id, opts.vlan_id)};
+    m.attach_mode = at.value().mode;
+    m.under_dispatcher = at.value().where == Attachment::Where::UnderDispatcher;
+    return Shared::Usable;
+}
+
+Status map_config_slots(Maps& m) {
+    const long page = sysconf(_SC_PAGESIZE);
+    const std::size_t bytes = sizeof(xvrrp_config_slot) * XVRRP_MAX_CONFIGS;
+    m.config_bytes = (bytes + static_cast<std::size_t>(page) - 1) / static_cast<std::size_t>(page) *
+                     static_cast<std::size_t>(page);
+    void* view = mmap(nullptr, m.config_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, m.configs, 0);
+    if (view == MAP_FAILED) {
+        m.config_bytes = 0;
+        return {fmt::format("mapping xvrrp_configs: {}", errno_text(errno))};
+    }
+    m.config_slots = static_cast<volatile xvrrp_config_slot*>(view);
+    return {};
+}
+
+std::string slot_name(const volatile xvrrp_config_slot& c) {
+    std::string n;
+    for (std::size_t i = 0; i < sizeof(c.name) && c.name[i]; ++i) n += c.name[i];
+    return n;
+}
+
+bool slot_is(const volatile xvrrp_config_slot& c, const std::string& name) {
+    if (!c.in_use || c.name_hash != name_hash(name)) return false;
+    return slot_name(c) == name.substr(0, XVRRP_CONFIG_NAME_LEN);
+}
+
+// This config's slot: the one a previous run left (adopted), else a free one. With the
+// interface's directory locked.
+Outcome<bool> take_slot(Maps& m, const Options& opts, std::uint64_t& previous_heartbeat) {
+    std::optional<std::uint8_t> free;
+    for (std::uint8_t i = 0; i < XVRRP_MAX_CONFIGS; ++i) {
+        volatile xvrrp_config_slot& c = m.config_slots[i];
+        if (slot_is(c, opts.config_name)) {
+            m.slot = i;
+            previous_heartbeat = c.heartbeat_ns;
+            c.pid = static_cast<std::uint32_t>(getpid());
+            return true;
+        }
+        if (!c.in_use && !free) free = i;
+    }
+    if (!free) {
+        std::vector<std::string> names;
+        for (std::uint8_t i = 0; i < XVRRP_MAX_CONFIGS; ++i) names.push_back(slot_name(m.config_slots[i]));
+        return Error{fmt::format("all {} config slots of the data plane on {} are taken ({}); "
+                                 "`xvrrpd --cleanup` removes a config that is gone", XVRRP_MAX_CONFIGS,
+                                 opts.interface, fmt::join(names, ", "))};
+    }
+    m.slot = *free;
+    volatile xvrrp_config_slot& c = m.config_slots[m.slot];
+    c.heartbeat_ns = 0;
+    c.pid = static_cast<std::uint32_t>(getpid());
+    for (std::size_t i = 0; i < sizeof(c.name); ++i)
+        c.name[i] = i < opts.config_name.size() ? opts.config_name[i] : '\0';
+    c.name_hash = name_hash(opts.config_name);
+    c.in_use = 1;
+    previous_heartbeat = 0;
+    return false;
+}
+
+Status open_ring(Maps& m) {
+    std::string path = fmt::format("{}/ring{}", m.pin_dir, m.slot);
+    m.ring = bpf_obj_get(path.c_str());
+    if (m.ring < 0) return {fmt::format("opening pinned {}: {}", path, errno_text(errno))};
+    return {};
 }
 
 int on_conflict(void* ctx, void* data, size_t size) {
@@ -347,6 +579,12 @@ int on_conflict(void* ctx, void* data, size_t size) {
 
 }  // namespace
 
+// '@' cannot be in a config name (check_config_name), so this never meets the per-config
+// directories of ABI 2 beside it.
+std::string interface_pin_dir(const Options& o) {
+    return o.pin_root + "/if@" + netns_id() + "/" + o.interface;
+}
+
 Dataplane::Dataplane() = default;
 Dataplane::Dataplane(Dataplane&& other) noexcept { *this = std::move(other); }
 Dataplane& Dataplane::operator=(Dataplane&& other) noexcept {
@@ -354,6 +592,8 @@ Dataplane& Dataplane::operator=(Dataplane&& other) noexcept {
         if (maps_) detach(false);
         mode_ = other.mode_;
         adopted_ = other.adopted_;
+        joined_ = other.joined_;
+        still_served_ = other.still_served_;
         interface_ = std::move(other.interface_);
         maps_ = std::move(other.maps_);
     }
@@ -363,52 +603,100 @@ Dataplane::~Dataplane() {
     if (maps_) detach(false);
 }
 
+namespace {
+
+struct Located {
+    std::unique_ptr<Maps> maps;
+    std::string legacy_dir;  // ABI 2's per-config pins
+};
+
+// Checks the options and finds where this config's data plane lives.
+Outcome<Located> locate(const Options& opts) {
+    if (auto why = check_config_name(opts.config_name)) return Error{*why};
+    Located l;
+    l.maps = std::make_unique<Maps>();
+    l.maps->ifindex = static_cast<int>(if_nametoindex(opts.interface.c_str()));
+    if (l.maps->ifindex == 0)
+        return Error{fmt::format("interface '{}': {}", opts.interface, errno_text(errno))};
+    std::string bpffs = fs::path(opts.pin_root).parent_path().string();
+    if (!on_bpffs(bpffs))
+        return Error{fmt::format("{} is not a bpffs mount (mount -t bpf bpf {}): the data plane "
+                                 "pins its maps there", bpffs, bpffs)};
+    l.maps->pin_dir = interface_pin_dir(opts);
+    l.legacy_dir = opts.pin_root + "/" + opts.config_name;
+    return l;
+}
+
+}  // namespace
+
 Outcome<Dataplane> Dataplane::attach(const Options& opts) {
     route_bpf_logs_to_spdlog();
     Dataplane dp;
     dp.interface_ = opts.interface;
     if (opts.requested == ::xvrrp::Dataplane::Kernel) {
         spdlog::info("data plane: kernel (XVRRP_DATAPLANE=kernel): no BPF, the kernel answers "
-                     "ARP/NS for the addresses on {}", opts.interface);
+                     "ARP/NS for the VIPs made local on {}", opts.interface);
         return dp;
     }
-    if (auto why = check_config_name(opts.config_name)) return Error{*why};
-    auto m = std::make_unique<Maps>();
-    m->ifindex = static_cast<int>(if_nametoindex(opts.interface.c_str()));
-    if (m->ifindex == 0)
-        return Error{fmt::format("interface '{}': {}", opts.interface, errno_text(errno))};
-    std::string bpffs = fs::path(opts.pin_root).parent_path().string();
-    if (!on_bpffs(bpffs))
-        return Error{fmt::format("{} is not a bpffs mount (mount -t bpf bpf {}): the data plane "
-                                 "pins its maps there", bpffs, bpffs)};
-    m->pin_dir = opts.pin_root + "/" + opts.config_name;
+    auto located = locate(opts);
+    if (!located) return located.error();
+    std::unique_ptr<Maps> m = std::move(located.value().maps);
     std::error_code ec;
     fs::create_directories(m->pin_dir, ec);
     if (ec) return Error{fmt::format("creating {}: {}", m->pin_dir, ec.message())};
+    auto lock = DirLock::take(m->pin_dir);
+    if (!lock) return lock.error();
 
-    auto adoption = try_adopt(*m, opts);
-    if (!adoption) return adoption.error();
-    if (adoption.value() == Adoption::Adopted) {
-        dp.adopted_ = true;
+    std::optional<Replace> old;
+    auto shared = open_shared(*m, opts, old);
+    if (!shared) return shared.error();
+    if (shared.value() == Shared::Usable) {
+        dp.joined_ = true;
     } else {
-        auto fresh = std::make_unique<Maps>();  // drop whatever try_adopt opened
+        auto fresh = std::make_unique<Maps>();  // drop whatever open_shared opened
         fresh->ifindex = m->ifindex;
         fresh->pin_dir = m->pin_dir;
         m = std::move(fresh);
-        take_off_orphan(*m, opts);
-        remove_pins(m->pin_dir);
-        fs::create_directories(m->pin_dir, ec);
-        if (ec) return Error{fmt::format("creating {}: {}", m->pin_dir, ec.message())};
-        if (Status s = attach_fresh(*m, opts); !s) {
-            remove_pins(m->pin_dir);
+        const std::string& legacy = located.value().legacy_dir;
+        if (!old) {
+            auto l = legacy_program(opts, m->ifindex, legacy);
+            if (!l) return l.error();
+            old = std::move(l.value());
+        }
+        if (!old) {
+            auto u = unpinned_program(opts, m->ifindex);
+            if (!u) return u.error();
+            old = std::move(u.value());
+        }
+        // The lock is on the directory itself: empty it, keep it.
+        for (const auto& e : fs::directory_iterator(m->pin_dir, ec)) fs::remove_all(e.path(), ec);
+        if (Status s = attach_fresh(*m, opts, old); !s) {
+            for (const auto& e : fs::directory_iterator(m->pin_dir, ec)) fs::remove_all(e.path(), ec);
             return Error{s.error};
+        }
+        if (fs::exists(legacy + "/meta") || fs::exists(legacy + "/prog")) {
+            remove_pins(legacy);
+            spdlog::info("removed the per-config pins of an older xvrrpd at {}", legacy);
         }
         if (Status s = open_pins(*m); !s) return Error{s.error};
     }
     dp.mode_ = mode_of(m->attach_mode);
-    m->ring = ring_buffer__new(m->conflicts, on_conflict, &m->pending, nullptr);
-    if (!m->ring) return Error{fmt::format("conflict ring buffer: {}", errno_text(errno))};
+    if (Status s = map_config_slots(*m); !s) return Error{s.error};
+    std::uint64_t previous_heartbeat = 0;
+    auto adopted = take_slot(*m, opts, previous_heartbeat);
+    if (!adopted) return adopted.error();
+    dp.adopted_ = adopted.value();
+    if (Status s = open_ring(*m); !s) return Error{s.error};
+    m->ring_reader = ring_buffer__new(m->ring, on_conflict, &m->pending, nullptr);
+    if (!m->ring_reader) return Error{fmt::format("conflict ring buffer: {}", errno_text(errno))};
     if (Status s = load_caches(*m); !s) return Error{s.error};
+    if (dp.adopted_ && previous_heartbeat != 0) {
+        const std::uint64_t age = monotonic_ns() - std::min(monotonic_ns(), previous_heartbeat);
+        for (std::uint32_t v = 1; v < XVRRP_VRID_SLOTS; ++v) {
+            const xvrrp_group& g = m->groups_cache[v];
+            dp.still_served_[v] = m->ours(static_cast<std::uint8_t>(v)) && g.owned && age < g.master_down_ns;
+        }
+    }
     dp.maps_ = std::move(m);
     spdlog::info("data plane: {}", dp.describe());
     return dp;
@@ -416,40 +704,126 @@ Outcome<Dataplane> Dataplane::attach(const Options& opts) {
 
 bool Dataplane::under_dispatcher() const { return maps_ && maps_->under_dispatcher; }
 
+bool Dataplane::still_served(std::uint8_t vrid) const { return maps_ && still_served_[vrid]; }
+
+std::vector<std::string> Dataplane::other_configs() const {
+    std::vector<std::string> names;
+    if (!maps_ || !maps_->config_slots) return names;
+    for (std::uint8_t i = 0; i < XVRRP_MAX_CONFIGS; ++i)
+        if (i != maps_->slot && maps_->config_slots[i].in_use) names.push_back(slot_name(maps_->config_slots[i]));
+    return names;
+}
+
 std::string Dataplane::describe() const {
     if (!maps_) return fmt::format("kernel ARP/NS on {} (no BPF)", interface_);
-    return fmt::format("{} on {} (program id {}, {}, {} {})", to_string(mode_), interface_,
-                       maps_->prog_id,
+    auto others = other_configs();
+    return fmt::format("{} on {} (program id {}, {}, {} at {}, config slot {}{}{})", to_string(mode_),
+                       interface_, maps_->prog_id,
                        maps_->under_dispatcher ? "in libxdp's dispatcher" : "attached directly",
-                       adopted_ ? "adopted from" : "pinned at", maps_->pin_dir);
+                       joined_ ? "joined" : "pinned", maps_->pin_dir, maps_->slot,
+                       adopted_ ? ", adopted from a previous run" : "",
+                       others.empty() ? "" : fmt::format(", shared with {}", fmt::join(others, ", ")));
 }
+
+namespace {
+
+// Takes this config out of the shared maps, and the program off the interface when no other
+// config holds a slot. With the interface's directory locked.
+Status leave(std::unique_ptr<Maps> m, const std::string& ifname) {
+    if (Status s = release_config(*m); !s) return s;
+    bool others = false;
+    for (std::uint8_t i = 0; i < XVRRP_MAX_CONFIGS; ++i) others |= m->config_slots[i].in_use != 0;
+    if (others) {
+        spdlog::info("data plane on {}: this config's slot {} released, the program stays for the "
+                     "other configs", ifname, m->slot);
+        return {};
+    }
+    // The last config out: detach first, from here on the kernel alone answers ARP/NS.
+    auto at = find_attachment(m->ifindex, m->prog_id, ifname);
+    Status detached = at ? detach_program(m->ifindex, m->prog, at.value(), ifname) : Status{at.error().message};
+    if (!detached)
+        // Unpinning now would orphan a running program nobody could adopt or find by path.
+        return {fmt::format("detaching XDP from {}: {}; the data plane stays pinned at {}", ifname,
+                            detached.error, m->pin_dir)};
+    if (at.value().where == Attachment::Where::Absent)
+        spdlog::warn("XDP program {} was no longer attached to {}", m->prog_id, ifname);
+    std::string dir = m->pin_dir;
+    m.reset();
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) fs::remove_all(e.path(), ec);
+    spdlog::info("data plane detached from {} and unpinned", ifname);
+    return {};
+}
+
+}  // namespace
 
 void Dataplane::detach(bool keep_pinned) {
     if (!maps_) return;
     if (keep_pinned) {
-        spdlog::info("data plane left running for the next controller: {}", describe());
+        spdlog::info("data plane left running for the next run of this config: {}", describe());
         maps_.reset();
         return;
     }
-    // Detach first: from here on the kernel alone answers ARP/NS on this interface.
-    auto at = find_attachment(maps_->ifindex, maps_->prog_id, interface_);
-    Status detached = at ? detach_program(maps_->ifindex, maps_->prog, at.value(), interface_)
-                         : Status{at.error().message};
-    if (!detached) {
-        // Unpinning now would orphan a running program nobody could adopt or find by path.
-        spdlog::error("detaching XDP from {}: {}; the data plane stays pinned at {}", interface_,
-                      detached.error, maps_->pin_dir);
-        maps_.reset();
-        return;
-    }
-    if (at.value().where == Attachment::Where::Absent)
-        spdlog::warn("XDP program {} was no longer attached to {}", maps_->prog_id, interface_);
     std::string dir = maps_->pin_dir;
-    maps_.reset();
-    remove_pins(dir);
+    {
+        auto lock = DirLock::take(dir);
+        if (!lock) spdlog::warn("{}: leaving without the lock", lock.error().message);
+        if (Status s = leave(std::move(maps_), interface_); !s) spdlog::error("{}", s.error);
+    }
+    // Directories go after the lock is released (it is on the directory).
     std::error_code ec;
-    fs::remove(fs::path(dir).parent_path(), ec);  // only if no other config left pins there
-    spdlog::info("data plane detached from {} and unpinned", interface_);
+    if (fs::is_empty(dir, ec) && fs::remove(dir, ec))
+        remove_empty_parents(dir, fs::path(dir).parent_path().parent_path());
+}
+
+Status Dataplane::cleanup(const Options& opts) {
+    route_bpf_logs_to_spdlog();
+    if (opts.requested == ::xvrrp::Dataplane::Kernel) return {};
+    auto located = locate(opts);
+    if (!located) return {located.error().message};
+    std::unique_ptr<Maps> m = std::move(located.value().maps);
+    const std::string& legacy = located.value().legacy_dir;
+    std::error_code ec;
+    if (fs::exists(legacy)) {
+        int fd = bpf_obj_get((legacy + "/prog").c_str());
+        if (fd >= 0) {
+            auto at = find_attachment(m->ifindex, prog_id_of(fd), opts.interface);
+            Status off = at ? detach_program(m->ifindex, fd, at.value(), opts.interface) : Status{at.error().message};
+            close(fd);
+            if (!off) return {fmt::format("the older xvrrpd's program pinned at {}: {}", legacy, off.error)};
+        }
+        remove_pins(legacy);
+        spdlog::info("cleanup: removed {}", legacy);
+    }
+    if (fs::exists(m->pin_dir + "/meta")) {
+        const std::string dir = m->pin_dir;
+        {
+            auto lock = DirLock::take(dir);
+            if (!lock) return {lock.error().message};
+            if (Status s = open_pins(*m); !s) return s;
+            if (Status s = map_config_slots(*m); !s) return s;
+            bool found = false;
+            for (std::uint8_t i = 0; i < XVRRP_MAX_CONFIGS && !found; ++i)
+                if (slot_is(m->config_slots[i], opts.config_name)) m->slot = i, found = true;
+            if (!found) {
+                spdlog::info("cleanup: config {} holds no slot in the data plane on {}", opts.config_name, opts.interface);
+                return {};
+            }
+            if (Status s = load_caches(*m); !s) return s;
+            if (Status s = leave(std::move(m), opts.interface); !s) return s;
+        }
+        if (fs::is_empty(dir, ec) && fs::remove(dir, ec)) remove_empty_parents(dir, fs::path(dir).parent_path().parent_path());
+        return {};
+    }
+    // No pins at all: a program of ours whose pins are gone, unless another config lives in it.
+    auto u = unpinned_program(opts, m->ifindex);
+    if (!u) return {u.error().message};
+    if (u.value()) {
+        Attachment at{Attachment::Where::Direct, u.value()->mode, 0};
+        if (Status s = detach_program(m->ifindex, u.value()->fd, at, opts.interface); !s) return s;
+        spdlog::info("cleanup: took the {} off {}", u.value()->what, opts.interface);
+    }
+    return {};
 }
 
 }  // namespace xvrrp::dataplane

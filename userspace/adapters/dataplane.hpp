@@ -1,5 +1,8 @@
-// The XDP data plane as the controller sees it: attach (or adopt) the program on the VRRP
-// interface, write its maps, read its counters and conflict reports, detach.
+// The XDP data plane as the controller sees it: attach the program on the VRRP interface, or join
+// the one another config attached there, or adopt the one a previous run of this config left;
+// write its maps, read its counters and conflict reports, leave. Every config on one interface
+// shares one program and its maps (each in its own slot, with its own heartbeat), so several
+// ipfailover configs coexist on every kernel without libxdp's dispatcher.
 // One map write owns or disowns a group whatever the number of its VIPs (docs/dataplane.md).
 // In `kernel` mode (XVRRP_DATAPLANE=kernel) every call is a successful no-op, so the daemon does
 // not branch: the kernel answers ARP/NS for the addresses the daemon adds.
@@ -31,10 +34,28 @@ std::string_view to_string(Mode m);
 
 struct Options {
     std::string interface;                          // the VRRP interface
-    std::string config_name;                        // pin directory name under pin_root
+    std::string config_name;                        // this config's slot name
     ::xvrrp::Dataplane requested = ::xvrrp::Dataplane::Xdp;  // XVRRP_DATAPLANE
     std::uint16_t vlan_id = 0;                      // 0: untagged frames; else one 802.1Q VLAN
     std::string pin_root = "/sys/fs/bpf/xvrrp";     // must be on a bpffs mount
+};
+
+// Where every config on opts.interface finds the shared program's pins: under pin_root, per
+// network namespace (of the calling thread) and interface.
+std::string interface_pin_dir(const Options& opts);
+
+// One group of this config as the data plane needs it (Dataplane::claim).
+struct ClaimedGroup {
+    std::uint8_t vrid = 0;
+    std::uint8_t versions = 0;  // XVRRP_VERSION_2 | XVRRP_VERSION_3
+    bool unicast = false;
+    std::span<const IpAddress> vips;
+};
+
+// Everything this config puts into the shared maps.
+struct Claim {
+    std::vector<ClaimedGroup> groups;
+    std::vector<IpAddress> peers;  // unicast peers (empty in multicast mode)
 };
 
 // A map write or attach that failed, with the object and the kernel's reason in the message.
@@ -87,10 +108,17 @@ struct Maps;  // the open map descriptors (dataplane.cpp)
 
 class Dataplane {
 public:
-    // Attaches the program to opts.interface, or adopts the one a previous controller left
-    // pinned under pin_root/config_name when its ABI version and VLAN setting match. `xdp` tries
-    // native mode and falls back to generic; `xdp-generic` uses generic; `kernel` loads nothing.
+    // Attaches the program to opts.interface, or joins the one pinned for that interface by
+    // another config (same ABI version and VLAN setting), and takes this config's slot: the one a
+    // previous run of it left (adopted) or a free one. Leftovers of ours are recovered: a program
+    // of an older ABI (pinned per config) or one whose pins are gone is replaced in place
+    // (XDP_FLAGS_REPLACE), never a program that is not ours. `xdp` tries native mode and falls
+    // back to generic; `xdp-generic` uses generic; `kernel` loads nothing.
     static Outcome<Dataplane> attach(const Options& opts);
+    // Removes everything opts.config_name left in the data plane of opts.interface: its slot and
+    // map entries, and the program and pins when no other config uses them (also an older ABI's
+    // per-config pins). For a rollback to keepalived; safe when nothing is there.
+    static Status cleanup(const Options& opts);
 
     Dataplane(Dataplane&& other) noexcept;
     Dataplane& operator=(Dataplane&& other) noexcept;
@@ -100,7 +128,13 @@ public:
     ~Dataplane();
 
     Mode mode() const { return mode_; }
-    bool adopted() const { return adopted_; }      // program and maps came from a previous run
+    bool adopted() const { return adopted_; }      // this config's slot came from a previous run
+    bool joined() const { return joined_; }        // another config had attached the program
+    // Names of the other configs holding a slot on this interface (their controllers may be dead).
+    std::vector<std::string> other_configs() const;
+    // Adopted: the group was owned when this run started and the previous run's heartbeat was
+    // younger than the group's liveness gate, so it is still served and peers still follow it.
+    bool still_served(std::uint8_t vrid) const;
     // Runs inside libxdp's multi-program dispatcher (other XDP programs may share the hook); false
     // when attached alone: libxdp could not load its dispatcher here, or the kernel refused our
     // program as a dispatcher extension.
@@ -108,6 +142,11 @@ public:
     const std::string& interface() const { return interface_; }
     std::string describe() const;                  // one status line
 
+    // Puts this config's groups, VIPs and peers into the shared maps: refused, with nothing
+    // written, when a VRID or VIP is another config's on this interface; what a previous run of
+    // this config left and the claim no longer has (VRIDs, VIPs, peers, filters) is cleared
+    // first. Call before the first heartbeat.
+    Status claim(const Claim& claim);
     // What adverts XDP lets through for this VRID (versions: XVRRP_VERSION_2 | XVRRP_VERSION_3).
     Status set_vrid_config(std::uint8_t vrid, std::uint8_t versions, bool unicast);
     Status clear_vrid_config(std::uint8_t vrid);
@@ -122,7 +161,7 @@ public:
     // heartbeat is older (use the group's Master_Down_Interval).
     Status own_group(std::uint8_t vrid, const Mac& mac, std::chrono::nanoseconds master_down);
     Status disown_group(std::uint8_t vrid);
-    // Write CLOCK_MONOTONIC now into the heartbeat map (call at least every advert interval).
+    // Store CLOCK_MONOTONIC now as this config's heartbeat (call at least every advert interval).
     Status heartbeat();
 
     // Repeat absorption (abi.h, xvrrp_advert_filter): from now on XDP drops, and stamps, every
@@ -140,15 +179,18 @@ public:
     int conflict_fd() const;
     std::vector<Conflict> poll_conflicts();
 
-    // keep_pinned: leave program attached and maps pinned for the next controller (upgrade);
-    // else detach from the interface, unpin everything and remove the pin directory.
+    // keep_pinned: leave everything as it is for the next run of this config (upgrade, restart):
+    // owned groups stay owned until the heartbeat ages past their gate. Else clear this config's
+    // slot and entries; the last config out detaches the program and removes the pins.
     void detach(bool keep_pinned);
 
 private:
     Dataplane();
     Mode mode_ = Mode::Kernel;
     bool adopted_ = false;
+    bool joined_ = false;
     std::string interface_;
+    std::array<bool, XVRRP_VRID_SLOTS> still_served_{};
     std::unique_ptr<Maps> maps_;
 };
 

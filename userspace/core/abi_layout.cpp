@@ -11,4 +11,4 @@ template <class T>
 constexpr bool kMapValue = std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T>;
 static_assert(kMapValue<xvrrp_vip> && kMapValue<xvrrp_vip6_key> && kMapValue<xvrrp_group> &&
               kMapValue<xvrrp_vrid_config> && kMapValue<xvrrp_peer_key> &&
-              kMapValue<xvrrp_heartbeat> && kMapValue<xvrrp_conflict> && kMapValue<xvrrp_meta>);
+              kMapValue<xvrrp_config_slot> && kMapValue<xvrrp_conflict> && kMapValue<xvrrp_meta>);
