@@ -29,6 +29,7 @@ struct Cfg {
     PreemptPolicy preempt = PreemptPolicy::Preempt;
     std::chrono::milliseconds delay = 0ms;
     bool initial_master = false;
+    bool resume_master = false;
 };
 
 InstanceConfig make(const Cfg& c) {
@@ -41,6 +42,7 @@ InstanceConfig make(const Cfg& c) {
     cfg.preempt = c.preempt;
     cfg.preempt_delay = c.delay;
     cfg.initial_master = c.initial_master;
+    cfg.resume_master = c.resume_master;
     cfg.primary_address = kOurs;
     return cfg;
 }
@@ -105,6 +107,9 @@ const std::vector<Case> kCases = {
     {"owner_starts_as_master_at_once",
      {.priority = 255},
      {{0ms, Startup{}, State::Master, become_master(255), 1000ms, "address owner"}}},
+    {"resumed_master_starts_as_master_at_once",
+     {.resume_master = true},
+     {{0ms, Startup{}, State::Master, become_master(100), 1000ms, "resumes the mastership"}}},
     {"state_master_claims_after_one_interval_v2",
      {.initial_master = true},
      {{0ms, Startup{}, State::Backup, notify(NotifyState::Backup, 100), ns(1'003'906'250),

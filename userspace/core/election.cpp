@@ -312,6 +312,12 @@ void Election::on_startup(SteadyTime now, Output& out) {
         become_master(now, out, "startup as address owner (priority 255)");
         return;
     }
+    if (config_.resume_master) {
+        // A restart (upgrade) that kept the data plane: the peers still follow our adverts and
+        // the map still answers for the VIPs, so the first advert goes out now, as a MASTER's.
+        become_master(now, out, "startup: resumes the mastership the previous run left served");
+        return;
+    }
     if (config_.initial_master) {
         // keepalived 2.2.7 vrrp_init_state(): a non-owner `state MASTER` instance starts in
         // BACKUP with ms_down_timer = master_adver_int + VRRP_TIMER_SKEW_MIN, i.e. it claims

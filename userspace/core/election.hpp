@@ -48,6 +48,10 @@ struct InstanceConfig {
     PreemptPolicy preempt = PreemptPolicy::Preempt;
     std::chrono::milliseconds preempt_delay{0};  // used with PreemptPolicy::Delay
     bool initial_master = false;  // keepalived `state MASTER` (the generator's master groups)
+    // The previous run of this controller left the group owned and still served (its data plane
+    // adopted within the liveness gate): start as MASTER at once, so neither this node nor its
+    // peers see the restart.
+    bool resume_master = false;
     IpAddress primary_address;    // our source address: breaks priority ties
 };
 

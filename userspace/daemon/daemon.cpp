@@ -138,12 +138,6 @@ void Runtime::start() {
 
     processes_ = std::make_unique<ChildProcesses>(io_);
     addresses_ = std::make_unique<AddressSet>(io_, ifindex_);
-    // A previous run that crashed may have left VIPs behind: nobody owns anything yet.
-    if (auto stale = addresses_->remove_stale(all_vips()); !stale.empty()) {
-        std::vector<std::string> names;
-        for (const auto& a : stale) names.push_back(a.to_string());
-        spdlog::warn("removed {} stale VIP(s) left by a previous run: {}", stale.size(), join(names, " "));
-    }
     for (const auto& ia : addresses_->list())
         if (is_link_local(ia.address)) link_local_ = ia.address;
     bool any_v4 = false, any_v6 = false;
@@ -152,6 +146,7 @@ void Runtime::start() {
         throw std::runtime_error("interface " + plan_.interface + " has no IPv6 link-local address for IPv6 VIP groups");
 
     setup_dataplane();
+    remove_stale_vips();
     if (plan_.firewall_rule) install_firewall();
 
     auto on_rx = [this](std::span<const VrrpDatagram> b) { on_datagrams(b); };
@@ -172,7 +167,9 @@ void Runtime::start() {
     group_counters_.assign(plan_.groups.size(), {});
     for (const auto& g : plan_.groups) expectations_.push_back(expectations(g));
     for (std::size_t g = 0; g < plan_.groups.size(); ++g) group_by_vrid_.set(plan_.groups[g].family(), plan_.groups[g].vrid, g);
-    driver_ = std::make_unique<ElectionDriver>(io_, specs_of(plan_.groups), *this);
+    auto specs = specs_of(plan_.groups);
+    for (std::size_t g = 0; g < specs.size(); ++g) specs[g].resume_master = dataplane_->still_served(plan_.groups[g].vrid);
+    driver_ = std::make_unique<ElectionDriver>(io_, specs, *this);
     driver_->before_timers([this] {
         if (sock4_) sock4_->drain();
         if (sock6_) sock6_->drain();
@@ -244,19 +241,45 @@ void Runtime::setup_dataplane() {
     if (!dp) throw std::runtime_error("data plane: " + dp.error().message);
     dataplane_.emplace(std::move(dp.value()));
     const std::uint8_t versions = plan_.vrrp_version == 2 ? XVRRP_VERSION_2 : XVRRP_VERSION_3;
-    auto must = [](const dataplane::Status& s, const std::string& what) {
-        if (!s) throw std::runtime_error("data plane: " + what + ": " + s.error);
-    };
-    if (plan_.unicast) must(dataplane_->set_peers(plan_.unicast_peers), "unicast peers");
+    dataplane::Claim claim;
+    for (const auto& g : plan_.groups) claim.groups.push_back({g.vrid, versions, plan_.unicast, g.vips});
+    if (plan_.unicast) claim.peers = plan_.unicast_peers;
+    // Refused with nothing written when another config on the interface has one of our VRIDs or
+    // VIPs; clears what a previous run of ours left that this plan no longer has.
+    if (auto s = dataplane_->claim(claim); !s) throw std::runtime_error("data plane: " + s.error);
+    std::vector<std::string> resumed;
     for (const auto& g : plan_.groups) {
-        must(dataplane_->set_vrid_config(g.vrid, versions, plan_.unicast), "VRID " + std::to_string(g.vrid));
-        // Adopted maps may say "owned" from the previous controller: nothing is ours until won.
-        must(dataplane_->disown_group(g.vrid), "VRID " + std::to_string(g.vrid));
-        must(dataplane_->add_vips(g.vips, g.vrid), g.name + "'s VIPs");
+        if (dataplane_->still_served(g.vrid)) {
+            resumed.push_back(g.name);
+            continue;
+        }
+        // Adopted maps may say "owned" from a previous run whose gate has closed: nothing is
+        // ours until won.
+        if (auto s = dataplane_->disown_group(g.vrid); !s)
+            throw std::runtime_error("data plane: VRID " + std::to_string(g.vrid) + ": " + s.error);
+    }
+    if (!resumed.empty()) {
+        // The previous run's heartbeat is still inside the gate: keep it so, from now on.
+        dataplane_->heartbeat();
+        spdlog::info("resuming {} group(s) the previous run left served: {}", resumed.size(), join(resumed, " "));
     }
     // The liveness gate must be fed at least every Master_Down_Interval; a fraction of the
     // advert interval keeps it fresh with margin, bounded so 10 ms intervals do not spin.
     heartbeat_every_ = std::clamp(plan_.advert_interval / 2, std::chrono::milliseconds(5), std::chrono::milliseconds(500));
+}
+
+// A previous run that crashed may have left VIPs behind. Only after the instance lock and the
+// data plane are ours (another config's VIPs were refused by the claim), and never the VIPs of a
+// group the previous run left served: those stay local for the resumed master.
+void Runtime::remove_stale_vips() {
+    std::vector<IpAddress> candidates;
+    for (const auto& g : plan_.groups)
+        if (!dataplane_->still_served(g.vrid)) candidates.insert(candidates.end(), g.vips.begin(), g.vips.end());
+    if (auto stale = addresses_->remove_stale(candidates); !stale.empty()) {
+        std::vector<std::string> names;
+        for (const auto& a : stale) names.push_back(a.to_string());
+        spdlog::warn("removed {} stale VIP(s) left by a previous run: {}", stale.size(), join(names, " "));
+    }
 }
 
 void Runtime::install_firewall() {
@@ -578,6 +601,16 @@ void Runtime::tick_done() {
 
 void Runtime::stop(const std::string& why) {
     if (stopping_) return;
+    if (options_.keep_dataplane) {
+        // An upgrade or restart: no resignation, no disown, VIPs and firewall rule stay. The
+        // groups stay served until the heartbeat ages past their gate; the next run adopts them
+        // within it and carries on as MASTER, so no node sees a transition.
+        spdlog::info("stopping ({}) with --keep-dataplane: every group left as it is for the next run", why);
+        stopping_ = true;
+        heartbeat_timer_.cancel();
+        finish_stop();
+        return;
+    }
     spdlog::info("stopping ({}): resigning mastered groups", why);
     // Resign (priority-0 adverts, RFC 5798 6.4.3), disown in the map, remove addresses.
     driver_->shutdown();
@@ -602,6 +635,13 @@ void Runtime::wait_for_notify(std::chrono::steady_clock::time_point limit) {
 
 void Runtime::finish_stop() {
     conflict_watch_.reset();  // before detach frees the ring it watches
+    if (options_.keep_dataplane) {
+        if (dataplane_) dataplane_->detach(true);
+        if (processes_) processes_->kill_all();
+        signals_.cancel();
+        io_.stop();
+        return;
+    }
     if (addresses_ && !addresses_->held().empty()) {
         std::vector<IpAddress> held(addresses_->held().begin(), addresses_->held().end());
         addresses_->remove_now(held);
@@ -614,10 +654,7 @@ void Runtime::finish_stop() {
         else
             spdlog::error("firewall: could not remove table inet {}", firewall_->table());
     }
-    if (dataplane_) {
-        dataplane_->detach(options_.keep_dataplane);
-        spdlog::info("data plane {}", options_.keep_dataplane ? "left attached and pinned (--keep-dataplane)" : "detached");
-    }
+    if (dataplane_) dataplane_->detach(false);
     if (processes_) processes_->kill_all();
     signals_.cancel();
     io_.stop();

@@ -39,6 +39,7 @@ InstanceConfig to_config(const InstanceSpec& s) {
                                                               : PreemptPolicy::Preempt;
     c.preempt_delay = s.preempt_delay;
     c.initial_master = s.initial_master;
+    c.resume_master = s.resume_master;
     c.primary_address = s.primary;
     return c;
 }

@@ -35,6 +35,7 @@ struct InstanceSpec {
     Preempt preempt = Preempt::Preempt;
     std::chrono::milliseconds preempt_delay{0};
     bool initial_master = false;
+    bool resume_master = false;  // InstanceConfig::resume_master
     IpAddress primary;
 };
 

@@ -140,6 +140,7 @@ private:
     bool absorption_readable(std::size_t g) const;
     void heartbeat();
     void setup_dataplane();
+    void remove_stale_vips();
     // VIP conflicts (issue 10): the XDP ring buffer's epoll fd on the loop, drained when readable.
     void watch_conflicts();
     void arm_conflict_watch();
