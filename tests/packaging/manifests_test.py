@@ -275,6 +275,20 @@ class ManifestsTest(unittest.TestCase):
                                  f"{w}: /sys/fs/bpf must be the host's bpffs (pins outlive the pod)")
                 self.assertFalse(m[0].get("readOnly", False), f"{w}: pins need a writable bpffs")
 
+    def test_keep_dataplane_only_where_the_next_pod_lands_on_the_same_node(self):
+        # --keep-dataplane leaves the groups served for the next pod of the same config on the
+        # same node: a DaemonSet's replacement is; a Deployment's may be scheduled elsewhere,
+        # and then the old node's groups would wait out Master_Down_Interval instead of resigning.
+        for w, d in self.workloads:
+            if d["metadata"]["name"] != "ipfailover-keepalived":
+                continue
+            for c in xvrrp_containers(d):
+                args = c.get("args", []) + c.get("command", [])
+                if d["kind"] == "DaemonSet":
+                    self.assertIn("--keep-dataplane", args, f"{w}: a DaemonSet restart can be hitless")
+                else:
+                    self.assertNotIn("--keep-dataplane", args, f"{w}: the next pod may run elsewhere")
+
     def least_privilege(self):
         out = []
         for w, d in self.workloads:

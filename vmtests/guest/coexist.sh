@@ -26,6 +26,9 @@ else:  # raw little-endian bytes as hex strings
     print(int.from_bytes(bytes(int(b, 16) for b in v["value"]), "little"))'
 }
 
+# Our pins live under /sys/fs/bpf/xvrrp/if@<netns inode>/vA while a config uses the program.
+our_pins_left() { compgen -G "/sys/fs/bpf/xvrrp/if@*/vA" >/dev/null; }
+
 lab_up
 if ! start_hold; then attach_failure "attach ours through the Dataplane adapter"; exit 1; fi
 echo "ours attached in mode $(hold_mode), $(hold_attach)"
@@ -44,7 +47,7 @@ if [ "$(hold_attach)" = direct ]; then
   check "ours still answers arping for $VIP after the refused attach" arping_answered 3
   check "controller stand-in detached cleanly on SIGTERM" stop_hold
   check_not "nothing is left on vA" grep -q xvrrp_xdp <<<"$(xdp_status_a)"
-  check_not "our pins under /sys/fs/bpf/xvrrp/vmtest-vA are removed" test -e /sys/fs/bpf/xvrrp/vmtest-vA
+  check_not "our pins under /sys/fs/bpf/xvrrp/if@*/vA are removed" our_pins_left
   exit 0
 fi
 
@@ -72,7 +75,7 @@ status=$(xdp_status_a)
 echo "$status"
 check "the other program is still attached after ours stopped" grep -q vm_count_prog <<<"$status"
 check_not "ours is gone from vA" grep -q xvrrp_xdp <<<"$status"
-check_not "our pins under /sys/fs/bpf/xvrrp/vmtest-vA are removed" test -e /sys/fs/bpf/xvrrp/vmtest-vA
+check_not "our pins under /sys/fs/bpf/xvrrp/if@*/vA are removed" our_pins_left
 
 before=$(frames_counted)
 check_not "no XDP answer for $VIP once ours is gone" arping_answered 2
