@@ -34,6 +34,8 @@ nlohmann::json Runtime::status_json() const {
     j["stopping"] = stopping_;
     j["dataplane"] = {{"mode", dataplane_ ? std::string(dataplane::to_string(dataplane_->mode())) : "none"},
                       {"adopted", dataplane_ && dataplane_->adopted()},
+                      {"joined", dataplane_ && dataplane_->joined()},
+                      {"other_configs", dataplane_ ? dataplane_->other_configs() : std::vector<std::string>{}},
                       {"describe", dataplane_ ? dataplane_->describe() : ""}};
     j["check"] = {{"describe", check_ ? check_->describe() : ""}, {"passing", check_passing_}, {"last", check_detail_}};
     if (link_)
