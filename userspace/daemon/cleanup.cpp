@@ -10,6 +10,8 @@
 
 #include <net/if.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <ostream>
 #include <set>
@@ -81,14 +83,23 @@ int run_cleanup(const PlanSource& source, std::ostream& out, std::ostream& err) 
     try {
         boost::asio::io_context io;
         AddressSet set(io, ifindex);
-        for (const auto& a : set.remove_stale(std::vector<IpAddress>(vips.begin(), vips.end()))) {
+        const auto found = our_addresses(set, vips);
+        const auto outcome = set.remove_now(found);
+        std::string failed;
+        for (const auto& a : found) {
+            auto f = std::find_if(outcome.failed.begin(), outcome.failed.end(), [&](const AddressResult& r) { return r.address == a; });
+            if (f != outcome.failed.end()) {
+                failed += (failed.empty() ? "" : ", ") + host_text(a) + ": " + std::strerror(f->error);
+                continue;
+            }
             out << "cleanup: removed VIP " << host_text(a) << " from " << plan.interface << '\n';
             ++removed;
         }
+        if (!failed.empty()) return fail("could not remove VIP " + failed);
         if (auto left = our_addresses(set, vips); !left.empty()) {
             std::string names;
             for (const auto& a : left) names += (names.empty() ? "" : " ") + host_text(a);
-            return fail("could not remove VIP(s) " + names);
+            return fail("VIP(s) " + names + " still on the interface after their removal");
         }
     } catch (const std::exception& e) {
         return fail(std::string("addresses: ") + e.what());
