@@ -10,7 +10,8 @@
 #      and the program stay (B still runs); an address of A's VIP with another prefix is not ours
 #      and stays
 #   5. a second --cleanup: exit 0, nothing removed
-#   6. B stopped and cleaned: no XDP program on the interface, no pins
+#   6. B killed, then cleaned with XVRRP_DATAPLANE=kernel in its environment (a config switched to
+#      kernel mode after an XDP run): no XDP program on the interface, no pins
 # Usage: cleanup.sh
 set -euo pipefail
 here=$(dirname "$0")
@@ -138,7 +139,7 @@ cleanup_run "${env_a[@]}"
 has_xdp || fail "config B's killed daemon took the program with it (the test proves nothing)"
 [ -n "$(pins)" ] || fail "no pins after config B was killed (the test proves nothing)"
 sleep "$(lab_calc "5.2 - ($(date +%s%N) - $killed_b) / 1000000000")"
-cleanup_run "${env_b[@]}"
+cleanup_run "${env_b[@]}" XVRRP_DATAPLANE=kernel
 [ "$rc" = 0 ] || fail "--cleanup of config B exited $rc"
 has_xdp && fail "an XDP program is still attached to eth0: $(ip -n "$ns" link show dev eth0)"
 [ -z "$(pins)" ] || fail "pins left under /sys/fs/bpf/xvrrp: $(pins)"

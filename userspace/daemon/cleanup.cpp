@@ -8,7 +8,9 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <linux/magic.h>
 #include <net/if.h>
+#include <sys/vfs.h>
 
 #include <algorithm>
 #include <cstring>
@@ -27,6 +29,11 @@ std::vector<IpAddress> our_addresses(AddressSet& set, const std::set<IpAddress>&
     for (const auto& ia : set.list())
         if (ia.prefix_len == (ia.address.is_v4() ? 32 : 128) && vips.count(ia.address)) found.push_back(ia.address);
     return found;
+}
+
+bool on_bpffs(const std::string& path) {
+    struct statfs st {};
+    return statfs(path.c_str(), &st) == 0 && st.f_type == static_cast<decltype(st.f_type)>(BPF_FS_MAGIC);
 }
 
 std::string host_text(const IpAddress& a) { return a.to_string() + (a.is_v4() ? "/32" : "/128"); }
@@ -62,7 +69,10 @@ int run_cleanup(const PlanSource& source, std::ostream& out, std::ostream& err) 
     dataplane::Options o;
     o.interface = plan.interface;
     o.config_name = plan.instance_base;
-    o.requested = plan.dataplane;
+    // Whatever XVRRP_DATAPLANE says now, an earlier run may have used XDP: look wherever a bpffs
+    // is mounted. Only in kernel mode without one there is nothing of BPF to look at.
+    const bool bpffs = on_bpffs(std::filesystem::path(o.pin_root).parent_path().string());
+    o.requested = plan.dataplane == Dataplane::Kernel && bpffs ? Dataplane::Xdp : plan.dataplane;
     // The lock only sees daemons sharing this runtime directory; a pod's /run/xvrrp is its own.
     // The heartbeat in the data plane is seen by every pod mounting the host's bpffs.
     auto alive = dataplane::Dataplane::alive_controller(o);
@@ -105,8 +115,8 @@ int run_cleanup(const PlanSource& source, std::ostream& out, std::ostream& err) 
         return fail(std::string("addresses: ") + e.what());
     }
 
-    if (plan.dataplane == Dataplane::Kernel) {
-        out << "cleanup: data plane: XVRRP_DATAPLANE=kernel, no BPF program or pins to remove\n";
+    if (o.requested == Dataplane::Kernel) {
+        out << "cleanup: data plane: XVRRP_DATAPLANE=kernel and no bpffs mounted, no BPF program or pins to look for\n";
     } else {
         std::error_code ec;
         const std::string pins = dataplane::interface_pin_dir(o);
