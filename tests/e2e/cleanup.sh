@@ -5,7 +5,8 @@
 #   2. --cleanup of A refuses while A's daemon runs (exit 1), changing nothing: by the instance
 #      lock, and with another runtime directory (another pod's) by the data plane's heartbeat
 #   3. A is killed (-9): VIPs, its slot, the program and pins, its nft table stay behind; for 5 s
-#      its heartbeat still counts as alive and --cleanup refuses
+#      its heartbeat still counts as alive and --cleanup refuses; the client's ARP for A's VIPs
+#      goes unanswered though they are still on eth0 (the shared program drops it), B's is answered
 #   4. --cleanup of A (same environment): exit 0; A's VIPs and table are gone, B's VIPs, B's slot
 #      and the program stay (B still runs); an address of A's VIP with another prefix is not ours
 #      and stays
@@ -61,6 +62,9 @@ cleanup_run() {
 }
 addrs() { ip -n "$ns" -o addr show dev eth0 | awk '{print $4}'; }
 has_addr() { addrs | grep -qxF "$1"; }
+# answered VIP: the client's arping gets a reply from n1 (its output goes to the log). Captured
+# first: grep -q in a pipe would stop arping with SIGPIPE, which pipefail reports as failure.
+answered() { local o; o=$(lab_client_exec arping -c 2 -w 2 -i eth0 "$1" 2>&1); echo "$o" >&2; grep -qi "from $(lab_node_mac 1)" <<<"$o"; }
 has_table() { ip netns exec "$ns" nft list tables | grep -qxF "table inet $1"; }
 has_xdp() { ip -n "$ns" link show dev eth0 | grep -q 'prog/xdp'; }
 pins() { lab_node_exec 1 find /sys/fs/bpf/xvrrp -mindepth 1 2>/dev/null || true; }
@@ -106,9 +110,13 @@ for want in 198.51.100.70/32 198.51.100.71/32 2001:db8::70/128 198.51.100.80/32;
   has_addr "$want" || fail "$want is not on eth0 after the kill (the test proves nothing)"
 done
 has_table xvrrp_e2e_clean_a || fail "the nft table went with the killed daemon (the test proves nothing)"
+# The dead config's VIPs are still on eth0, yet nobody answers for them: the shared program keeps
+# dropping ARP for them (its gate is closed); B's VIP, served by the same program, is answered.
+answered 198.51.100.80 || fail "no ARP reply for config B's 198.51.100.80 (the probe proves nothing)"
+answered 198.51.100.70 && fail "ARP for the dead config's 198.51.100.70 was answered: a leftover address answers"
 
 # 4. clean-up of A, once its heartbeat is 5 s old.
-sleep "$(lab_calc "5.2 - ($(date +%s%N) - $killed_a) / 1000000000")"
+sleep "$(lab_max 0 "$(lab_calc "5.2 - ($(date +%s%N) - $killed_a) / 1000000000")")"
 cleanup_run "${env_a[@]}"
 [ "$rc" = 0 ] || fail "--cleanup exited $rc"
 for gone in 198.51.100.70/32 198.51.100.71/32 2001:db8::70/128; do
@@ -122,6 +130,8 @@ has_table xvrrp_e2e_clean_a && fail "nft table inet xvrrp_e2e_clean_a is still t
 [[ $out == *"removed nft table inet xvrrp_e2e_clean_a"* ]] || fail "--cleanup did not report the nft table"
 has_xdp || fail "--cleanup of A took the program config B still uses off eth0"
 kill -0 "$pid_b" || fail "config B's daemon died"
+answered 198.51.100.70 && fail "ARP for 198.51.100.70 answered after the clean-up"
+answered 198.51.100.80 || fail "config B's 198.51.100.80 no longer answered after A's clean-up"
 lab_wait_vip_holder 198.51.100.80 n1 1 || fail "config B no longer serves 198.51.100.80"
 ip -n "$ns" addr del 198.51.100.71/24 dev eth0
 # B dies too (its heartbeat ages while step 5 runs).
@@ -138,7 +148,7 @@ cleanup_run "${env_a[@]}"
 # 6. B, killed, cleaned: the last config out takes the program and pins.
 has_xdp || fail "config B's killed daemon took the program with it (the test proves nothing)"
 [ -n "$(pins)" ] || fail "no pins after config B was killed (the test proves nothing)"
-sleep "$(lab_calc "5.2 - ($(date +%s%N) - $killed_b) / 1000000000")"
+sleep "$(lab_max 0 "$(lab_calc "5.2 - ($(date +%s%N) - $killed_b) / 1000000000")")"
 cleanup_run "${env_b[@]}" XVRRP_DATAPLANE=kernel
 [ "$rc" = 0 ] || fail "--cleanup of config B exited $rc"
 has_xdp && fail "an XDP program is still attached to eth0: $(ip -n "$ns" link show dev eth0)"
