@@ -61,12 +61,12 @@ cleanup_run() {
   echo "$out"
 }
 addrs() { ip -n "$ns" -o addr show dev eth0 | awk '{print $4}'; }
-has_addr() { addrs | grep -qxF "$1"; }
-# answered VIP: the client's arping gets a reply from n1 (its output goes to the log). Captured
-# first: grep -q in a pipe would stop arping with SIGPIPE, which pipefail reports as failure.
+has_addr() { addrs | grep -xF "$1" >/dev/null; }
+# answered VIP: the client's arping gets a reply from n1 (its output goes to the log). Greps read
+# all their input: grep -q in a pipe could stop the writer with SIGPIPE, which pipefail reports.
 answered() { local o; o=$(lab_client_exec arping -c 2 -w 2 -i eth0 "$1" 2>&1); echo "$o" >&2; grep -qi "from $(lab_node_mac 1)" <<<"$o"; }
-has_table() { ip netns exec "$ns" nft list tables | grep -qxF "table inet $1"; }
-has_xdp() { ip -n "$ns" link show dev eth0 | grep -q 'prog/xdp'; }
+has_table() { ip netns exec "$ns" nft list tables | grep -xF "table inet $1" >/dev/null; }
+has_xdp() { ip -n "$ns" link show dev eth0 | grep 'prog/xdp' >/dev/null; }
 pins() { lab_node_exec 1 find /sys/fs/bpf/xvrrp -mindepth 1 2>/dev/null || true; }
 
 # Config B beside the lab's own daemon: started the way lab__start starts one, killed on exit.
