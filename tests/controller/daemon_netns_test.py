@@ -598,6 +598,62 @@ def test_sighup_reload_and_sighup_without_env_file():
     check(not a.holds("192.0.2.90"), "SIGHUP without --env-file left the VIP")
 
 
+# Sends COUNT VRRPv3 multicast adverts of VRID from the namespace's eth0 with TTL (checksum left 0:
+# the controller would count them whatever the reason; only the socket filter keeps them away).
+RAW_SENDER = """
+import socket, struct, sys
+vrid, ttl, count = map(int, sys.argv[1:4])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, ttl)
+for _ in range(count):
+    s.sendto(struct.pack("!BBBBHH4s", 0x31, vrid, 100, 1, 10, 0, socket.inet_aton("192.0.2.99")), ("224.0.0.18", 0))
+"""
+
+
+def adverts_dropped(node):
+    """Every advert the controller read and rejected, all reasons summed."""
+    return sum(v for (name, _), v in parse_metrics(node.http("/metrics")).items() if name == "xvrrp_adverts_dropped_total")
+
+
+def test_socket_filter_reads_only_served_vrids_and_follows_sighup():
+    """Issue 21: the kernel hands the controller only the VRIDs it serves. From another node,
+    foreign-VRID adverts (kernel data plane: no XDP in the way) are never read, while adverts of a
+    served VRID sent with TTL 64 are (and dropped as such): the control that the foreign ones did
+    reach the node. A SIGHUP that adds a group widens the filter to its VRID."""
+    lab = new_lab()
+    a, b = lab.node("a", "192.0.2.1"), lab.node("b", "192.0.2.2")
+    envfile = os.path.join(lab.tmp, "env")
+    with open(envfile, "w") as f:
+        f.write("OPENSHIFT_HA_VIRTUAL_IPS=192.0.2.90\n")  # VRID 11 (offset 10)
+    a.start(dict(FAST), args=["--env-file", envfile])
+    wait_until(lambda: a.holds("192.0.2.90"), 5, "group 1 MASTER")
+    check(adverts_dropped(a) == 0, "adverts dropped before any was sent")
+
+    def send(vrid, ttl, count):
+        b.exec([sys.executable, "-c", RAW_SENDER, str(vrid), str(ttl), str(count)])
+
+    def settle(want):
+        try:
+            wait_until(lambda: adverts_dropped(a) >= want, 3, f"{want} dropped adverts counted")
+        finally:
+            time.sleep(0.3)  # anything more would arrive now
+        got = adverts_dropped(a)
+        check(got == want, f"{got} adverts read and dropped, expected {want}: foreign VRIDs reached the controller")
+
+    send(50, 255, 100)
+    send(12, 255, 100)   # not yet served
+    send(11, 64, 5)      # served: read, then dropped for its TTL
+    settle(5)
+    with open(envfile, "w") as f:
+        f.write("OPENSHIFT_HA_VIRTUAL_IPS=192.0.2.90-91\n")  # + VRID 12
+    a.send_signal(signal.SIGHUP)
+    wait_until(lambda: a.states().get("OpenShift_IPFailover_VIP_2") == "MASTER", 5, "the new group 2 MASTER")
+    send(50, 255, 100)
+    send(12, 64, 5)      # now served
+    settle(10)
+
+
 def test_ipv6_group_over_ff02_12():
     """An IPv6 VIP group (VRRPv3 from the link-local address to ff02::12) elects the
     higher-priority node, which holds the VIP as a /128; the other follows its link-local."""

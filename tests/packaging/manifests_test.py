@@ -4,7 +4,9 @@ every environment variable a workload sets is one `xvrrpd --list-env` names, the
 replicas equal OPENSHIFT_HA_REPLICA_COUNT, the page's names (deployment, container, service
 account, config-volume at /etc/keepalive) are kept so `oc set env` / `oc set volume` work
 unchanged, probes hit /healthz on 63000, scripts named in the environment exist in the ConfigMap,
-and the least-privilege variant really drops privileged mode for the listed capabilities.
+and the least-privilege variant really drops privileged mode for the listed capabilities. The
+rollback manifest (a DaemonSet whose initContainer runs `xvrrpd --cleanup`) must clean exactly the
+config the ipfailover DaemonSet runs, on the same nodes, with the host's bpffs.
 
 usage: manifests_test.py SOURCE_DIR XVRRPD
 """
@@ -100,11 +102,45 @@ def xvrrp_containers(doc):
     return [c for c in pod_spec(doc).get("containers", []) if "xvrrp" in c.get("image", "")]
 
 
+def cleanup_containers(doc):
+    """The init containers that run `xvrrpd --cleanup` (the rollback manifest)."""
+    return [c for c in pod_spec(doc).get("initContainers", [])
+            if "xvrrp" in c.get("image", "") and "--cleanup" in c.get("args", []) + c.get("command", [])]
+
+
+# The variables that decide what --cleanup removes (config name -> lock, slot and nft table;
+# VIPs and groups -> addresses and VRIDs; interface; the firewall rule; the data plane mode).
+CLEANUP_ENV = {
+    "OPENSHIFT_HA_CONFIG_NAME", "OPENSHIFT_HA_VIRTUAL_IPS", "OPENSHIFT_HA_VIP_GROUPS",
+    "OPENSHIFT_HA_NETWORK_INTERFACE", "OPENSHIFT_HA_VRRP_ID_OFFSET", "OPENSHIFT_HA_IPTABLES_CHAIN",
+    "OPENSHIFT_HA_NFTABLES_RULE", "XVRRP_DATAPLANE",
+}
+
+
+def plan_of(where, container, tmp):
+    """xvrrpd --check-config --json of a container's literal environment (no scripts mounted)."""
+    env_file = os.path.join(tmp, "env")
+    with open(env_file, "w") as f:
+        for e in container.get("env", []):
+            if "value" in e and not e["name"].endswith("_SCRIPT"):
+                f.write(f"{e['name']}='{e['value']}'\n")
+    r = subprocess.run([XVRRPD, "--check-config", "--json", "--node-ip", TEST_NODE_IP,
+                        "--env-file", env_file], capture_output=True, text=True, timeout=30,
+                       env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    if r.returncode != 0:
+        raise AssertionError(f"{where}: xvrrpd --check-config rejects container {container['name']}'s "
+                             f"environment: {r.stderr.strip()}")
+    return json.loads(r.stdout)
+
+
 class ManifestsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.files, cls.docs = load_manifests()
-        cls.workloads = [(w, d) for w, d in cls.docs if d["kind"] in WORKLOAD_KINDS]
+        every = [(w, d) for w, d in cls.docs if d["kind"] in WORKLOAD_KINDS]
+        # The rollback manifest runs no daemon: the daemon checks below are not for it.
+        cls.cleanups = [(w, d) for w, d in every if cleanup_containers(d)]
+        cls.workloads = [(w, d) for w, d in every if not cleanup_containers(d)]
         cls.configmaps = {d["metadata"]["name"]: d for _, d in cls.docs if d["kind"] == "ConfigMap"}
 
     def test_manifests_exist(self):
@@ -117,7 +153,7 @@ class ManifestsTest(unittest.TestCase):
 
     def test_every_environment_variable_is_accepted_by_xvrrpd(self):
         accepted = accepted_variables()
-        for w, d in self.workloads:
+        for w, d in self.workloads + self.cleanups:
             for c in containers(d):
                 for e in c.get("env", []):
                     self.assertTrue(e["name"] in accepted,
@@ -327,6 +363,54 @@ class ManifestsTest(unittest.TestCase):
                     and {t for t in vol_types} <= set(s.get("volumes", []))]
             self.assertTrue(fits, f"{w}: no SCC in deploy/ admits it (capabilities {sorted(add)}, "
                                   f"volumes {sorted(vol_types)})")
+
+    def test_cleanup_daemonset_cleans_the_daemonsets_config(self):
+        self.assertEqual(len(self.cleanups), 1, "deploy/ needs one rollback manifest running "
+                                                "`xvrrpd --cleanup` (cleanup-daemonset.yaml)")
+        w, d = self.cleanups[0]
+        self.assertEqual(d["kind"], "DaemonSet", f"{w}: must run on every node: a DaemonSet")
+        r = subprocess.run([XVRRPD, "--help"], capture_output=True, text=True, timeout=30)
+        self.assertIn("--cleanup", r.stdout, f"{XVRRPD} --help does not offer --cleanup")
+        spec = pod_spec(d)
+        self.assertIs(spec.get("hostNetwork"), True, f"{w}: the VIPs are on the host's interface")
+        self.assertFalse(xvrrp_containers(d), f"{w}: a regular container runs the xvrrp image: it "
+                                              f"would start a daemon after the clean-up")
+        (c,) = cleanup_containers(d)
+        self.assertEqual(c.get("args"), ["--cleanup"], f"{w}: args: keep the image's entrypoint")
+        self.assertNotIn("command", c, f"{w}: the image's entrypoint (tini, bpffs check) is replaced")
+        self.assertIs(c.get("securityContext", {}).get("privileged"), True,
+                      f"{w}: removing addresses, XDP and nft needs the daemon's privileges")
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        m = [m for m in c.get("volumeMounts", []) if m["mountPath"] == "/sys/fs/bpf"]
+        self.assertEqual(len(m), 1, f"{w}: /sys/fs/bpf is not mounted (the pins are there)")
+        self.assertEqual(volumes.get(m[0]["name"], {}).get("hostPath", {}).get("path"), "/sys/fs/bpf", w)
+        self.assertFalse(m[0].get("readOnly", False), f"{w}: unpinning needs a writable bpffs")
+
+        daemonsets = [(dw, dd) for dw, dd in self.workloads if dd["kind"] == "DaemonSet"
+                      and dd["metadata"]["name"] == "ipfailover-keepalived"]
+        self.assertEqual(len(daemonsets), 1, "no ipfailover-keepalived DaemonSet to compare with")
+        dw, dd = daemonsets[0]
+        self.assertEqual(spec.get("nodeSelector"), pod_spec(dd).get("nodeSelector"),
+                         f"{w}: must select the nodes {dw} runs on")
+        (daemon,) = xvrrp_containers(dd)
+        ours, theirs = env_of(c), env_of(daemon)
+        for name in CLEANUP_ENV:
+            self.assertEqual(ours.get(name, {}).get("value"), theirs.get(name, {}).get("value"),
+                             f"{w}: {name} differs from {dw}: the clean-up would look for another "
+                             f"config's leftovers")
+        for name, e in ours.items():
+            self.assertEqual(e.get("value"), theirs.get(name, {}).get("value"),
+                             f"{w}: {name} is not {dw}'s")
+        tmp = tempfile.mkdtemp(prefix="xvrrp-manifest-")
+        try:
+            mine, daemon_plan = plan_of(w, c, tmp), plan_of(dw, daemon, tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for key in ("instance_base", "interface", "firewall_rule", "dataplane", "runtime_dir"):
+            self.assertEqual(mine.get(key), daemon_plan.get(key), f"{w}: plan {key} differs from {dw}'s")
+        self.assertEqual([(g["vrid"], g["vips"]) for g in mine["groups"]],
+                         [(g["vrid"], g["vips"]) for g in daemon_plan["groups"]],
+                         f"{w}: the groups (VRIDs, VIPs) differ from {dw}'s")
 
     def test_serviceaccount_script_has_the_page_commands(self):
         path = os.path.join(SRC, "deploy", "serviceaccount.sh")

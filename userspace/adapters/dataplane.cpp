@@ -826,4 +826,24 @@ Status Dataplane::cleanup(const Options& opts) {
     return {};
 }
 
+Outcome<std::optional<std::uint32_t>> Dataplane::alive_controller(const Options& opts) {
+    using Pid = std::optional<std::uint32_t>;
+    route_bpf_logs_to_spdlog();
+    if (opts.requested == ::xvrrp::Dataplane::Kernel) return Pid{};
+    auto located = locate(opts);
+    if (!located) return located.error();
+    std::unique_ptr<Maps> m = std::move(located.value().maps);
+    if (!fs::exists(m->pin_dir + "/meta")) return Pid{};
+    if (Status s = open_pins(*m); !s) return Error{s.error};
+    if (Status s = map_config_slots(*m); !s) return Error{s.error};
+    const std::uint64_t now = monotonic_ns();
+    for (std::uint8_t i = 0; i < XVRRP_MAX_CONFIGS; ++i) {
+        const volatile xvrrp_config_slot& c = m->config_slots[i];
+        if (!c.in_use || !slot_is(c, opts.config_name)) continue;
+        const std::uint64_t beat = c.heartbeat_ns;
+        if (beat != 0 && now - std::min(now, beat) < kAliveNs) return Pid{c.pid};
+    }
+    return Pid{};
+}
+
 }  // namespace xvrrp::dataplane

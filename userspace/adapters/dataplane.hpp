@@ -119,6 +119,11 @@ public:
     // map entries, and the program and pins when no other config uses them (also an older ABI's
     // per-config pins). For a rollback to keepalived; safe when nothing is there.
     static Status cleanup(const Options& opts);
+    // The pid a live controller of opts.config_name wrote into its slot on opts.interface, if its
+    // heartbeat is younger than any controller lets it age (5 s): seen by whoever shares the
+    // host's bpffs, where an instance lock in a pod's own runtime directory is not. nullopt when
+    // no slot of the config is alive (or nothing is pinned, or `kernel` mode).
+    static Outcome<std::optional<std::uint32_t>> alive_controller(const Options& opts);
 
     Dataplane(Dataplane&& other) noexcept;
     Dataplane& operator=(Dataplane&& other) noexcept;

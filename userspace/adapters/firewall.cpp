@@ -1,8 +1,12 @@
 #include "adapters/firewall.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <stdexcept>
 
@@ -25,7 +29,74 @@ std::string join(const std::vector<IpAddress>& v, bool v4) {
     return out;
 }
 
+// Runs nft with `args` (no shell), stdout and stderr captured together; returns the exit status
+// (-1 when it could not run or was killed).
+int run_nft(const std::string& nft, const std::vector<std::string>& args, std::string& output) {
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) != 0) return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(pipefd[1], STDOUT_FILENO);
+        dup2(pipefd[1], STDERR_FILENO);
+        std::vector<char*> argv{const_cast<char*>(nft.c_str())};
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(nft.c_str(), argv.data());
+        _exit(127);
+    }
+    close(pipefd[1]);
+    char buf[4096];
+    for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) != 0;) {
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        output.append(buf, static_cast<std::size_t>(n));
+    }
+    close(pipefd[0]);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    while (!output.empty() && output.back() == '\n') output.pop_back();
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 }  // namespace
+
+TableRemoval remove_table_if_present(const std::string& table) {
+    TableRemoval r;
+    const std::string nft = find_nft();
+    if (nft.empty()) {
+        r.error = "the nft command is not installed (Debian package nftables)";
+        return r;
+    }
+    // Listed as JSON rather than probed with "list table": nft's exit status does not tell a
+    // missing table from a refused request.
+    std::string out;
+    if (int st = run_nft(nft, {"-j", "list", "tables"}, out); st != 0) {
+        r.error = "nft -j list tables: exit " + std::to_string(st) + (out.empty() ? "" : ": " + out);
+        return r;
+    }
+    auto j = nlohmann::json::parse(out, nullptr, false);
+    if (j.is_discarded() || !j.contains("nftables") || !j["nftables"].is_array()) {
+        r.error = "nft -j list tables: unexpected output: " + out.substr(0, 200);
+        return r;
+    }
+    for (const auto& e : j["nftables"]) {
+        if (!e.contains("table")) continue;
+        const auto& t = e["table"];
+        if (t.value("family", "") == "inet" && t.value("name", "") == table) r.existed = true;
+    }
+    if (!r.existed) return r;
+    out.clear();
+    if (int st = run_nft(nft, {"delete", "table", "inet", table}, out); st != 0)
+        r.error = "nft delete table inet " + table + ": exit " + std::to_string(st) + (out.empty() ? "" : ": " + out);
+    return r;
+}
 
 std::string nft_table_name(const std::string& base) {
     std::string out = "xvrrp_";

@@ -21,6 +21,14 @@ std::string nft_ruleset(const std::string& table, const std::vector<IpAddress>& 
 // "xvrrp_" + the name with anything outside [A-Za-z0-9_] turned into '_'.
 std::string nft_table_name(const std::string& instance_base);
 
+// `xvrrpd --cleanup`: deletes table inet `table` when it exists (blocking, nft run directly).
+// `existed` says whether there was one; a non-empty `error` names the nft command that failed.
+struct TableRemoval {
+    bool existed = false;
+    std::string error;
+};
+TableRemoval remove_table_if_present(const std::string& table);
+
 class Firewall {
 public:
     using Done = std::function<void(bool ok, const std::string& detail)>;

@@ -5,12 +5,14 @@
 #include <boost/asio/post.hpp>
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -49,6 +51,38 @@ IpAddress from_in6(const in6_addr& a) {
     std::array<std::uint8_t, 16> b{};
     std::memcpy(b.data(), &a, 16);
     return IpAddress::v6(b);
+}
+
+// The classic BPF program of accept_only(): load the VRID byte, compare it with each VRID in turn,
+// accept on the first match. A chain of JEQ is the table classic BPF lacks; at most 255 of them,
+// and the VRIDs of a config are few. Where the VRID is differs by family (checked by
+// tests/controller/vrrp_socket_filter_test.cpp):
+//   IPv4: raw_rcv() pushes the IP header back before the filter runs, so the VRRP message starts
+//         after IHL words (options included): ldxb 4*([0]&0xf); ldb [x+1].
+//   IPv6: the filter sees the transport payload, after the IPv6 header and any extension
+//         headers, as the socket reads it: ldb [1].
+// An offset past the end of the packet makes classic BPF return 0: a runt is dropped.
+std::vector<sock_filter> vrid_filter(Family family, std::span<const std::uint8_t> vrids) {
+    std::vector<std::uint8_t> wanted(vrids.begin(), vrids.end());
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    std::vector<sock_filter> prog;
+    if (wanted.size() == 256) return {BPF_STMT(BPF_RET | BPF_K, 0xffffffffu)};  // every value: no test
+    if (family == Family::V4) {
+        prog.push_back(BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0));
+        prog.push_back(BPF_STMT(BPF_LD | BPF_B | BPF_IND, 1));
+    } else {
+        prog.push_back(BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 1));
+    }
+    const std::size_t n = wanted.size();  // at most 255 here, so every jump fits in jt's 8 bits
+    for (std::size_t i = 0; i < n; ++i) {
+        // On a match, skip the n - 1 - i comparisons left and the drop.
+        const auto to_accept = static_cast<std::uint8_t>(n - i);
+        prog.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, wanted[i], to_accept, 0));
+    }
+    prog.push_back(BPF_STMT(BPF_RET | BPF_K, 0));           // drop
+    prog.push_back(BPF_STMT(BPF_RET | BPF_K, 0xffffffffu));  // accept the whole datagram
+    return prog;
 }
 
 }  // namespace
@@ -109,6 +143,22 @@ VrrpSocket::~VrrpSocket() {
     boost::system::error_code ec;
     if (desc_) desc_->close(ec);  // closes fd_
     else if (fd_ >= 0) close(fd_);
+}
+
+void VrrpSocket::accept_only(std::span<const std::uint8_t> vrids) {
+    std::vector<sock_filter> prog = vrid_filter(family_, vrids);
+    sock_fprog fprog{};
+    fprog.len = static_cast<unsigned short>(prog.size());
+    fprog.filter = prog.data();
+    // Replaces any filter attached before in one step: no moment without one.
+    if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0)
+        fail("SO_ATTACH_FILTER (accept only " + std::to_string(vrids.size()) + " VRID(s))");
+}
+
+void VrrpSocket::accept_all() {
+    int unused = 0;
+    if (setsockopt(fd_, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused) != 0 && errno != ENOENT)
+        fail("SO_DETACH_FILTER");
 }
 
 void VrrpSocket::queue(const IpAddress& source, const IpAddress& destination, std::span<const std::uint8_t> vrrp) {

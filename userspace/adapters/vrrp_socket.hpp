@@ -9,6 +9,9 @@
 // the same tick share a system call); each carries its source address in an IP_PKTINFO /
 // IPV6_PKTINFO control message, so one socket serves every group whatever its source.
 // Receiving: recvmmsg in batches whenever the descriptor is readable (Asio async_wait).
+// A raw IPPROTO_VRRP socket gets every VRRP packet the interface carries, whatever its VRID;
+// accept_only() attaches a classic BPF filter so the kernel drops other configs' VRIDs (and a
+// foreign-VRID flood) before they are queued, copied or woken for (issue 21).
 #pragma once
 
 #include "core/ip_address.hpp"
@@ -72,6 +75,13 @@ public:
     void start(Handler handler, std::chrono::microseconds spacing = kReadSpacing);
     // Reads whatever is queued now and hands it to the handler (nothing queued: one syscall).
     void drain();
+
+    // Attaches (or atomically replaces) a socket filter that accepts only datagrams whose VRID is
+    // one of `vrids`: any other datagram is dropped in the kernel, before the receive queue. An
+    // empty list drops everything. Throws std::runtime_error naming SO_ATTACH_FILTER.
+    void accept_only(std::span<const std::uint8_t> vrids);
+    // Removes the filter: every VRRP datagram of the interface is read again.
+    void accept_all();
 
     Family family() const { return family_; }
     int native_handle() const { return fd_; }

@@ -88,7 +88,7 @@ Result<Plan> resolve_plan(const PlanSource& source, std::uint32_t seed) {
         if (const char* v = std::getenv(std::string(name).c_str())) return std::string(v);
         return std::nullopt;
     };
-    auto config = parse_config(env, probe_executable);
+    auto config = parse_config(env, source.probe_scripts ? ExecutableProbe(probe_executable) : ExecutableProbe());
     if (!config) return config.error();
 
     NodeIdentity node;

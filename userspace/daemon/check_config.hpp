@@ -19,6 +19,7 @@ namespace xvrrp {
 struct PlanSource {
     std::optional<std::string> env_file;  // KEY=VALUE lines; its values override the environment
     std::optional<std::string> node_ip;   // skip the interface lookup and plan for this address
+    bool probe_scripts = true;            // check that check/notify scripts exist (not for --cleanup)
 };
 
 // KEY=VALUE lines: blank lines and '#' comments skipped, an optional "export " prefix, values

@@ -150,12 +150,17 @@ void Runtime::start() {
     if (plan_.firewall_rule) install_firewall();
 
     auto on_rx = [this](std::span<const VrrpDatagram> b) { on_datagrams(b); };
+    // Each socket reads only this config's VRIDs (issue 21): the kernel drops other configs'
+    // adverts, and a foreign-VRID flood, before they are queued. A filter the kernel refuses
+    // fails the start (VrrpSocket throws naming SO_ATTACH_FILTER).
     if (any_v4) {
         sock4_ = std::make_unique<VrrpSocket>(io_, Family::V4, ifindex_, !plan_.unicast);
+        sock4_->accept_only(served_vrids(Family::V4));
         sock4_->start(on_rx);
     }
     if (any_v6) {
         sock6_ = std::make_unique<VrrpSocket>(io_, Family::V6, ifindex_, !plan_.unicast);
+        sock6_->accept_only(served_vrids(Family::V6));
         sock6_->start(on_rx);
     }
     announcer_ = std::make_unique<Announcer>(io_, ifindex_, mac_, AnnounceSettings{});
@@ -279,6 +284,36 @@ void Runtime::remove_stale_vips() {
         std::vector<std::string> names;
         for (const auto& a : stale) names.push_back(a.to_string());
         spdlog::warn("removed {} stale VIP(s) left by a previous run: {}", stale.size(), join(names, " "));
+    }
+}
+
+// The VRIDs the socket filters accept: every group of the family the runtime serves. Before the
+// driver exists that is every group of the plan; after a reload, plan_.groups also holds the
+// groups it stopped, which the driver no longer runs.
+std::vector<std::uint8_t> Runtime::served_vrids(Family f) const {
+    std::vector<std::uint8_t> v;
+    for (std::size_t gi = 0; gi < plan_.groups.size(); ++gi) {
+        const Group& g = plan_.groups[gi];
+        if (g.family() == f && (!driver_ || driver_->active(gi))) v.push_back(g.vrid);
+    }
+    return v;
+}
+
+// After a reload changed the groups. Should the kernel refuse the new filter, the socket reads
+// every VRID rather than miss a new group's adverts (a backup that hears no master takes over).
+void Runtime::refilter_sockets() {
+    for (VrrpSocket* sock : {sock4_.get(), sock6_.get()}) {
+        if (!sock) continue;
+        try {
+            sock->accept_only(served_vrids(sock->family()));
+        } catch (const std::exception& e) {
+            spdlog::error("SIGHUP: {}; the socket reads every VRID until the next restart", e.what());
+            try {
+                sock->accept_all();
+            } catch (const std::exception& e2) {
+                spdlog::critical("SIGHUP: {}: the new groups' adverts may not be read", e2.what());
+            }
+        }
     }
 }
 
@@ -706,6 +741,7 @@ void Runtime::reload() {
         std::size_t di = driver_->add_group(specs_of({*n}).front());
         if (di != gi) spdlog::critical("SIGHUP: group table out of step ({} != {})", di, gi);
     }
+    refilter_sockets();
     spdlog::info("SIGHUP applied: {} group(s) unchanged, {} stopped, {} started", unchanged, stopped, added);
 }
 

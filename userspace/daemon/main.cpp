@@ -1,5 +1,6 @@
 // xvrrpd: the VRRP controller. Command-line entry only; each mode lives in its own file.
 #include "daemon/check_config.hpp"
+#include "daemon/cleanup.hpp"
 #include "daemon/daemon.hpp"
 
 #include <CLI/CLI.hpp>
@@ -24,7 +25,14 @@ int main(int argc, char** argv) {
     app.add_flag("--list-env", list_env, "Print every accepted environment variable, one per line");
     app.add_flag("--version", version, "Print the version");
     bool keep_dataplane = false;
-    app.add_flag("--keep-dataplane", keep_dataplane, "On stop, leave the XDP program attached and its maps pinned (upgrade)");
+    auto* keep = app.add_flag("--keep-dataplane", keep_dataplane,
+                              "On stop, leave the XDP program attached and its maps pinned (upgrade)");
+    bool cleanup = false;
+    app.add_flag("--cleanup", cleanup,
+                 "Remove what this config left on the node (VIPs, XDP slot/program/pins, nft table) and exit; "
+                 "refused while its daemon runs (rollback to keepalived)")
+        ->excludes(check)
+        ->excludes(keep);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -40,5 +48,6 @@ int main(int argc, char** argv) {
     }
     if (list_env) return xvrrp::run_list_env(std::cout);
     if (check_config) return xvrrp::run_check_config(source, json, std::cout, std::cerr);
+    if (cleanup) return xvrrp::run_cleanup(source, std::cout, std::cerr);
     return xvrrp::run_daemon({source, keep_dataplane});
 }

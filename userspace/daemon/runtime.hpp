@@ -141,6 +141,8 @@ private:
     void heartbeat();
     void setup_dataplane();
     void remove_stale_vips();
+    std::vector<std::uint8_t> served_vrids(Family f) const;
+    void refilter_sockets();
     // VIP conflicts (issue 10): the XDP ring buffer's epoll fd on the loop, drained when readable.
     void watch_conflicts();
     void arm_conflict_watch();
