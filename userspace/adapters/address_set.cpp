@@ -225,41 +225,17 @@ AddressBatchOutcome AddressSet::remove_now(const std::vector<IpAddress>& address
 AddressBatchOutcome AddressSet::run_blocking(bool adding, const std::vector<IpAddress>& addresses) {
     AddressBatchOutcome out;
     auto start = std::chrono::steady_clock::now();
-    std::map<std::uint32_t, IpAddress> pending;
-    Collector c;
-    c.reply = [&](std::uint32_t seq, int error) {
-        auto it = pending.find(seq);
-        if (it == pending.end()) return;
-        IpAddress addr = it->second;
-        pending.erase(it);
-        if (error != 0 && !benign(adding, error)) {
-            out.failed.push_back({addr, error});
-            return;
-        }
-        if (adding)
-            held_.insert(addr);
-        else
-            held_.erase(addr);
-    };
-    nl_cb* cb = make_callbacks(&c);
-    std::size_t next = 0;
-    while (next < addresses.size() || !pending.empty()) {
-        while (next < addresses.size() && pending.size() < kWindow) {
-            const IpAddress& a = addresses[next++];
-            long seq = send_request(sync_sock_, adding, ifindex_, a);
-            if (seq < 0)
-                out.failed.push_back({a, static_cast<int>(-seq)});
+    netlink::run_pipelined(
+        sync_sock_, addresses.size(), kWindow,
+        [&](std::size_t i) { return send_request(sync_sock_, adding, ifindex_, addresses[i]); },
+        [&](std::size_t i, int error) {
+            if (error != 0 && !benign(adding, error))
+                out.failed.push_back({addresses[i], error});
+            else if (adding)
+                held_.insert(addresses[i]);
             else
-                pending[static_cast<std::uint32_t>(seq)] = a;
-        }
-        if (pending.empty()) continue;
-        int r = nl_recvmsgs(sync_sock_, cb);
-        if (r < 0) {
-            for (auto& [seq, addr] : pending) out.failed.push_back({addr, r == -NLE_AGAIN ? ETIMEDOUT : EIO});
-            pending.clear();
-        }
-    }
-    nl_cb_put(cb);
+                held_.erase(addresses[i]);
+        });
     out.latency = std::chrono::steady_clock::now() - start;
     return out;
 }

@@ -12,7 +12,6 @@
 #include <sys/socket.h>
 
 #include <cstring>
-#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -103,40 +102,17 @@ RouteBatchOutcome LocalRoutes::run(bool adding, std::span<const Prefix> prefixes
     constexpr std::size_t kWindow = 512;  // acks never overflow the receive buffer
     RouteBatchOutcome out;
     const auto start = std::chrono::steady_clock::now();
-    std::map<std::uint32_t, Prefix> pending;
-    netlink::Collector c;
-    c.reply = [&](std::uint32_t seq, int error) {
-        auto it = pending.find(seq);
-        if (it == pending.end()) return;
-        const Prefix p = it->second;
-        pending.erase(it);
-        if (error != 0 && !benign(adding, error)) {
-            out.failed.push_back({p, error});
-            return;
-        }
-        if (adding)
-            held_.insert(p);
-        else
-            held_.erase(p);
-    };
-    nl_cb* cb = netlink::make_callbacks(&c);
-    std::size_t next = 0;
-    while (next < prefixes.size() || !pending.empty()) {
-        while (next < prefixes.size() && pending.size() < kWindow) {
-            const Prefix& p = prefixes[next++];
-            long seq = send_request(sock_, adding, ifindex_, metric_, p);
-            if (seq < 0)
-                out.failed.push_back({p, static_cast<int>(-seq)});
+    netlink::run_pipelined(
+        sock_, prefixes.size(), kWindow,
+        [&](std::size_t i) { return send_request(sock_, adding, ifindex_, metric_, prefixes[i]); },
+        [&](std::size_t i, int error) {
+            if (error != 0 && !benign(adding, error))
+                out.failed.push_back({prefixes[i], error});
+            else if (adding)
+                held_.insert(prefixes[i]);
             else
-                pending[static_cast<std::uint32_t>(seq)] = p;
-        }
-        if (pending.empty()) continue;
-        if (int r = nl_recvmsgs(sock_, cb); r < 0) {
-            for (auto& [seq, p] : pending) out.failed.push_back({p, r == -NLE_AGAIN ? ETIMEDOUT : EIO});
-            pending.clear();
-        }
-    }
-    nl_cb_put(cb);
+                held_.erase(prefixes[i]);
+        });
     out.latency = std::chrono::steady_clock::now() - start;
     return out;
 }

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -62,6 +63,36 @@ nl_sock* open_route_socket(bool nonblocking) {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     }
     return sk;
+}
+
+void run_pipelined(nl_sock* sk, std::size_t count, std::size_t window, const std::function<long(std::size_t)>& send,
+                   const std::function<void(std::size_t, int)>& done) {
+    std::map<std::uint32_t, std::size_t> pending;  // sequence number -> item
+    Collector c;
+    c.reply = [&](std::uint32_t seq, int error) {
+        auto it = pending.find(seq);
+        if (it == pending.end()) return;
+        const std::size_t item = it->second;
+        pending.erase(it);
+        done(item, error);
+    };
+    nl_cb* cb = make_callbacks(&c);
+    std::size_t next = 0;
+    while (next < count || !pending.empty()) {
+        while (next < count && pending.size() < window) {
+            const std::size_t item = next++;
+            if (long seq = send(item); seq < 0)
+                done(item, static_cast<int>(-seq));
+            else
+                pending[static_cast<std::uint32_t>(seq)] = item;
+        }
+        if (pending.empty()) continue;
+        if (int r = nl_recvmsgs(sk, cb); r < 0) {
+            for (auto& [seq, item] : pending) done(item, r == -NLE_AGAIN ? ETIMEDOUT : EIO);
+            pending.clear();
+        }
+    }
+    nl_cb_put(cb);
 }
 
 }  // namespace xvrrp::netlink

@@ -2,6 +2,7 @@
 // the callbacks that route every request's ack (NLM_F_ACK) to its sequence number.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 
@@ -22,5 +23,11 @@ struct Collector {
 // Callbacks that feed `c` and accept replies out of libnl's strict sequence order (several
 // batches may share one socket). Free with nl_cb_put.
 nl_cb* make_callbacks(Collector* c);
+
+// One pipelined batch on a blocking socket: sends items 0..count-1 with `send` (the request's
+// sequence number, or a negative errno), at most `window` in flight, and calls `done(i, error)`
+// once per item as its ack arrives (error 0: success; ETIMEDOUT or EIO when it never came).
+void run_pipelined(nl_sock* sk, std::size_t count, std::size_t window, const std::function<long(std::size_t)>& send,
+                   const std::function<void(std::size_t, int)>& done);
 
 }  // namespace xvrrp::netlink
