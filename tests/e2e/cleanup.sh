@@ -7,7 +7,7 @@
 #   3. A is killed (-9): VIPs, its slot, the program and pins, its nft table stay behind; for 5 s
 #      its heartbeat still counts as alive and --cleanup refuses; the client's ARP for A's VIPs
 #      goes unanswered though they are still on eth0 (the shared program drops it), B's is answered
-#   4. --cleanup of A (same environment): exit 0; A's VIPs and table are gone, B's VIPs, B's slot
+#   4. --cleanup of A (same environment): exit 0; A's VIPs, local routes and table are gone, B's VIPs, B's slot
 #      and the program stay (B still runs); an address of A's VIP with another prefix is not ours
 #      and stays
 #   5. a second --cleanup: exit 0, nothing removed
@@ -65,6 +65,8 @@ has_addr() { addrs | grep -xF "$1" >/dev/null; }
 # answered VIP: the client's arping gets a reply from n1 (its output goes to the log). Greps read
 # all their input: grep -q in a pipe could stop the writer with SIGPIPE, which pipefail reports.
 answered() { local o; o=$(lab_client_exec arping -c 2 -w 2 -i eth0 "$1" 2>&1); echo "$o" >&2; grep -qi "from $(lab_node_mac 1)" <<<"$o"; }
+# our_routes: xvrrpd's local routes on the node (protocol 77), IPv4 and IPv6
+our_routes() { { ip -n "$ns" route show table local proto 77; ip -n "$ns" -6 route show table local proto 77; } | awk '{print $2}'; }
 has_table() { ip netns exec "$ns" nft list tables | grep -xF "table inet $1" >/dev/null; }
 has_xdp() { ip -n "$ns" link show dev eth0 | grep 'prog/xdp' >/dev/null; }
 pins() { lab_node_exec 1 find /sys/fs/bpf/xvrrp -mindepth 1 2>/dev/null || true; }
@@ -110,6 +112,8 @@ for want in 198.51.100.70/32 198.51.100.71/32 2001:db8::70/128 198.51.100.80/32;
   has_addr "$want" || fail "$want is not on eth0 after the kill (the test proves nothing)"
 done
 has_table xvrrp_e2e_clean_a || fail "the nft table went with the killed daemon (the test proves nothing)"
+our_routes | grep -q '^198\.51\.100\.7' || fail "no local route of config A after the kill (the test proves nothing): $(our_routes)"
+our_routes | grep -q '^198\.51\.100\.80' || fail "no local route of config B (the test proves nothing): $(our_routes)"
 # The dead config's VIPs are still on eth0, yet nobody answers for them: the shared program keeps
 # dropping ARP for them (its gate is closed); B's VIP, served by the same program, is answered.
 answered 198.51.100.80 || fail "no ARP reply for config B's 198.51.100.80 (the probe proves nothing)"
@@ -124,6 +128,9 @@ for gone in 198.51.100.70/32 198.51.100.71/32 2001:db8::70/128; do
   [[ $out == *"removed VIP $gone"* ]] || fail "--cleanup did not report removing $gone"
 done
 has_addr 198.51.100.71/24 || fail "--cleanup removed 198.51.100.71/24, which is not a VIP as xvrrpd adds it"
+our_routes | grep -q '^198\.51\.100\.7\|^2001:db8::70' && fail "config A's local routes are still there: $(our_routes)"
+[[ $out == *"removed local route 198.51.100.7"* ]] || fail "--cleanup did not report removing config A's local route"
+our_routes | grep -q '^198\.51\.100\.80' || fail "--cleanup of A removed config B's local route"
 has_addr 198.51.100.80/32 || fail "--cleanup of A removed config B's VIP"
 has_addr "$(lab_node_ip 1)/24" || fail "--cleanup removed the node address"
 has_table xvrrp_e2e_clean_a && fail "nft table inet xvrrp_e2e_clean_a is still there"
@@ -154,6 +161,7 @@ cleanup_run "${env_b[@]}" XVRRP_DATAPLANE=kernel
 has_xdp && fail "an XDP program is still attached to eth0: $(ip -n "$ns" link show dev eth0)"
 [ -z "$(pins)" ] || fail "pins left under /sys/fs/bpf/xvrrp: $(pins)"
 has_addr 198.51.100.80/32 && fail "config B's VIP is still on eth0"
+[ -z "$(our_routes)" ] || fail "local routes left: $(our_routes)"
 [[ $out == *"XDP program detached"* ]] || fail "--cleanup of B did not report the data plane"
 cleanup_run "${env_b[@]}"
 [ "$rc" = 0 ] || fail "a second --cleanup of B exited $rc"

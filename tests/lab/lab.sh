@@ -512,17 +512,38 @@ lab_heal() {
 # reports its start on the same clock, so probe_check.py can place gaps relative to faults.
 lab_mark() { echo "${1:?label} $(date +%s%N)" >>"$LAB_DIR/marks"; }
 
-# lab__snapshot: LAB_HELD[vip]="n1 n3 ..." for every address on every node's interface right now
-# (one `ip` per node, however many VIPs are asked about).
+# lab__snapshot: LAB_HELD[vip]="n1 n3 ..." for every VIP each node delivers locally right now: an
+# address on its interface, or covered by one of xvrrpd's local routes (table local, protocol 77,
+# on the interface; XVRRP_VIP_ADDRESSES=off leaves only these). Two `ip` per node, however many
+# VIPs are asked about.
 declare -gA LAB_HELD=()
+lab__node_delivers() { # I: the addresses node I delivers, one per line, each once
+  local ns
+  ns=$(lab_node_ns "$1")
+  {
+    ip -n "$ns" -o addr show dev "$LAB_IF" 2>/dev/null | awk '{print "a", $4}'
+    ip -n "$ns" route show table local proto 77 dev "$LAB_IF" 2>/dev/null | awk '$1 == "local" {print "r", $2}'
+  } | "$LAB_PY" -c '
+import ipaddress, sys
+seen = set()
+for line in sys.stdin:
+    kind, text = line.split()
+    if kind == "a":  # an interface address: the address itself, whatever its prefix length
+        addrs = [ipaddress.ip_address(text.split("/")[0])]
+    else:            # a local route: every address it covers
+        addrs = ipaddress.ip_network(text, strict=False)
+    for a in addrs:
+        if a not in seen:
+            seen.add(a)
+            print(a)'
+}
 lab__snapshot() {
   local i addr
   LAB_HELD=()
   for ((i = 1; i <= LAB_NODES; i++)); do
     while read -r addr; do
-      addr=${addr%/*}
       LAB_HELD[$addr]="${LAB_HELD[$addr]:+${LAB_HELD[$addr]} }n$i"
-    done < <(ip -n "$(lab_node_ns "$i")" -o addr show dev "$LAB_IF" 2>/dev/null | awk '{print $4}')
+    done < <(lab__node_delivers "$i")
   done
 }
 

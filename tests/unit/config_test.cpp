@@ -488,6 +488,10 @@ TEST(Extensions, SchemeRuntimeDirLogLevelDataplane) {
     EXPECT_EQ(ok({{"XVRRP_DATAPLANE", "xdp-generic"}}).dataplane, Dataplane::XdpGeneric);
     EXPECT_EQ(ok({{"XVRRP_DATAPLANE", "kernel"}}).dataplane, Dataplane::Kernel);
     expect_error({{"XVRRP_DATAPLANE", "dpdk"}}, "XVRRP_DATAPLANE", "xdp, xdp-generic or kernel");
+    EXPECT_TRUE(ok({}).vip_addresses);
+    EXPECT_FALSE(ok({{"XVRRP_VIP_ADDRESSES", "off"}}).vip_addresses);
+    EXPECT_TRUE(ok({{"XVRRP_VIP_ADDRESSES", "on"}}).vip_addresses);
+    expect_error({{"XVRRP_VIP_ADDRESSES", "yes"}}, "XVRRP_VIP_ADDRESSES", "on or off");
 }
 
 TEST(Extensions, HttpAddress) {

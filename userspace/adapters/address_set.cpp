@@ -1,5 +1,7 @@
 #include "adapters/address_set.hpp"
 
+#include "adapters/netlink_batch.hpp"
+
 #include <netlink/errno.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
@@ -19,62 +21,10 @@
 namespace xvrrp {
 namespace {
 
-constexpr int kSocketBuffer = 4 << 20;
+using netlink::Collector;
+using netlink::make_callbacks;
+using netlink::open_route_socket;
 
-// Receives the replies of a batch: every request carries NLM_F_ACK (libnl's auto-ack), so each
-// one gets exactly one NLMSG_ERROR, with error 0 for success.
-struct Collector {
-    std::map<std::uint32_t, IpAddress>* in_flight = nullptr;
-    std::function<void(std::uint32_t seq, int error)> reply;
-};
-
-int on_ack(nl_msg* msg, void* arg) {
-    static_cast<Collector*>(arg)->reply(nlmsg_hdr(msg)->nlmsg_seq, 0);
-    return NL_OK;
-}
-
-int on_error(sockaddr_nl*, nlmsgerr* err, void* arg) {
-    static_cast<Collector*>(arg)->reply(err->msg.nlmsg_seq, -err->error);
-    return NL_SKIP;  // keep reading: the other acks of the batch follow in the same buffer
-}
-
-// Replies of a pipelined batch may be checked against our own map instead of libnl's strictly
-// increasing expectation, so several batches can share one socket.
-int on_seq_check(nl_msg*, void*) { return NL_OK; }
-
-nl_cb* make_cb(Collector* c) {
-    nl_cb* cb = nl_cb_alloc(NL_CB_DEFAULT);
-    if (!cb) throw std::runtime_error("netlink: out of memory allocating callbacks");
-    nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, c);
-    nl_cb_err(cb, NL_CB_CUSTOM, on_error, c);
-    nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, on_seq_check, c);
-    return cb;
-}
-
-nl_sock* open_route_socket(bool nonblocking) {
-    nl_sock* sk = nl_socket_alloc();
-    if (!sk) throw std::runtime_error("netlink: cannot allocate a socket");
-    if (int err = nl_connect(sk, NETLINK_ROUTE); err < 0) {
-        nl_socket_free(sk);
-        throw std::runtime_error(std::string("netlink: cannot open NETLINK_ROUTE: ") + nl_geterror(err));
-    }
-    int fd = nl_socket_get_fd(sk);
-    int size = kSocketBuffer;
-    // FORCE needs CAP_NET_ADMIN (which the daemon has); plain SO_RCVBUF is capped by rmem_max.
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    int one = 1;
-    // Errors need not echo the whole request back: keeps a failed batch's replies small.
-    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-    if (nonblocking) {
-        nl_socket_set_nonblocking(sk);
-    } else {
-        // The blocking path runs at start-up and shutdown: never hang there on a lost ack.
-        timeval tv{2, 0};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    }
-    return sk;
-}
 
 struct AddrDeleter {
     void operator()(rtnl_addr* a) const { rtnl_addr_put(a); }
@@ -219,7 +169,7 @@ void AddressSet::arm() {
 void AddressSet::on_readable() {
     Collector c;
     c.reply = [this](std::uint32_t seq, int error) { on_reply(seq, error); };
-    nl_cb* cb = make_cb(&c);
+    nl_cb* cb = make_callbacks(&c);
     for (;;) {
         int r = nl_recvmsgs(async_sock_, cb);
         if (r == -NLE_AGAIN) break;
@@ -275,41 +225,17 @@ AddressBatchOutcome AddressSet::remove_now(const std::vector<IpAddress>& address
 AddressBatchOutcome AddressSet::run_blocking(bool adding, const std::vector<IpAddress>& addresses) {
     AddressBatchOutcome out;
     auto start = std::chrono::steady_clock::now();
-    std::map<std::uint32_t, IpAddress> pending;
-    Collector c;
-    c.reply = [&](std::uint32_t seq, int error) {
-        auto it = pending.find(seq);
-        if (it == pending.end()) return;
-        IpAddress addr = it->second;
-        pending.erase(it);
-        if (error != 0 && !benign(adding, error)) {
-            out.failed.push_back({addr, error});
-            return;
-        }
-        if (adding)
-            held_.insert(addr);
-        else
-            held_.erase(addr);
-    };
-    nl_cb* cb = make_cb(&c);
-    std::size_t next = 0;
-    while (next < addresses.size() || !pending.empty()) {
-        while (next < addresses.size() && pending.size() < kWindow) {
-            const IpAddress& a = addresses[next++];
-            long seq = send_request(sync_sock_, adding, ifindex_, a);
-            if (seq < 0)
-                out.failed.push_back({a, static_cast<int>(-seq)});
+    netlink::run_pipelined(
+        sync_sock_, addresses.size(), kWindow,
+        [&](std::size_t i) { return send_request(sync_sock_, adding, ifindex_, addresses[i]); },
+        [&](std::size_t i, int error) {
+            if (error != 0 && !benign(adding, error))
+                out.failed.push_back({addresses[i], error});
+            else if (adding)
+                held_.insert(addresses[i]);
             else
-                pending[static_cast<std::uint32_t>(seq)] = a;
-        }
-        if (pending.empty()) continue;
-        int r = nl_recvmsgs(sync_sock_, cb);
-        if (r < 0) {
-            for (auto& [seq, addr] : pending) out.failed.push_back({addr, r == -NLE_AGAIN ? ETIMEDOUT : EIO});
-            pending.clear();
-        }
-    }
-    nl_cb_put(cb);
+                held_.erase(addresses[i]);
+        });
     out.latency = std::chrono::steady_clock::now() - start;
     return out;
 }

@@ -49,6 +49,7 @@ constexpr auto kVariables = std::to_array<std::string_view>({
     "XVRRP_HTTP_ADDR",
     "XVRRP_LOG_LEVEL",
     "XVRRP_DATAPLANE",
+    "XVRRP_VIP_ADDRESSES",
 });
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
@@ -543,6 +544,11 @@ std::optional<ConfigError> fill(const Reader& r, const ExecutableProbe& probe, C
         else if (*v == "xdp-generic") c.dataplane = Dataplane::XdpGeneric;
         else if (*v == "kernel") c.dataplane = Dataplane::Kernel;
         else return error("XVRRP_DATAPLANE", *v, "expected xdp, xdp-generic or kernel");
+    }
+    if (auto v = r.get("XVRRP_VIP_ADDRESSES")) {
+        if (*v == "on") c.vip_addresses = true;
+        else if (*v == "off") c.vip_addresses = false;
+        else return error("XVRRP_VIP_ADDRESSES", *v, "expected on or off");
     }
     return std::nullopt;
 }

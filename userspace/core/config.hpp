@@ -108,6 +108,9 @@ struct Config {
     HttpListen http;
     std::string log_level = "info";
     Dataplane dataplane = Dataplane::Xdp;
+    // Local routes deliver the VIPs (always); `on` also adds each VIP as an interface address
+    // after them, off the critical path, as keepalived does, for tooling that reads `ip addr`.
+    bool vip_addresses = true;
 
     std::vector<std::string> warnings;  // to be logged once at start-up
 };

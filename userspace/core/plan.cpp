@@ -114,6 +114,7 @@ Plan make_plan(const Config& c, const NodeIdentity& node, const RandomDraw& draw
     p.http = c.http;
     p.log_level = c.log_level;
     p.dataplane = c.dataplane;
+    p.vip_addresses = c.vip_addresses;
     p.warnings = c.warnings;
     if (node.address.is_v6() && c.priority_scheme == PriorityScheme::Generator)
         p.warnings.push_back(fmt::format(

@@ -67,6 +67,7 @@ struct Plan {
     HttpListen http;
     std::string log_level;
     Dataplane dataplane = Dataplane::Xdp;
+    bool vip_addresses = true;             // XVRRP_VIP_ADDRESSES
     std::vector<Group> groups;
     std::vector<std::string> warnings;     // the config's warnings plus the plan's own
 };

@@ -73,6 +73,7 @@ std::string format_plan_text(const Plan& p) {
     line("notify", p.notify_command.empty() ? std::string("none") : join(p.notify_command, " "));
     line("firewall rule", p.firewall_rule ? "accept VRRP multicast (nft table inet keepalived)" : "none");
     line("dataplane", std::string(to_string(p.dataplane)));
+    line("vip delivery", p.vip_addresses ? "local routes, then interface addresses" : "local routes only");
     line("runtime dir", p.runtime_dir);
     line("http", format_http(p.http));
     line("log level", p.log_level);

@@ -3,6 +3,7 @@
 #include "adapters/address_set.hpp"
 #include "adapters/dataplane.hpp"
 #include "adapters/firewall.hpp"
+#include "adapters/local_routes.hpp"
 #include "adapters/logging.hpp"
 #include "adapters/process_guard.hpp"
 
@@ -85,7 +86,7 @@ int run_cleanup(const PlanSource& source, std::ostream& out, std::ostream& err) 
     out << "cleanup: " << what << '\n';
     std::size_t removed = 0;
 
-    // Addresses before the data plane: while the dead config's entries are in the maps, XDP keeps
+    // Addresses and routes before the data plane: while the dead config's entries are in the maps, XDP keeps
     // dropping ARP/NS for its VIPs (their gate is closed), so at no moment can a leftover address
     // make the kernel answer for a VIP another node now serves.
     std::set<IpAddress> vips;
@@ -113,6 +114,23 @@ int run_cleanup(const PlanSource& source, std::ostream& out, std::ostream& err) 
         }
     } catch (const std::exception& e) {
         return fail(std::string("addresses: ") + e.what());
+    }
+    // The local routes delivering the VIPs: exactly this config's (protocol 77, its metric).
+    try {
+        LocalRoutes routes(ifindex, LocalRoutes::route_metric(plan.instance_base));
+        const auto found = routes.list_ours();
+        const auto gone = routes.adopt({});
+        for (const auto& p : gone) {
+            out << "cleanup: removed local route " << p.to_string() << " from " << plan.interface << '\n';
+            ++removed;
+        }
+        if (gone.size() != found.size()) {
+            std::string names;
+            for (const auto& p : routes.list_ours()) names += (names.empty() ? "" : " ") + p.to_string();
+            return fail("local route(s) " + names + " still there after their removal");
+        }
+    } catch (const std::exception& e) {
+        return fail(std::string("routes: ") + e.what());
     }
 
     if (o.requested == Dataplane::Kernel) {

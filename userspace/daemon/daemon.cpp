@@ -138,6 +138,8 @@ void Runtime::start() {
 
     processes_ = std::make_unique<ChildProcesses>(io_);
     addresses_ = std::make_unique<AddressSet>(io_, ifindex_);
+    routes_ = std::make_unique<LocalRoutes>(ifindex_, LocalRoutes::route_metric(plan_.instance_base));
+    for (const auto& g : plan_.groups) prefixes_.push_back(prefix_cover(g.vips));
     for (const auto& ia : addresses_->list())
         if (is_link_local(ia.address)) link_local_ = ia.address;
     bool any_v4 = false, any_v6 = false;
@@ -278,8 +280,20 @@ void Runtime::setup_dataplane() {
 // group the previous run left served: those stay local for the resumed master.
 void Runtime::remove_stale_vips() {
     std::vector<IpAddress> candidates;
-    for (const auto& g : plan_.groups)
-        if (!dataplane_->still_served(g.vrid)) candidates.insert(candidates.end(), g.vips.begin(), g.vips.end());
+    std::set<Prefix> resumed;
+    for (std::size_t gi = 0; gi < plan_.groups.size(); ++gi) {
+        const Group& g = plan_.groups[gi];
+        if (dataplane_->still_served(g.vrid))
+            resumed.insert(prefixes_[gi].begin(), prefixes_[gi].end());
+        else
+            candidates.insert(candidates.end(), g.vips.begin(), g.vips.end());
+    }
+    // Our routes carry our protocol and this config's metric: nothing else is touched.
+    if (auto stale = routes_->adopt(resumed); !stale.empty()) {
+        std::vector<std::string> names;
+        for (const auto& p : stale) names.push_back(p.to_string());
+        spdlog::warn("removed {} stale VIP route(s) left by a previous run: {}", stale.size(), join(names, " "));
+    }
     if (auto stale = addresses_->remove_stale(candidates); !stale.empty()) {
         std::vector<std::string> names;
         for (const auto& a : stale) names.push_back(a.to_string());
@@ -542,6 +556,14 @@ void Runtime::send_advert(std::size_t gi, std::uint8_t priority) {
 void Runtime::own_group(std::size_t gi) {
     const Group& g = plan_.groups[gi];
     auto down = ElectionDriver::master_down(plan_.vrrp_version, g.priority, plan_.advert_interval);
+    // Delivery first: the moment XDP answers ARP for the group (the map write below) its traffic
+    // must already be local. One request per prefix, whatever the number of VIPs.
+    auto routed = routes_->add(prefixes_[gi]);
+    netlink_.record(routed.latency);
+    for (const auto& f : routed.failed) {
+        ++group_counters_[gi].address_errors;
+        spdlog::error("{}: adding local route {}: {}", g.name, f.prefix.to_string(), std::strerror(f.error));
+    }
     // Write the heartbeat first: the gate must not see an old one the instant we own the group.
     if (dataplane_) {
         dataplane_->heartbeat();
@@ -560,10 +582,24 @@ void Runtime::disown_group(std::size_t gi) {
             spdlog::error("{}: disown group in the data plane: {}", g.name, s.error);
         }
     }
+    // No longer answered (above), then no longer delivered.
+    auto unrouted = routes_->remove(prefixes_[gi]);
+    netlink_.record(unrouted.latency);
+    for (const auto& f : unrouted.failed) {
+        ++group_counters_[gi].address_errors;
+        spdlog::error("{}: removing local route {}: {}", g.name, f.prefix.to_string(), std::strerror(f.error));
+    }
+}
+
+// The kernel answers IPv6 NS only for interface addresses: in kernel mode an IPv6 group needs
+// them whatever XVRRP_VIP_ADDRESSES says (local routes are enough for ARP and for delivery).
+bool Runtime::needs_addresses(const Group& g) const {
+    return plan_.vip_addresses || (plan_.dataplane == Dataplane::Kernel && g.family() == Family::V6);
 }
 
 void Runtime::add_addresses(std::size_t gi) {
     const Group& g = plan_.groups[gi];
+    if (!needs_addresses(g)) return;
     group_counters_[gi].add_in_flight = true;
     addresses_->add(g.vips, [this, gi](const AddressBatchOutcome& o) {
         netlink_.record(o.latency);
@@ -587,6 +623,7 @@ void Runtime::remove_addresses(std::size_t gi) {
     const Group& g = plan_.groups[gi];
     announcer_->stop(static_cast<unsigned>(gi));
     group_counters_[gi].announce_waiting = false;
+    if (!needs_addresses(g)) return;
     addresses_->remove(g.vips, [this, gi](const AddressBatchOutcome& o) {
         netlink_.record(o.latency);
         for (const auto& f : o.failed) {
@@ -597,9 +634,11 @@ void Runtime::remove_addresses(std::size_t gi) {
 }
 
 void Runtime::announce(std::size_t gi) {
-    // Order of RFC 5798 6.4.1 as the architecture sets it: map, addresses, then GARP/NA. The
-    // address batch is asynchronous, so the announcement waits for its acks.
-    if (group_counters_[gi].add_in_flight) {
+    // Order of RFC 5798 6.4.1 as the architecture sets it: delivery, map, then GARP/NA. The local
+    // routes are in (own_group); only where the kernel answers NS from interface addresses does
+    // the announcement wait for the asynchronous address batch.
+    if (group_counters_[gi].add_in_flight && plan_.dataplane == Dataplane::Kernel &&
+        plan_.groups[gi].family() == Family::V6) {
         group_counters_[gi].announce_waiting = true;
         return;
     }
@@ -683,6 +722,10 @@ void Runtime::finish_stop() {
     }
     // Belt and braces: whatever is still on the interface from our list goes too.
     if (addresses_) addresses_->remove_stale(all_vips());
+    if (routes_) {
+        routes_->remove_all();
+        routes_->adopt({});  // and any of ours a previous run left that this one did not hold
+    }
     if (firewall_) {
         if (firewall_->remove_now())
             spdlog::info("firewall: table inet {} removed", firewall_->table());
@@ -736,6 +779,7 @@ void Runtime::reload() {
         plan_.groups.push_back(*n);
         group_counters_.push_back({});
         expectations_.push_back(expectations(*n));
+        prefixes_.push_back(prefix_cover(n->vips));
         std::size_t gi = plan_.groups.size() - 1;
         group_by_vrid_.set(n->family(), n->vrid, gi);
         std::size_t di = driver_->add_group(specs_of({*n}).front());

@@ -12,6 +12,7 @@
 #include "adapters/garp.hpp"
 #include "adapters/health_check.hpp"
 #include "adapters/http_server.hpp"
+#include "adapters/local_routes.hpp"
 #include "adapters/link_monitor.hpp"
 #include "adapters/notify.hpp"
 #include "adapters/process_guard.hpp"
@@ -143,6 +144,8 @@ private:
     void remove_stale_vips();
     std::vector<std::uint8_t> served_vrids(Family f) const;
     void refilter_sockets();
+    bool needs_addresses(const Group& g) const;
+    std::vector<std::string> routes_of(std::size_t g) const;
     // VIP conflicts (issue 10): the XDP ring buffer's epoll fd on the loop, drained when readable.
     void watch_conflicts();
     void arm_conflict_watch();
@@ -167,6 +170,11 @@ private:
     std::optional<InstanceLock> lock_;
     std::unique_ptr<ChildProcesses> processes_;
     std::unique_ptr<AddressSet> addresses_;
+    // VIP delivery (issue 15): each group's VIPs are local through the local routes of its
+    // prefix cover; interface addresses only follow when plan_.vip_addresses (or where the kernel
+    // needs them: IPv6 NS in kernel mode).
+    std::unique_ptr<LocalRoutes> routes_;
+    std::vector<std::vector<Prefix>> prefixes_;  // by group index, as group_counters_
     std::optional<dataplane::Dataplane> dataplane_;
     std::unique_ptr<Firewall> firewall_;
     std::unique_ptr<VrrpSocket> sock4_, sock6_;

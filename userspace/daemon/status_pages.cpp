@@ -19,6 +19,15 @@ nlohmann::json addresses(const std::vector<IpAddress>& v) {
 
 }  // namespace
 
+// The group's local routes this node holds.
+std::vector<std::string> Runtime::routes_of(std::size_t gi) const {
+    std::vector<std::string> out;
+    if (!routes_ || gi >= prefixes_.size()) return out;
+    for (const auto& p : prefixes_[gi])
+        if (routes_->held().count(p)) out.push_back(p.to_string());
+    return out;
+}
+
 nlohmann::json Runtime::status_json() const {
     using namespace std::chrono;
     auto now = steady_clock::now();
@@ -56,6 +65,7 @@ nlohmann::json Runtime::status_json() const {
                           {"priority", g.priority},
                           {"vips", addresses(g.vips)},
                           {"addresses_held", addresses(on_interface)},
+                          {"routes", routes_of(gi)},
                           {"transitions", r.transitions},
                           {"adverts_sent", group_counters_[gi].adverts_sent},
                           {"adverts_received", group_counters_[gi].adverts_received},
@@ -140,6 +150,8 @@ std::string Runtime::metrics_text() const {
                          "Repeats of the followed master's advert absorbed by XDP per group (not read one by one).",
                          "counter");
     auto& held = add("xvrrp_group_addresses_held", "VIPs of the group on the interface.", "gauge");
+    auto& routed = add("xvrrp_group_routes_held",
+                       "Local routes delivering the group's VIPs to this node (its prefix cover, when MASTER).", "gauge");
     auto& conflicts = add("xvrrp_vip_conflicts_total",
                           "ARP replies, gratuitous ARPs and NAs from another MAC claiming a VIP of the group (XDP modes only).",
                           "counter");
@@ -165,6 +177,7 @@ std::string Runtime::metrics_text() const {
         double n = 0;
         for (const auto& v : g.vips) n += on_if.count(v);
         held.samples.push_back({l, n, ""});
+        routed.samples.push_back({l, static_cast<double>(routes_of(gi).size()), ""});
         conflicts.samples.push_back({l, static_cast<double>(group_counters_[gi].vip_conflicts), ""});
         reannounced.samples.push_back({l, static_cast<double>(group_counters_[gi].conflict_reannounces), ""});
     }
