@@ -314,16 +314,26 @@ Status set_pin_paths(Maps& m, xvrrp_bpf* skel) {
     return {};
 }
 
+// The object opened, its VLAN set and its maps' pin paths in m.pin_dir; nullptr with `error`.
+xvrrp_bpf* open_skeleton(Maps& m, const Options& opts, Status& error) {
+    xvrrp_bpf* skel = xvrrp_bpf__open();
+    if (!skel) {
+        error = {fmt::format("opening the XDP object: {}", errno_text(errno))};
+        return nullptr;
+    }
+    skel->rodata->cfg_vlan_id = opts.vlan_id;
+    if (error = set_pin_paths(m, skel); !error) {
+        xvrrp_bpf__destroy(skel);
+        return nullptr;
+    }
+    return skel;
+}
+
 // Loads the program with libbpf and swaps it for `old` in one netlink request.
 AttachResult load_and_replace(Maps& m, const Options& opts, const Replace& old) {
     AttachResult out;
-    xvrrp_bpf* skel = xvrrp_bpf__open();
-    if (!skel) return {Status{fmt::format("opening the XDP object: {}", errno_text(errno))}};
-    skel->rodata->cfg_vlan_id = opts.vlan_id;
-    if (Status s = set_pin_paths(m, skel); !s) {
-        xvrrp_bpf__destroy(skel);
-        return {s};
-    }
+    xvrrp_bpf* skel = open_skeleton(m, opts, out.status);
+    if (!skel) return out;
     BpfLogCapture capture;
     if (int rc = xvrrp_bpf__load(skel); rc != 0) {
         out.status = {fmt::format("loading the XDP program: {}", errno_text(rc))};
@@ -355,13 +365,8 @@ AttachResult load_and_attach(Maps& m, const Options& opts, bool direct) {
     SkipDispatcher skip(direct);
     AttachResult out;
     Status& result = out.status;
-    xvrrp_bpf* skel = xvrrp_bpf__open();
-    if (!skel) return {Status{fmt::format("opening the XDP object: {}", errno_text(errno))}};
-    skel->rodata->cfg_vlan_id = opts.vlan_id;
-    if (Status s = set_pin_paths(m, skel); !s) {
-        xvrrp_bpf__destroy(skel);
-        return {s};
-    }
+    xvrrp_bpf* skel = open_skeleton(m, opts, out.status);
+    if (!skel) return out;
     xdp_program* prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
     if (long err = libxdp_get_error(prog)) {
         xvrrp_bpf__destroy(skel);
