@@ -114,3 +114,37 @@ e2e_unmoved_args() {
 }
 
 e2e_pass() { echo "PASS $*"; }
+
+# e2e_ctl ID ARGS...: xvrrpctl against daemon ID (I or I.NAME) of the lab: its runtime directory
+# and the OPENSHIFT_HA_CONFIG_NAME of its environment.
+e2e_ctl() {
+  local id=${1:?daemon} dir config
+  shift
+  dir=$(lab_node_dir "$id")
+  [ -x "$LAB_BIN_DIR/xvrrpctl" ] || lab_die "$LAB_BIN_DIR/xvrrpctl not built"
+  config=$(grep '^OPENSHIFT_HA_CONFIG_NAME=' "$dir/env" | tail -n 1 | cut -d= -f2-)
+  "$LAB_BIN_DIR/xvrrpctl" --runtime-dir "$dir/run" ${config:+--config "$config"} "$@"
+}
+
+# e2e_xdp_counter ID NAME: the XDP counter NAME (e.g. vrrp_pass_foreign) as daemon ID reports it
+# (`xvrrpctl counters`: the interface's shared program, every config's traffic).
+e2e_xdp_counter() {
+  e2e_ctl "${1:?daemon}" counters | "$LAB_PY" -c '
+import json, sys
+print(json.load(sys.stdin)["xdp"][sys.argv[1]])' "${2:?counter}"
+}
+
+# e2e_transitions ID: "GROUP:STATE:TRANSITIONS" words of daemon ID's groups (`xvrrpctl status`).
+e2e_transitions() {
+  e2e_ctl "${1:?daemon}" status --json | "$LAB_PY" -c '
+import json, sys
+print(" ".join("%s:%s:%s" % (g["name"], g["state"], g["transitions"]) for g in json.load(sys.stdin)["groups"]))'
+}
+
+# e2e_ka_masters ID: how often keepalived daemon ID entered MASTER (its log, every run);
+# e2e_ka_changes ID: every state it entered; e2e_ka_state ID: the state it entered last.
+e2e_ka_masters() { grep -c 'Entering MASTER STATE' "$(lab_node_log "${1:?daemon}")" || true; }
+e2e_ka_changes() { grep -c 'Entering [A-Z]* STATE' "$(lab_node_log "${1:?daemon}")" || true; }
+e2e_ka_state() {
+  grep -o 'Entering [A-Z]* STATE' "$(lab_node_log "${1:?daemon}")" | tail -n 1 | awk '{print $2}'
+}
