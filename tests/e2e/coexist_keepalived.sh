@@ -14,10 +14,12 @@
 #   xvrrpd failback the killed xvrrpd restarts and takes group 1 back; keepalived still untouched
 #   counters        every xvrrpd node's XDP counter vrrp_pass_foreign grew by keepalived's adverts
 # keepalived runs as OpenShift's image configures it (VRRPv2, 1 s), xvrrpd at VERSION/ADVERT_S.
-# Usage: coexist_keepalived.sh [VERSION ADVERT_S]   (default 3 0.1)
+# Usage: coexist_keepalived.sh [KIND VERSION ADVERT_S]   (KIND must be xvrrpd; default 3 0.1)
 set -euo pipefail
-version=${1:-3}
-advert=${2:-0.1}
+kind=${1:-xvrrpd}
+version=${2:-3}
+advert=${3:-0.1}
+[ "$kind" = xvrrpd ] || { echo "FAIL: coexist_keepalived runs xvrrpd beside keepalived (got '$kind')"; exit 1; }
 here=$(dirname "$0")
 source "$here/../lab/lab.sh"
 source "$here/e2e_lib.sh"
@@ -103,7 +105,7 @@ lab_start_node 1.ka keepalived "${ka_env[@]}"
 ka_wait n2 10
 # Long enough for a deaf backup to time out (3 intervals + skew at 1 s) and claim the VIP.
 sleep 5
-lab_probe_stop ka_elect
+e2e_probe_stop ka_elect
 [ "$(e2e_ka_masters 1.ka)" = 0 ] ||
   { echo "FAIL: election: n1's keepalived (backup, priority $(lab_node_priority 1.ka 1)) entered MASTER $(e2e_ka_masters 1.ka) time(s): it does not hear n2's VRID $ka_vrid adverts"; exit 1; }
 ka_check "election"
@@ -119,7 +121,7 @@ lab_stop_node 2.ka
 lab_mark stop_ka_n2
 ka_wait n1 6
 sleep 2
-lab_probe_stop ka_fo
+e2e_probe_stop ka_fo
 ka_check "keepalived failover"
 echo "-- keepalived failover n2 -> n1 (bound ${ka_bound} ms)"
 lab_probe_check "$(lab_probe_json ka_fo)" --only-vips "$ka_vip" --table --all-answered --no-split --max-gap-ms "$ka_bound" --holder "$ka_vip=n1" ||
@@ -133,7 +135,7 @@ lab_restart_node 2.ka
 lab_mark start_ka_n2
 ka_wait n2 8
 sleep 2
-lab_probe_stop ka_fb
+e2e_probe_stop ka_fb
 ka_check "keepalived failback"
 echo "-- keepalived failback n1 -> n2 (overlaps up to one 1 s interval tolerated)"
 lab_probe_check "$(lab_probe_json ka_fb)" --only-vips "$ka_vip" --table --all-answered --no-split --split-tolerance-ms 1000 --max-gap-ms "$ka_bound" --holder "$ka_vip=n2" ||
@@ -160,7 +162,7 @@ e2e_settle
 lab_kill_node "$victim"
 lab_mark "kill_n$victim"
 e2e_settle
-lab_probe_stop xv_fo
+e2e_probe_stop xv_fo
 new=$(lab_probe_holder "$(lab_probe_json xv_fo)" "$(e2e_group_vips 1 | cut -d, -f1)")
 [ -n "$new" ] && [ "$new" != "n$victim" ] || { echo "FAIL: xvrrpd failover: group 1 answered by '$new' after n$victim was killed"; exit 1; }
 echo "-- xvrrpd failover: kill -9 of n$victim, group 1 -> $new (bound ${xv_bound} ms)"
@@ -180,7 +182,7 @@ sleep 1
 lab_restart_node "$victim"
 lab_mark "restart_n$victim"
 e2e_wait_elected 30
-lab_probe_stop xv_fb
+e2e_probe_stop xv_fb
 back=$(e2e_group_holder 1)
 [ "$back" = "n$victim" ] || { echo "FAIL: xvrrpd failback: group 1 on $back, not back on n$victim"; exit 1; }
 echo "-- xvrrpd failback: group 1 $new -> n$victim"

@@ -148,3 +148,24 @@ e2e_ka_changes() { grep -c 'Entering [A-Z]* STATE' "$(lab_node_log "${1:?daemon}
 e2e_ka_state() {
   grep -o 'Entering [A-Z]* STATE' "$(lab_node_log "${1:?daemon}")" | tail -n 1 | awk '{print $2}'
 }
+
+# e2e_probe_stop NAME: lab_probe_stop, then fails, saying so, when the probe's window ended in a
+# measurement blackout (the witness unanswered at the end for more than 100 ms: the client's path
+# stalled, on an overloaded machine): who answers at the end cannot be judged from such a run.
+e2e_probe_stop() {
+  local name=${1:?name} why
+  lab_probe_stop "$name"
+  why=$("$LAB_PY" -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+for v in s["vips"]:
+    if v["vip"] == sys.argv[2]:
+        tail = [g for g in v["arp"]["gaps"] if g["open"]]
+        if tail and tail[0]["ms"] > 100:
+            print("the last %.0f ms of its %.0f ms window" % (tail[0]["ms"], s["duration_ms"]))' \
+    "$(lab_probe_json "$name")" "$LAB_WITNESS_IP")
+  [ -z "$why" ] || {
+    echo "FAIL: measurement: probe $name: the witness $LAB_WITNESS_IP (the bridge) went unanswered for $why: the client's path stalled (machine overloaded), so the end state cannot be judged"
+    exit 1
+  }
+}

@@ -108,7 +108,7 @@ failover() {
   lab_kill_node "$victim$sfx"
   lab_mark "kill_${c}_n$victim"
   e2e_settle
-  lab_probe_stop "fo_$c"
+  e2e_probe_stop "fo_$c"
   use "$c"
   new=$(lab_probe_holder "$(lab_probe_json "fo_$c")" "$(e2e_group_vips 1 | cut -d, -f1)")
   [ -n "$new" ] && [ "$new" != "n$victim" ] ||
@@ -167,7 +167,7 @@ refused "$b_node.d" "config D (VIP $b_vip, config B's, on n$b_node)" "VIP $b_vip
   OPENSHIFT_HA_CONFIG_NAME=e2e-cfg-d OPENSHIFT_HA_VIRTUAL_IPS="$b_vip,203.0.113.90" OPENSHIFT_HA_VIP_GROUPS=1 \
   OPENSHIFT_HA_VRRP_ID_OFFSET=89 XVRRP_HTTP_ADDR=127.0.0.1:63004 "${common_env[@]}"
 e2e_settle
-lab_probe_stop collide
+e2e_probe_stop collide
 mapfile -t extra < <(unmoved_args A; unmoved_args B)
 echo "== after the refused starts: A and B answered by the same nodes, no gap beyond $bound ms"
 lab_probe_check "$(lab_probe_json collide)" --only-vips "$all_vips" --table --all-answered --no-split \
