@@ -129,9 +129,14 @@ e2e_ctl() {
 # e2e_xdp_counter ID NAME: the XDP counter NAME (e.g. vrrp_pass_foreign) as daemon ID reports it
 # (`xvrrpctl counters`: the interface's shared program, every config's traffic).
 e2e_xdp_counter() {
-  e2e_ctl "${1:?daemon}" counters | "$LAB_PY" -c '
+  local out
+  out=$(e2e_ctl "${1:?daemon}" counters) || { echo "FAIL: n$1: xvrrpctl counters failed" >&2; return 1; }
+  "$LAB_PY" -c '
 import json, sys
-print(json.load(sys.stdin)["xdp"][sys.argv[1]])' "${2:?counter}"
+xdp = json.loads(sys.argv[2]).get("xdp", {})
+if sys.argv[1] not in xdp:
+    sys.exit("FAIL: n%s: xvrrpd reports no XDP counter %s (it has: %s)" % (sys.argv[3], sys.argv[1], " ".join(sorted(xdp)) or "none"))
+print(xdp[sys.argv[1]])' "${2:?counter}" "$out" "$1"
 }
 
 # e2e_transitions ID: "GROUP:STATE:TRANSITIONS" words of daemon ID's groups (`xvrrpctl status`).

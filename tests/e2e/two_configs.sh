@@ -66,7 +66,16 @@ declare -A holder
 # elected C: waits for config C's election and records its group holders in holder[C1], holder[C2].
 elected() {
   use "$1"
-  e2e_wait_elected 40 || { echo "FAIL: config $1 did not elect a master for every group"; exit 1; }
+  local -n sfx="suffix_$1"
+  if ! e2e_wait_elected 40; then
+    echo "FAIL: config $1 did not elect a master for every group"
+    local i
+    for i in 1 2 3; do
+      lab_node_running "$i$sfx" ||
+        echo "  its daemon on n$i exited: $(grep '\[error\]' "$(lab_node_log "$i$sfx")" | tail -n 1)"
+    done
+    exit 1
+  fi
   local g
   for g in 1 2; do holder[$1$g]=$(e2e_group_holder "$g") || { echo "FAIL: config $1 group $g not held by one node"; exit 1; }; done
 }
