@@ -250,7 +250,7 @@ vips=$(e2e_all_vips)
 adv_ms=$(e2e_advert_ms)
 mdi=$(lab_master_down_ms 3 "$keep_advert" "$(lab_node_priority "$victim" 1)")
 # The restarted master's addresses must stay on its interface: netlink's record of every change.
-ip -n "$(lab_node_ns "$victim")" monitor address dev "$LAB_IF" >"$LAB_DIR/addr-monitor.log" 2>&1 &
+ip -ts -n "$(lab_node_ns "$victim")" monitor address dev "$LAB_IF" >"$LAB_DIR/addr-monitor.log" 2>&1 &
 monitor=$!
 lab_on_exit "kill $monitor 2>/dev/null"
 lab_probe_start keep --vips "$vips" --icmp
@@ -293,7 +293,7 @@ done
 echo "== c: n$victim (master of groups${mastered}) ${resumed}"
 echo "== c: no state change on any node (backups' transition counters: $(for i in 1 2 3; do [ "$i" = "$victim" ] || printf 'n%s %s; ' "$i" "${trans[$i]}"; done))"
 mine_vips=$(for g in $mastered; do e2e_group_vips "$g"; done | paste -sd, -)
-gone=$(grep '^Deleted' "$LAB_DIR/addr-monitor.log" | grep -wF -f <(tr , '\n' <<<"$mine_vips") || true)
+gone=$(grep 'Deleted' "$LAB_DIR/addr-monitor.log" | grep -wF -f <(tr , '\n' <<<"$mine_vips") || true)
 mapfile -t extra < <(for g in 1 2 3; do e2e_unmoved_args "$g" "${holder[$g]}"; done)
 bound=$(e2e_bound_ms)
 echo "-- c: ARP during the restart"
@@ -315,8 +315,9 @@ EOF
 # Checked last, so the gaps above are printed either way: an address taken off and put back makes
 # an ICMP (and TCP) gap that ARP, answered by XDP from its maps, does not show.
 [ -z "$gone" ] || {
-  echo "FAIL: c: the restarted master n$victim's VIPs left its interface during the --keep-dataplane restart (ip monitor address):"
-  grep -F -f <(tr , '\n' <<<"$mine_vips") "$LAB_DIR/addr-monitor.log"
+  echo "FAIL: c: the restarted master n$victim's VIPs left its interface during the --keep-dataplane restart (ip monitor address, and the daemons' lines around it):"
+  { grep -F -f <(tr , '\n' <<<"$mine_vips") "$LAB_DIR/addr-monitor.log" | sed 's/^\[\([0-9-]*\)T\([0-9:.]*\)[0-9]\{3\}\]/[\1 \2]/'
+    grep -E 'stopping|xvrrpd stopped|\] data plane: .*adopted|resumes' "$log" | tail -n 5; } | sort
   exit 1
 }
 echo "== c: n$victim's VIPs never left its interface"
