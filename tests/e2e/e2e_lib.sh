@@ -114,3 +114,63 @@ e2e_unmoved_args() {
 }
 
 e2e_pass() { echo "PASS $*"; }
+
+# e2e_ctl ID ARGS...: xvrrpctl against daemon ID (I or I.NAME) of the lab: its runtime directory
+# and the OPENSHIFT_HA_CONFIG_NAME of its environment.
+e2e_ctl() {
+  local id=${1:?daemon} dir config
+  shift
+  dir=$(lab_node_dir "$id")
+  [ -x "$LAB_BIN_DIR/xvrrpctl" ] || lab_die "$LAB_BIN_DIR/xvrrpctl not built"
+  config=$(grep '^OPENSHIFT_HA_CONFIG_NAME=' "$dir/env" | tail -n 1 | cut -d= -f2-)
+  "$LAB_BIN_DIR/xvrrpctl" --runtime-dir "$dir/run" ${config:+--config "$config"} "$@"
+}
+
+# e2e_xdp_counter ID NAME: the XDP counter NAME (e.g. vrrp_pass_foreign) as daemon ID reports it
+# (`xvrrpctl counters`: the interface's shared program, every config's traffic).
+e2e_xdp_counter() {
+  local out
+  out=$(e2e_ctl "${1:?daemon}" counters) || { echo "FAIL: n$1: xvrrpctl counters failed" >&2; return 1; }
+  "$LAB_PY" -c '
+import json, sys
+xdp = json.loads(sys.argv[2]).get("xdp", {})
+if sys.argv[1] not in xdp:
+    sys.exit("FAIL: n%s: xvrrpd reports no XDP counter %s (it has: %s)" % (sys.argv[3], sys.argv[1], " ".join(sorted(xdp)) or "none"))
+print(xdp[sys.argv[1]])' "${2:?counter}" "$out" "$1"
+}
+
+# e2e_transitions ID: "GROUP:STATE:TRANSITIONS" words of daemon ID's groups (`xvrrpctl status`).
+e2e_transitions() {
+  e2e_ctl "${1:?daemon}" status --json | "$LAB_PY" -c '
+import json, sys
+print(" ".join("%s:%s:%s" % (g["name"], g["state"], g["transitions"]) for g in json.load(sys.stdin)["groups"]))'
+}
+
+# e2e_ka_masters ID: how often keepalived daemon ID entered MASTER (its log, every run);
+# e2e_ka_changes ID: every state it entered; e2e_ka_state ID: the state it entered last.
+e2e_ka_masters() { grep -c 'Entering MASTER STATE' "$(lab_node_log "${1:?daemon}")" || true; }
+e2e_ka_changes() { grep -c 'Entering [A-Z]* STATE' "$(lab_node_log "${1:?daemon}")" || true; }
+e2e_ka_state() {
+  grep -o 'Entering [A-Z]* STATE' "$(lab_node_log "${1:?daemon}")" | tail -n 1 | awk '{print $2}'
+}
+
+# e2e_probe_stop NAME: lab_probe_stop, then fails, saying so, when the probe's window ended in a
+# measurement blackout (the witness unanswered at the end for more than 100 ms: the client's path
+# stalled, on an overloaded machine): who answers at the end cannot be judged from such a run.
+e2e_probe_stop() {
+  local name=${1:?name} why
+  lab_probe_stop "$name"
+  why=$("$LAB_PY" -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+for v in s["vips"]:
+    if v["vip"] == sys.argv[2]:
+        tail = [g for g in v["arp"]["gaps"] if g["open"]]
+        if tail and tail[0]["ms"] > 100:
+            print("the last %.0f ms of its %.0f ms window" % (tail[0]["ms"], s["duration_ms"]))' \
+    "$(lab_probe_json "$name")" "$LAB_WITNESS_IP")
+  [ -z "$why" ] || {
+    echo "FAIL: measurement: probe $name: the witness $LAB_WITNESS_IP (the bridge) went unanswered for $why: the client's path stalled (machine overloaded), so the end state cannot be judged"
+    exit 1
+  }
+}

@@ -23,6 +23,11 @@
 # keepalived (keepalived.conf generated from the same environment the way OpenShift's ipfailover
 # image generates it: tests/lab/keepalived_conf.sh).
 #
+# Several daemons per node: a daemon id is a node number I, or I.NAME for another daemon on node I
+# (its own state dir n<I>.<NAME>, same namespaces and bpffs), e.g. an xvrrpd with a second config
+# or a keepalived next to xvrrpd: lab_start_node 2.ka keepalived ...; every lab_*_node call and
+# lab_node_status/lab_node_log take either form.
+#
 # Environment knobs: LAB_BIN_DIR (xvrrpd, xvrrp-probe; default <repo>/build/bin), LAB_KEEP=1 keeps
 # the state dir after success, LAB_QUIET=1 silences progress lines, LAB_RT_PRIORITY=N runs daemons
 # SCHED_RR N, LAB_PROBE_CPUS (a taskset list) keeps the probe on those CPUs.
@@ -142,10 +147,13 @@ lab_dump_logs() {
 # ---------------------------------------------------------------------------------------------
 lab_bridge_ns() { echo "${LAB_PREFIX}br"; }
 lab_client_ns() { echo "${LAB_PREFIX}cl"; }
-lab_node_ns() { echo "${LAB_PREFIX}n${1:?node}"; }
-lab_node_ip() { echo "192.0.2.${LAB_OCTETS[$((${1:?node} - 1))]}"; }
-lab_node_mac() { printf '02:58:56:00:00:%02x\n' "${1:?node}"; }
+# lab_node_of ID: the node number of daemon id I or I.NAME.
+lab_node_of() { local id=${1:?node}; echo "${id%%.*}"; }
+lab_node_ns() { echo "${LAB_PREFIX}n$(lab_node_of "$1")"; }
+lab_node_ip() { echo "192.0.2.${LAB_OCTETS[$(($(lab_node_of "$1") - 1))]}"; }
+lab_node_mac() { printf '02:58:56:00:00:%02x\n' "$(lab_node_of "$1")"; }
 lab_node_dir() { echo "$LAB_DIR/n${1:?node}"; }
+lab__holder_pid() { cat "$(lab_node_dir "$(lab_node_of "$1")")/holder.pid"; }
 lab_node_count() { echo "$LAB_NODES"; }
 lab_client_ip() { echo "$LAB_CLIENT_IP"; }
 
@@ -246,7 +254,7 @@ lab__holder_start() {
 lab_node_exec() {
   local i=${1:?node}
   shift
-  nsenter --target "$(cat "$(lab_node_dir "$i")/holder.pid")" --mount --net -- "$@"
+  nsenter --target "$(lab__holder_pid "$i")" --mount --net -- "$@"
 }
 
 # lab_client_exec CMD...: runs CMD in the client namespace.
@@ -257,14 +265,23 @@ lab_client_exec() { ip netns exec "$(lab_client_ns)" "$@"; }
 # ---------------------------------------------------------------------------------------------
 
 # lab_start_node I KIND [VAR=VALUE...]: starts node I's daemon (KIND xvrrpd or keepalived) with
-# exactly this environment (nothing leaks in from the caller's). Remembered for lab_restart_node.
+# exactly this environment (nothing leaks in from the caller's). I may be I.NAME (another daemon
+# on node I). Remembered for lab_restart_node, with two knobs of the call's own environment:
+# LAB_DAEMON_ARGS (extra xvrrpd arguments, e.g. --keep-dataplane) and LAB_POD_BPFFS=1 (the daemon
+# gets a bpffs of its own in a mount namespace of its own, as a pod with a pod-local /sys/fs/bpf:
+# its pins die with it).
 lab_start_node() {
   local i=${1:?node} kind=${2:?kind} dir
   shift 2
   dir=$(lab_node_dir "$i")
+  [[ $i =~ ^[1-9][0-9]*(\.[A-Za-z0-9_-]+)?$ ]] && [ "$(lab_node_of "$i")" -le "$LAB_NODES" ] ||
+    lab_die "bad daemon id '$i' (I or I.NAME, I a node of 1..$LAB_NODES)"
   lab_node_running "$i" && lab_die "node n$i already runs a daemon"
+  mkdir -p "$dir"
   printf '%s\n' "$kind" >"$dir/kind"
   printf '%s\n' "$@" >"$dir/env"
+  printf '%s\n' "${LAB_DAEMON_ARGS:-}" >"$dir/args"
+  printf '%s\n' "${LAB_POD_BPFFS:-0}" >"$dir/pod_bpffs"
   lab__start "$i"
 }
 
@@ -273,15 +290,16 @@ lab_restart_node() { lab__start "${1:?node}"; }
 
 lab__start() {
   local i=$1 dir kind pid
-  local -a env cmd
+  local -a env cmd extra=()
   dir=$(lab_node_dir "$i")
   kind=$(cat "$dir/kind")
   mapfile -t env <"$dir/env"
+  [ -s "$dir/args" ] && read -r -a extra <"$dir/args"
   case $kind in
     xvrrpd)
       [ -x "$LAB_BIN_DIR/xvrrpd" ] || lab_die "$LAB_BIN_DIR/xvrrpd not built"
       mkdir -p "$dir/run"
-      cmd=("$LAB_BIN_DIR/xvrrpd")
+      cmd=("$LAB_BIN_DIR/xvrrpd" ${extra[@]+"${extra[@]}"})
       env+=("XVRRP_RUNTIME_DIR=$dir/run")
       ;;
     keepalived)
@@ -291,7 +309,7 @@ lab__start() {
         # The image's get_network_device: the named interface, else the first that exists of
         # eth0 enp0s3 enp0s8 eth1 ens3 (the lab has one interface, so that is it).
         lab_keepalived_conf "$(lab_node_ip "$i")" "${OPENSHIFT_HA_NETWORK_INTERFACE:-$LAB_IF}" \
-          "${LAB_KEEPALIVED_SEED:-$RANDOM}$i"
+          "${LAB_KEEPALIVED_SEED:-$RANDOM}$(lab_node_of "$i")"
       ) >"$dir/keepalived.conf" || lab_die "node n$i: keepalived.conf generation failed"
       lab__keepalived_firewall "$i" "${env[@]}"
       # -n foreground, -l log to console, -D detailed, -P VRRP only; own pid files per node.
@@ -303,9 +321,15 @@ lab__start() {
   # LAB_RT_PRIORITY=N runs every daemon SCHED_RR N, whatever its kind: at 10 ms advert intervals a
   # normally scheduled daemon on a busy 2-core machine sends late and its peers take over.
   if [ -n "${LAB_RT_PRIORITY:-}" ]; then cmd=(chrt -r "$LAB_RT_PRIORITY" "${cmd[@]}"); fi
+  # A pod-local bpffs: a fresh mount namespace (private, so the mount stays there) with a bpffs
+  # instance of its own over the holder's; the daemon is its only process, so its pins die with
+  # it. unshare and sh exec, so the daemon keeps the pid recorded below.
+  if [ "$(cat "$dir/pod_bpffs" 2>/dev/null)" = 1 ]; then
+    cmd=(unshare -m --propagation private sh -c 'mount -t bpf bpf /sys/fs/bpf && exec "$@"' sh "${cmd[@]}")
+  fi
   echo "=== $(date -u +%FT%T.%3NZ) start $kind" >>"$dir/daemon.log"
   # setsid: the daemon leads its own process group, so kill -9 reaches keepalived's children too.
-  setsid nsenter --target "$(cat "$dir/holder.pid")" --mount --net -- \
+  setsid nsenter --target "$(lab__holder_pid "$i")" --mount --net -- \
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "${env[@]}" "${cmd[@]}" \
     >>"$dir/daemon.log" 2>&1 &
   pid=$!
