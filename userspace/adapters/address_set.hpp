@@ -75,6 +75,10 @@ public:
     // address. Returns the addresses removed.
     std::vector<IpAddress> remove_stale(const std::vector<IpAddress>& ours);
 
+    // Forgets every address held, leaving them on the interface (the destructor then removes
+    // nothing): a --keep-dataplane stop, whose next run keeps serving them.
+    void release() { held_.clear(); }
+
     // The addresses this object currently holds on the interface.
     const std::set<IpAddress>& held() const { return held_; }
     int ifindex() const { return ifindex_; }

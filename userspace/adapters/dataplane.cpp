@@ -599,6 +599,7 @@ Dataplane& Dataplane::operator=(Dataplane&& other) noexcept {
         adopted_ = other.adopted_;
         joined_ = other.joined_;
         still_served_ = other.still_served_;
+        released_vips_ = std::move(other.released_vips_);
         interface_ = std::move(other.interface_);
         maps_ = std::move(other.maps_);
     }

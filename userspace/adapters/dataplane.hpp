@@ -152,6 +152,9 @@ public:
     // this config left and the claim no longer has (VRIDs, VIPs, peers, filters) is cleared
     // first. Call before the first heartbeat.
     Status claim(const Claim& claim);
+    // The VIPs the last claim took out of this config's entries (a previous run's that the new
+    // plan does not have in the same group): provably ours, so their leftovers can go too.
+    const std::vector<IpAddress>& released_vips() const { return released_vips_; }
     // What adverts XDP lets through for this VRID (versions: XVRRP_VERSION_2 | XVRRP_VERSION_3).
     Status set_vrid_config(std::uint8_t vrid, std::uint8_t versions, bool unicast);
     Status clear_vrid_config(std::uint8_t vrid);
@@ -196,6 +199,7 @@ private:
     bool joined_ = false;
     std::string interface_;
     std::array<bool, XVRRP_VRID_SLOTS> still_served_{};
+    std::vector<IpAddress> released_vips_;
     std::unique_ptr<Maps> maps_;
 };
 

@@ -383,6 +383,9 @@ Status Dataplane::claim(const Claim& claim) {
     }
     if (Status s = delete_keys(maps_->vip4, stale4, "VIP"); !s) return s;
     if (Status s = delete_keys(maps_->vip6, stale6, "VIP"); !s) return s;
+    released_vips_.clear();
+    for (std::uint32_t k : stale4) released_vips_.push_back(IpAddress::v4_bytes(reinterpret_cast<const std::uint8_t*>(&k)));
+    for (const auto& k : stale6) released_vips_.push_back(IpAddress::v6(addr16(k)));
     if (Status s = set_peers(claim.peers); !s) return {"unicast peers: " + s.error};
     for (const auto& g : claim.groups) {
         if (Status s = set_vrid_config(g.vrid, g.versions, g.unicast); !s) return s;

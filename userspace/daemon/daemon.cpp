@@ -288,6 +288,10 @@ void Runtime::remove_stale_vips() {
         else
             candidates.insert(candidates.end(), g.vips.begin(), g.vips.end());
     }
+    // And the addresses of VIPs the previous run served that this plan dropped (the claim took
+    // them out of our entries: XDP now passes their ARP, so a leftover address would answer).
+    const auto& released = dataplane_->released_vips();
+    candidates.insert(candidates.end(), released.begin(), released.end());
     // Our routes carry our protocol and this config's metric: nothing else is touched.
     if (auto stale = routes_->adopt(resumed); !stale.empty()) {
         std::vector<std::string> names;
@@ -711,6 +715,7 @@ void Runtime::finish_stop() {
     conflict_watch_.reset();  // before detach frees the ring it watches
     if (options_.keep_dataplane) {
         if (dataplane_) dataplane_->detach(true);
+        if (addresses_) addresses_->release();  // the next run keeps serving them
         if (processes_) processes_->kill_all();
         signals_.cancel();
         io_.stop();
