@@ -102,7 +102,14 @@ std::optional<std::string> served_by_other(const Maps& m, std::uint8_t vrid) {
 
 // Clears the VRIDs marked in `drop` (this config's): VIPs pointing at them, their group and
 // filter entries, their VRID config.
-Status release_vrids(Maps& m, const std::array<bool, XVRRP_VRID_SLOTS>& drop) {
+void released_as_addresses(const std::vector<std::uint32_t>& keys4, const std::vector<xvrrp_vip6_key>& keys6,
+                           std::vector<IpAddress>& out) {
+    for (std::uint32_t k : keys4) out.push_back(IpAddress::v4_bytes(reinterpret_cast<const std::uint8_t*>(&k)));
+    for (const auto& k : keys6) out.push_back(IpAddress::v6(addr16(k)));
+}
+
+// `released`, when given, gets the VIPs whose entries went.
+Status release_vrids(Maps& m, const std::array<bool, XVRRP_VRID_SLOTS>& drop, std::vector<IpAddress>* released = nullptr) {
     std::vector<std::uint32_t> gone4;
     for (const auto& [k, v] : entries<std::uint32_t>(m.vip4))
         if (drop[v.vrid]) gone4.push_back(k);
@@ -111,6 +118,7 @@ Status release_vrids(Maps& m, const std::array<bool, XVRRP_VRID_SLOTS>& drop) {
         if (drop[v.vrid]) gone6.push_back(k);
     if (Status s = delete_keys(m.vip4, gone4, "VIP"); !s) return s;
     if (Status s = delete_keys(m.vip6, gone6, "VIP"); !s) return s;
+    if (released) released_as_addresses(gone4, gone6, *released);
     const xvrrp_group no_group{};
     const xvrrp_vrid_config no_vrid{};
     const xvrrp_advert_filter off{};
@@ -370,7 +378,8 @@ Status Dataplane::claim(const Claim& claim) {
     // What a previous run of this config left and this plan no longer has goes first.
     std::array<bool, XVRRP_VRID_SLOTS> gone{};
     for (std::uint32_t v = 1; v < XVRRP_VRID_SLOTS; ++v) gone[v] = maps_->ours(static_cast<std::uint8_t>(v)) && !wanted[v];
-    if (Status s = release_vrids(*maps_, gone); !s) return s;
+    released_vips_.clear();
+    if (Status s = release_vrids(*maps_, gone, &released_vips_); !s) return s;
     std::vector<std::uint32_t> stale4;
     for (const auto& [k, v] : held4) {
         auto w = want4.find(k);
@@ -383,9 +392,7 @@ Status Dataplane::claim(const Claim& claim) {
     }
     if (Status s = delete_keys(maps_->vip4, stale4, "VIP"); !s) return s;
     if (Status s = delete_keys(maps_->vip6, stale6, "VIP"); !s) return s;
-    released_vips_.clear();
-    for (std::uint32_t k : stale4) released_vips_.push_back(IpAddress::v4_bytes(reinterpret_cast<const std::uint8_t*>(&k)));
-    for (const auto& k : stale6) released_vips_.push_back(IpAddress::v6(addr16(k)));
+    released_as_addresses(stale4, stale6, released_vips_);
     if (Status s = set_peers(claim.peers); !s) return {"unicast peers: " + s.error};
     for (const auto& g : claim.groups) {
         if (Status s = set_vrid_config(g.vrid, g.versions, g.unicast); !s) return s;
