@@ -199,32 +199,25 @@ std::uint64_t monotonic_ns() {
     return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-// The program attached to ifindex when it is an xvrrp program whose pins this controller cannot
-// see: its pins died with a pod-local bpffs (SIGKILL, OOM kill), or a controller was killed
-// between attaching and pinning. Recognised by its name; a program whose xvrrp_configs shows
-// another config alive is refused (that config's bpffs is not ours to see: replacing its program
-// would cut it off). Looking programs up by id needs CAP_SYS_ADMIN; without it nothing is found
-// and the attach reports the interface busy, with a hint.
-Outcome<std::optional<Replace>> unpinned_program(const Options& opts, int ifindex) {
-    auto holder = attached_program_id(ifindex);
-    if (!holder || holder.value() == 0) return std::optional<Replace>{};
-    int fd = bpf_prog_get_fd_by_id(holder.value());
-    if (fd < 0) return std::optional<Replace>{};
-    Replace r;
-    r.fd = fd;
-    r.id = holder.value();
-    std::array<std::uint32_t, 32> map_ids{};
+// The program `fd`'s name, and the ids of its maps.
+std::string program_name(int fd, std::array<std::uint32_t, 32>& map_ids, std::uint32_t& nr_maps) {
     bpf_prog_info info{};
     info.nr_map_ids = map_ids.size();
     info.map_ids = reinterpret_cast<std::uint64_t>(map_ids.data());
     std::uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0 || std::string_view(info.name) != "xvrrp_xdp")
-        return std::optional<Replace>{};
-    bpf_xdp_query_opts qo{};
-    qo.sz = sizeof(qo);
-    if (bpf_xdp_query(ifindex, 0, &qo) == 0 && qo.skb_prog_id == r.id) r.mode = XDP_MODE_SKB;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return {};
+    nr_maps = std::min<std::uint32_t>(info.nr_map_ids, map_ids.size());
+    return info.name;
+}
+
+// An error naming another config that still beats inside the xvrrp program `fd` (its bpffs is not
+// ours to see: taking its program would cut it off), else nothing.
+std::optional<Error> live_other_config(int fd, std::uint32_t id, const Options& opts) {
+    std::array<std::uint32_t, 32> map_ids{};
+    std::uint32_t nr_maps = 0;
+    program_name(fd, map_ids, nr_maps);
     const std::uint64_t mine = name_hash(opts.config_name), now = monotonic_ns();
-    for (std::uint32_t i = 0; i < std::min<std::uint32_t>(info.nr_map_ids, map_ids.size()); ++i) {
+    for (std::uint32_t i = 0; i < nr_maps; ++i) {
         int mfd = bpf_map_get_fd_by_id(map_ids[i]);
         if (mfd < 0) continue;
         bpf_map_info mi{};
@@ -241,11 +234,66 @@ Outcome<std::optional<Replace>> unpinned_program(const Options& opts, int ifinde
                 return Error{fmt::format(
                     "the xvrrp program {} on {} serves config '{}' (pid {}), alive, whose pins this "
                     "controller cannot see: every config on an interface must mount the same bpffs "
-                    "(the host's /sys/fs/bpf)", r.id, opts.interface, name, c.pid)};
+                    "(the host's /sys/fs/bpf)", id, opts.interface, name, c.pid)};
             }
         }
         close(mfd);
     }
+    return std::nullopt;
+}
+
+// Under libxdp's dispatcher an orphan cannot be swapped in place: it is taken off (libxdp), and
+// the fresh program joins the dispatcher after it. Programs of other projects stay.
+Status take_orphans_off_dispatcher(const Options& opts, int ifindex) {
+    xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
+    if (!mp || libxdp_get_error(mp)) return {};
+    std::vector<std::uint32_t> ours;
+    if (!xdp_multiprog__is_legacy(mp))
+        for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p; p = xdp_multiprog__next_prog(p, mp))
+            if (std::string_view(xdp_program__name(p)) == "xvrrp_xdp") ours.push_back(xdp_program__id(p));
+    xdp_multiprog__close(mp);
+    for (std::uint32_t id : ours) {
+        int fd = bpf_prog_get_fd_by_id(id);
+        if (fd < 0) continue;
+        if (auto busy = live_other_config(fd, id, opts)) {
+            close(fd);
+            return {busy->message};
+        }
+        auto at = find_attachment(ifindex, id, opts.interface);
+        Status off = at ? detach_program(ifindex, fd, at.value(), opts.interface) : Status{at.error().message};
+        close(fd);
+        if (!off) return {fmt::format("taking the unpinned xvrrp program {} off libxdp's dispatcher on {}: {}", id,
+                                      opts.interface, off.error)};
+        spdlog::warn("took the unpinned xvrrp program {} off libxdp's dispatcher on {}", id, opts.interface);
+    }
+    return {};
+}
+
+// The program attached to ifindex when it is an xvrrp program whose pins this controller cannot
+// see: its pins died with a pod-local bpffs (SIGKILL, OOM kill), or a controller was killed
+// between attaching and pinning. Recognised by its name; a program whose xvrrp_configs shows
+// another config alive is refused. Looking programs up by id needs CAP_SYS_ADMIN; without it
+// nothing is found and the attach reports the interface busy, with a hint.
+Outcome<std::optional<Replace>> unpinned_program(const Options& opts, int ifindex) {
+    auto holder = attached_program_id(ifindex);
+    if (!holder || holder.value() == 0) return std::optional<Replace>{};
+    int fd = bpf_prog_get_fd_by_id(holder.value());
+    if (fd < 0) return std::optional<Replace>{};
+    Replace r;
+    r.fd = fd;
+    r.id = holder.value();
+    std::array<std::uint32_t, 32> map_ids{};
+    std::uint32_t nr_maps = 0;
+    const std::string name = program_name(fd, map_ids, nr_maps);
+    if (name == "xdp_dispatcher") {
+        if (Status s = take_orphans_off_dispatcher(opts, ifindex); !s) return Error{s.error};
+        return std::optional<Replace>{};
+    }
+    if (name != "xvrrp_xdp") return std::optional<Replace>{};
+    bpf_xdp_query_opts qo{};
+    qo.sz = sizeof(qo);
+    if (bpf_xdp_query(ifindex, 0, &qo) == 0 && qo.skb_prog_id == r.id) r.mode = XDP_MODE_SKB;
+    if (auto busy = live_other_config(fd, r.id, opts)) return *busy;
     r.what = fmt::format("unpinned xvrrp program {}", r.id);
     return std::optional<Replace>{std::move(r)};
 }
@@ -406,8 +454,21 @@ AttachResult load_and_attach(Maps& m, const Options& opts, bool direct) {
         if (rc == -EEXIST || rc == -EBUSY) {
             // Another program holds the interface outside libxdp's dispatcher: generic mode
             // cannot coexist with it either, and replacing it is not ours to decide.
-            result.error += " (another XDP program, not xvrrp's, is attached outside libxdp's "
-                            "dispatcher; detach it, or run with XVRRP_DATAPLANE=kernel)";
+            auto other = attached_program_id(m.ifindex);
+            std::array<std::uint32_t, 32> ids{};
+            std::uint32_t n = 0;
+            int ofd = other && other.value() ? bpf_prog_get_fd_by_id(other.value()) : -1;
+            const std::string name = ofd >= 0 ? program_name(ofd, ids, n) : "";
+            if (ofd >= 0) close(ofd);
+            if (name == "xdp_dispatcher")
+                result.error += " (libxdp's dispatcher is attached, but libxdp's own state under the bpffs "
+                                "is gone, so it cannot add a program to it: its bpffs was lost, e.g. a "
+                                "pod-local one with its pod. It may hold other projects' programs: see "
+                                "`xdp-loader status`, then `ip link set dev IF xdp off`, and mount the "
+                                "host's /sys/fs/bpf)";
+            else
+                result.error += " (another XDP program, not xvrrp's, is attached outside libxdp's "
+                                "dispatcher; detach it, or run with XVRRP_DATAPLANE=kernel)";
             break;
         }
         if (xdp_program__fd(prog) < 0) {
