@@ -106,6 +106,46 @@ bench_transitions_all() {
   echo "$total"
 }
 
+# bench_state_log I: the file node I's daemon logs its state changes to (keepalived: its log;
+# xvrrpd: its events file, which a restarted xvrrpd appends to).
+bench_state_log() {
+  local i=${1:?node} dir f
+  dir=$(lab_node_dir "$i")
+  case $(cat "$dir/kind") in
+    keepalived) echo "$dir/daemon.log" ;;
+    xvrrpd)
+      for f in "$dir"/run/*.events.jsonl; do [ -f "$f" ] && { echo "$f"; return; }; done
+      echo "$dir/run/none.events.jsonl"
+      ;;
+  esac
+}
+# bench_state_offsets: every node's state log size now, node 1 first (a window's start).
+bench_state_offsets() {
+  local i f
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    f=$(bench_state_log "$i")
+    printf '%s ' "$(stat -c %s "$f" 2>/dev/null || echo 0)"
+  done
+}
+# bench_state_changes I OFFSETS [KEY]: the real state changes node I logged since OFFSETS (a
+# bench_state_offsets line): entries whose new state differs from the group's state before, so a
+# restarted xvrrpd resuming its groups as MASTER counts none (analyze.py changes). With KEY,
+# records KEY_first_event_ns too.
+bench_state_changes() {
+  local i=${1:?node} key=${3:-} f k v changes=""
+  local -a offs
+  read -r -a offs <<<"${2:?offsets}"
+  f=$(bench_state_log "$i")
+  [ -f "$f" ] || { echo 0; return; }
+  while IFS=$'\t' read -r k v; do
+    case $k in
+      changes) changes=$v ;;
+      first_event_ns) [ -n "$key" ] && bench_fact "${key}_first_event_ns" "$v" ;;
+    esac
+  done < <(bench_analyze changes "$(cat "$(lab_node_dir "$i")/kind")" "$f" "${offs[$((i - 1))]:-0}")
+  echo "${changes:-null}"
+}
+
 # bench_masters_by_node: "n<i> COUNT" of groups whose VIPs node i holds right now (address
 # snapshot, works for both kinds), plus "split COUNT" and "none COUNT".
 bench_masters_by_node() {

@@ -2,7 +2,7 @@
 # Timeline PNG of one failover: which node answered each VIP's ARP requests over time, as the
 # client saw it (xvrrp-probe --timeline CSV: vip,kind,mac,name,start_ms,end_ms,replies). One
 # horizontal bar per answering run, coloured by node; white is silence; a vertical line marks each
-# lab fault (cable pull, restore). Time is relative to the first cable pull.
+# lab fault (cable pull, restore). Time is relative to the first cable pull (or restart command).
 #
 #   bench/plot/timeline.sh TIMELINE_CSV MARKS OUT_PNG [TITLE [XMIN_MS XMAX_MS]]
 #
@@ -44,6 +44,9 @@ end_ms = max((float(r["end_ms"]) for r in rows), default=0.0)
 pulls = [(t, name) for name, t in marks if name.startswith("pull_cmd") and 0 <= t <= end_ms] or \
         [(t, name) for name, t in marks if name.startswith("cable_pull") and 0 <= t <= end_ms]
 zero, xlabel = 0.0, "ms since the probe started"
+restarts = [t for name, t in marks if name.startswith("restart_cmd") and 0 <= t <= end_ms]
+if restarts and not pulls:
+    zero, xlabel = restarts[0], "ms relative to the restart command (S7)"
 if pulls:
     zero, xlabel = pulls[0][0], "ms relative to the cable pull command"
     # `ip link set down` can take effect a second after the command on the loaded machine: the
