@@ -218,6 +218,13 @@ EOF
         bash bench/plot/timeline.sh "$csv" "$(dirname "$csv")/marks" "$out/$s-$kind.png" \
           "$s $kind ($(basename "$(dirname "$csv")")): $SCENARIO_TITLE" ${SCENARIO_PLOT_RANGE:-} ||
           echo "bench: plot for $s $kind failed" >&2
+        # The client's TCP view beside it, when the probe ran with --tcp.
+        if [ "${SCENARIO_PLOT_TCP:-0}" = 1 ] && grep -q ',tcp,' "$csv"; then
+          # shellcheck disable=SC2086
+          TIMELINE_KIND=tcp bash bench/plot/timeline.sh "$csv" "$(dirname "$csv")/marks" "$out/$s-$kind-tcp.png" \
+            "$s $kind ($(basename "$(dirname "$csv")")), TCP: $SCENARIO_TITLE" ${SCENARIO_PLOT_RANGE:-} ||
+            echo "bench: TCP plot for $s $kind failed" >&2
+        fi
       done
     fi
     cat "$out/$s.md"

@@ -106,6 +106,25 @@ bench_transitions_all() {
   echo "$total"
 }
 
+# bench_pick N WORD...: N of the words, spread evenly, first and last included (all when fewer),
+# comma-separated: a TCP sample of VIPs.
+bench_pick() {
+  local n=${1:?count}
+  shift
+  "$LAB_PY" -c '
+import sys
+n, xs = int(sys.argv[1]), sys.argv[2:]
+if n >= len(xs): print(",".join(xs))
+elif n == 1: print(xs[0])
+else: print(",".join(xs[(k * (len(xs) - 1) + (n - 1) // 2) // (n - 1)] for k in range(n)))' "$n" "$@"
+}
+
+# bench_tcp_listeners PORT: the lab's TCP name listeners on every node, started once per lab
+# (they outlive the repetitions; the lab's cleanup stops them).
+bench_tcp_listeners() {
+  [ -f "$(lab_node_dir 1)/tcp-name.pid" ] || lab_tcp_listeners_start "${1:?port}"
+}
+
 # bench_state_log I: the file node I's daemon logs its state changes to (keepalived: its log;
 # xvrrpd: its events file, which a restarted xvrrpd appends to).
 bench_state_log() {

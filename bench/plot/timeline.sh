@@ -7,6 +7,8 @@
 #   bench/plot/timeline.sh TIMELINE_CSV MARKS OUT_PNG [TITLE [XMIN_MS XMAX_MS]]
 #
 # XMIN_MS/XMAX_MS (relative to the pull) zoom in on the failover; default: the whole probe run.
+# TIMELINE_KIND=tcp draws the TCP answers instead (xvrrp-probe --tcp: which node's listener
+# answered each sampled VIP's connections).
 #
 # The probe's JSON summary next to the CSV (NAME.json for NAME-timeline.csv) gives the probe's
 # start on the marks' clock. Needs gnuplot (gnuplot-nox from Debian).
@@ -27,9 +29,9 @@ py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 
 # Data per node (x0 y dx) and the mark times, relative to the first cable pull (else probe start).
-"$py" - "$csv" "$marks" "$json" "$tmp" "$xmin" "$xmax" <<'EOF'
+"$py" - "$csv" "$marks" "$json" "$tmp" "$xmin" "$xmax" "${TIMELINE_KIND:-arp}" <<'EOF'
 import csv, json, os, sys
-csv_path, marks_path, json_path, out, xmin, xmax = sys.argv[1:7]
+csv_path, marks_path, json_path, out, xmin, xmax, kind = sys.argv[1:8]
 start_ns = json.load(open(json_path))["start_realtime_ns"]
 marks = []
 for line in open(marks_path):
@@ -37,7 +39,7 @@ for line in open(marks_path):
     if len(p) == 2:
         marks.append((p[0], (int(p[1]) - start_ns) / 1e6))
 # The lab's witness (the bridge's own address, 192.0.2.254) is not a VIP: left out.
-rows = [r for r in csv.DictReader(open(csv_path)) if r["kind"] == "arp" and r["vip"] != "192.0.2.254"]
+rows = [r for r in csv.DictReader(open(csv_path)) if r["kind"] == kind and r["vip"] != "192.0.2.254"]
 # The marks file holds every repetition of the lab: take the pull inside this probe's run.
 end_ms = max((float(r["end_ms"]) for r in rows), default=0.0)
 # bench_pull marks "pull_cmd" just before the command; the lab's "cable_pull" lands after it returns.
@@ -91,7 +93,7 @@ EOF
 
 read -r -a nodes <"$tmp/nodes"
 read -r lw <"$tmp/lw"
-[ "${#nodes[@]}" -gt 0 ] || { echo "timeline.sh: $csv has no ARP answers" >&2; exit 1; }
+[ "${#nodes[@]}" -gt 0 ] || { echo "timeline.sh: $csv has no ${TIMELINE_KIND:-arp} answers" >&2; exit 1; }
 colours=("#1f77b4" "#d62728" "#2ca02c" "#ff7f0e" "#9467bd" "#8c564b")
 plot=""
 for i in "${!nodes[@]}"; do

@@ -23,6 +23,7 @@ SCENARIO_NODES=3
 SCENARIO_OCTETS="1 2 3"
 SCENARIO_REPS=3
 SCENARIO_PLOT=1
+SCENARIO_PLOT_TCP=1  # and the TCP answers of the sampled VIPs (S7-<kind>-tcp.png)
 SCENARIO_PLOT_RANGE="-300 1200"  # ms around the restart command
 SCENARIO_TARGETS=(
   "peer_changes|max|<=|0|state changes on the nodes not restarted, restart window (worst repetition)"
@@ -70,29 +71,13 @@ scenario_env() {
   )
 }
 
-# s7_pick N LIST...: N of the words of LIST, spread evenly, first and last included.
-s7_pick() {
-  local n=$1
-  shift
-  "$LAB_PY" -c '
-import sys
-n, xs = int(sys.argv[1]), sys.argv[2:]
-if n >= len(xs): print(",".join(xs))
-elif n == 1: print(xs[0])
-else: print(",".join(xs[(k * (len(xs) - 1) + (n - 1) // 2) // (n - 1)] for k in range(n)))' "$n" "$@"
-}
-
-# s7_fact_from FACTS_KEY NEW_KEY: copies a fact recorded under one key to another.
-s7_fact_from() { bench_fact "$2" "$(bench_fact_get "$1")"; }
-
 scenario_rep() {
   local kind=$1 master vips vip h steady=$S7_STEADY_S after=$S7_AFTER_S
   local wait_s=${S7_WAIT_S:-30}
   # Smoke: short windows, and keepalived (whose 254-group cluster may never settle here) is not
   # waited for long.
   [ "${BENCH_SMOKE:-0}" = 1 ] && { steady=1; after=2; wait_s=10; }
-  # The listeners outlive the repetitions (the lab's cleanup stops them).
-  [ -f "$(lab_node_dir 1)/tcp-name.pid" ] || lab_tcp_listeners_start "$S7_TCP_PORT"
+  bench_tcp_listeners "$S7_TCP_PORT"
   # --keep-dataplane on both runs: the first run's stop must leave the data plane for the second.
   if [ "$kind" = xvrrpd ]; then export LAB_XVRRPD_ARGS=--keep-dataplane; else unset LAB_XVRRPD_ARGS; fi
   bench_cluster_start "$kind"
@@ -118,8 +103,8 @@ scenario_rep() {
     h=${LAB_HELD[$vip]:-}
     if [ "$h" = "n$master" ]; then mine+=("$vip"); else others+=("$vip"); fi
   done
-  tcp_vips=$(s7_pick 12 "${mine[@]}")
-  [ "${#others[@]}" -gt 0 ] && tcp_vips="$tcp_vips,$(s7_pick 2 "${others[@]}")"
+  tcp_vips=$(bench_pick 12 "${mine[@]}")
+  [ "${#others[@]}" -gt 0 ] && tcp_vips="$tcp_vips,$(bench_pick 2 "${others[@]}")"
   bench_fact_str tcp_vips "$tcp_vips"
 
   bench_probe_start failover --vips "$S7_VIPS" --interval-ms "$S7_PROBE_MS" \
@@ -160,9 +145,9 @@ scenario_rep() {
   bench_gap_facts failover restart_cmd restart
   bench_gap_facts failover restart_cmd master_arp --vips "$(IFS=,; echo "${mine[*]}")"
   bench_gap_facts failover restart_cmd restart_tcp --kind tcp
-  bench_gap_facts failover restart_cmd master_tcp --kind tcp --vips "$(s7_pick 12 "${mine[@]}")"
+  bench_gap_facts failover restart_cmd master_tcp --kind tcp --vips "$(bench_pick 12 "${mine[@]}")"
   [ "${#others[@]}" -gt 0 ] &&
-    bench_gap_facts failover restart_cmd other_tcp --kind tcp --vips "$(s7_pick 2 "${others[@]}")"
+    bench_gap_facts failover restart_cmd other_tcp --kind tcp --vips "$(bench_pick 2 "${others[@]}")"
   local counts
   counts=$("$LAB_PY" -c '
 import json, sys
