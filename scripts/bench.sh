@@ -247,8 +247,10 @@ if [ "$smoke" = 1 ]; then
 import json, sys
 d = json.load(open(sys.argv[1]))
 sane = {"S1": {"gap_ms": (1, 2000)},
-        "S7": {"restart_worst_gap_ms": (0, 10000), "restart_tcp_worst_gap_ms": (0, 10000),
-               "peer_changes": (0, 10000)}}.get(sys.argv[4], {})
+        # A figure at all: keepalived's 254-group cluster at 100 ms may not settle here, and its
+        # restart gaps then run to tens of seconds.
+        "S7": {"restart_worst_gap_ms": (0, 600000), "restart_tcp_worst_gap_ms": (0, 600000),
+               "peer_changes": (0, 1000000)}}.get(sys.argv[4], {})
 bad, seen = [], []
 for kind in sys.argv[2].split():
     reps = d["raw"][kind]

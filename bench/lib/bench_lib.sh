@@ -183,10 +183,12 @@ bench_masters_by_node() {
   for h in "${!count[@]}"; do echo "$h ${count[$h]}"; done | sort
 }
 
-# bench_masters_fact PREFIX: records PREFIX_masters as a JSON object {"n1": 127, "split": 0, ...}.
+# bench_masters_fact PREFIX [MASTERS]: records PREFIX_masters as a JSON object {"n1": 127,
+# "split": 0, ...}, of a bench_masters_by_node output taken already (MASTERS) or taken now.
 bench_masters_fact() {
-  local json
-  json=$(bench_masters_by_node | awk 'BEGIN { printf "{" } { printf "%s\"%s\": %d", (NR > 1 ? ", " : ""), $1, $2 } END { printf "}" }')
+  local json masters=${2:-}
+  [ -n "$masters" ] || masters=$(bench_masters_by_node)
+  json=$(awk 'BEGIN { printf "{" } { printf "%s\"%s\": %d", (NR > 1 ? ", " : ""), $1, $2 } END { printf "}" }' <<<"$masters")
   bench_fact "${1:?prefix}_masters" "$json"
 }
 
