@@ -59,8 +59,9 @@ for bin in "${needed[@]}"; do
 done
 command -v keepalived >/dev/null || { echo "bench.sh: keepalived is not installed (scripts/install-deps.sh)" >&2; exit 1; }
 
+tmp_out=0
 if [ -z "$out" ]; then
-  if [ "$smoke" = 1 ]; then out=$(mktemp -d /tmp/xvrrp-bench-smoke.XXXXXX); else out=$repo/bench/results; fi
+  if [ "$smoke" = 1 ]; then out=$(mktemp -d /tmp/xvrrp-bench-smoke.XXXXXX); tmp_out=1; else out=$repo/bench/results; fi
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -72,7 +73,9 @@ else
   work=$(mktemp -d /tmp/xvrrp-bench-work.XXXXXX)
   keep_work=0
 fi
-trap '[ "$keep_work" = 1 ] || rm -rf "$work"' EXIT
+# A smoke run's own result directory goes too (every ctest run left one behind), unless the raw
+# files are kept.
+trap '[ "$keep_work" = 1 ] || rm -rf "$work"; [ "$tmp_out" = 0 ] || [ "$keep_work" = 1 ] || rm -rf "$out"' EXIT
 
 BENCH_LIB_DIR=$repo/bench/lib
 BENCH_OUT=$out  # S5 compares with the latest S2 there
