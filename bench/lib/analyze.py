@@ -1,11 +1,19 @@
 #!/usr/bin/env python3
 """Benchmark arithmetic for scripts/bench.sh (no measuring here, only reading what was measured).
 
-  analyze.py gaps PROBE_JSON MARKS MARK [--vips V,V]
+  analyze.py gaps PROBE_JSON MARKS MARK [--vips V,V] [--kind arp|tcp]
       Facts about one probe run around one lab mark (a cable pull, a start), printed as
       "KEY<TAB>JSON" lines for bench_fact: per-VIP failover gap (the longest silence ending after
       the mark), which VIPs moved to another node, split-brain episodes after the mark, VIPs not
       answered at the end, and the time from the mark until every VIP had answered once.
+      --kind tcp: the same from the sampled VIPs' TCP answers (xvrrp-probe --tcp), by node name.
+
+  analyze.py changes KIND STATE_LOG OFFSET
+      State changes a node's daemon logged after byte OFFSET of STATE_LOG (keepalived: its log's
+      "(INSTANCE) Entering STATE STATE" lines; xvrrpd: its events file), counting only entries
+      whose new state differs from the state the instance had (from everything logged before):
+      a restarted daemon that logs INIT -> MASTER for a group it mastered before the restart made
+      no change. Prints changes, entries and (xvrrpd) first_event_ns, the first entry's time.
 
   analyze.py aggregate WORK_DIR SCENARIO OUT_DIR
       Reads WORK_DIR/SCENARIO/<kind>/rep*/facts.tsv and WORK_DIR/SCENARIO/spec.json (targets and
@@ -65,7 +73,8 @@ def cmd_gaps(a):
         s = json.load(f)
     at = mark_ms(load_marks(a.marks), a.mark, s["start_realtime_ns"])
     keep = set(a.vips.split(",")) if a.vips else None
-    tol = s.get("interval_ms", 1.0) * 3
+    kind = a.kind
+    tol = (s.get("tcp", {}).get("interval_ms", 5.0) if kind == "tcp" else s.get("interval_ms", 1.0)) * 3
     mdi = {}
     if a.mdi_file:
         with open(a.mdi_file) as f:
@@ -87,7 +96,9 @@ def cmd_gaps(a):
             continue
         if keep is not None and v["vip"] not in keep:
             continue
-        e = v["arp"]
+        e = v.get(kind)
+        if e is None:
+            continue  # TCP: not a sampled VIP
         gaps = [g["ms"] for g in e["gaps"] if g["end_ms"] > at]
         gap = max(gaps) if gaps else 0.0
         per_vip[v["vip"]] = round(gap, 3)
@@ -140,6 +151,41 @@ def cmd_gaps(a):
     emit("probe_send_shortfall", s.get("send_shortfall"))
     emit("probe_receive_dropped", s.get("receive_dropped"))
     emit("per_vip_gap_ms", per_vip if len(per_vip) <= 300 else {})
+
+
+def cmd_changes(a):
+    import re
+    from datetime import datetime
+    state, changes, entries, first_ns = {}, 0, 0, None
+    entering = re.compile(r"\((\S+)\) Entering ([A-Z]+) STATE")
+    with open(a.log, "rb") as f:
+        data = f.read()
+    for at, raw in ((0, data[:a.offset]), (1, data[a.offset:])):
+        for line in raw.decode(errors="replace").splitlines():
+            if a.kind == "keepalived":
+                m = entering.search(line)
+                if not m:
+                    continue
+                inst, to, when = m.group(1), m.group(2), None
+            else:
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                if not isinstance(e, dict) or "instance" not in e or "to" not in e:
+                    continue
+                inst, to, when = e["instance"], e["to"], e.get("time")
+            if at == 1:
+                entries += 1
+                if state.get(inst) != to:
+                    changes += 1
+                if first_ns is None and when:
+                    t = datetime.fromisoformat(when.replace("Z", "+00:00"))
+                    first_ns = int(t.timestamp() * 1e9)
+            state[inst] = to
+    print(f"changes\t{changes}")
+    print(f"entries\t{entries}")
+    print(f"first_event_ns\t{json.dumps(first_ns)}")
 
 
 def read_facts(path):
@@ -282,7 +328,13 @@ def main():
     g.add_argument("--witness", default="192.0.2.254",
                    help="the lab's witness address (tests/lab/lab.sh LAB_WITNESS_IP): not a VIP")
     g.add_argument("--mdi-file", help="'VIP MDI_MS' lines: gaps of moved VIPs minus their MDI")
+    g.add_argument("--kind", choices=["arp", "tcp"], default="arp")
     g.set_defaults(func=cmd_gaps)
+    c = sub.add_parser("changes")
+    c.add_argument("kind", choices=KINDS)
+    c.add_argument("log")
+    c.add_argument("offset", type=int)
+    c.set_defaults(func=cmd_changes)
     ag = sub.add_parser("aggregate")
     ag.add_argument("work")
     ag.add_argument("scenario")

@@ -106,6 +106,65 @@ bench_transitions_all() {
   echo "$total"
 }
 
+# bench_pick N WORD...: N of the words, spread evenly, first and last included (all when fewer),
+# comma-separated: a TCP sample of VIPs.
+bench_pick() {
+  local n=${1:?count}
+  shift
+  "$LAB_PY" -c '
+import sys
+n, xs = int(sys.argv[1]), sys.argv[2:]
+if n >= len(xs): print(",".join(xs))
+elif n == 1: print(xs[0])
+else: print(",".join(xs[(k * (len(xs) - 1) + (n - 1) // 2) // (n - 1)] for k in range(n)))' "$n" "$@"
+}
+
+# bench_tcp_listeners PORT: the lab's TCP name listeners on every node, started once per lab
+# (they outlive the repetitions; the lab's cleanup stops them).
+bench_tcp_listeners() {
+  [ -f "$(lab_node_dir 1)/tcp-name.pid" ] || lab_tcp_listeners_start "${1:?port}"
+}
+
+# bench_state_log I: the file node I's daemon logs its state changes to (keepalived: its log;
+# xvrrpd: its events file, which a restarted xvrrpd appends to).
+bench_state_log() {
+  local i=${1:?node} dir f
+  dir=$(lab_node_dir "$i")
+  case $(cat "$dir/kind") in
+    keepalived) echo "$dir/daemon.log" ;;
+    xvrrpd)
+      for f in "$dir"/run/*.events.jsonl; do [ -f "$f" ] && { echo "$f"; return; }; done
+      echo "$dir/run/none.events.jsonl"
+      ;;
+  esac
+}
+# bench_state_offsets: every node's state log size now, node 1 first (a window's start).
+bench_state_offsets() {
+  local i f
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    f=$(bench_state_log "$i")
+    printf '%s ' "$(stat -c %s "$f" 2>/dev/null || echo 0)"
+  done
+}
+# bench_state_changes I OFFSETS [KEY]: the real state changes node I logged since OFFSETS (a
+# bench_state_offsets line): entries whose new state differs from the group's state before, so a
+# restarted xvrrpd resuming its groups as MASTER counts none (analyze.py changes). With KEY,
+# records KEY_first_event_ns too.
+bench_state_changes() {
+  local i=${1:?node} key=${3:-} f k v changes=""
+  local -a offs
+  read -r -a offs <<<"${2:?offsets}"
+  f=$(bench_state_log "$i")
+  [ -f "$f" ] || { echo 0; return; }
+  while IFS=$'\t' read -r k v; do
+    case $k in
+      changes) changes=$v ;;
+      first_event_ns) [ -n "$key" ] && bench_fact "${key}_first_event_ns" "$v" ;;
+    esac
+  done < <(bench_analyze changes "$(cat "$(lab_node_dir "$i")/kind")" "$f" "${offs[$((i - 1))]:-0}")
+  echo "${changes:-null}"
+}
+
 # bench_masters_by_node: "n<i> COUNT" of groups whose VIPs node i holds right now (address
 # snapshot, works for both kinds), plus "split COUNT" and "none COUNT".
 bench_masters_by_node() {
@@ -124,10 +183,12 @@ bench_masters_by_node() {
   for h in "${!count[@]}"; do echo "$h ${count[$h]}"; done | sort
 }
 
-# bench_masters_fact PREFIX: records PREFIX_masters as a JSON object {"n1": 127, "split": 0, ...}.
+# bench_masters_fact PREFIX [MASTERS]: records PREFIX_masters as a JSON object {"n1": 127,
+# "split": 0, ...}, of a bench_masters_by_node output taken already (MASTERS) or taken now.
 bench_masters_fact() {
-  local json
-  json=$(bench_masters_by_node | awk 'BEGIN { printf "{" } { printf "%s\"%s\": %d", (NR > 1 ? ", " : ""), $1, $2 } END { printf "}" }')
+  local json masters=${2:-}
+  [ -n "$masters" ] || masters=$(bench_masters_by_node)
+  json=$(awk 'BEGIN { printf "{" } { printf "%s\"%s\": %d", (NR > 1 ? ", " : ""), $1, $2 } END { printf "}" }' <<<"$masters")
   bench_fact "${1:?prefix}_masters" "$json"
 }
 

@@ -2,11 +2,13 @@
 # Timeline PNG of one failover: which node answered each VIP's ARP requests over time, as the
 # client saw it (xvrrp-probe --timeline CSV: vip,kind,mac,name,start_ms,end_ms,replies). One
 # horizontal bar per answering run, coloured by node; white is silence; a vertical line marks each
-# lab fault (cable pull, restore). Time is relative to the first cable pull.
+# lab fault (cable pull, restore). Time is relative to the first cable pull (or restart command).
 #
 #   bench/plot/timeline.sh TIMELINE_CSV MARKS OUT_PNG [TITLE [XMIN_MS XMAX_MS]]
 #
 # XMIN_MS/XMAX_MS (relative to the pull) zoom in on the failover; default: the whole probe run.
+# TIMELINE_KIND=tcp draws the TCP answers instead (xvrrp-probe --tcp: which node's listener
+# answered each sampled VIP's connections).
 #
 # The probe's JSON summary next to the CSV (NAME.json for NAME-timeline.csv) gives the probe's
 # start on the marks' clock. Needs gnuplot (gnuplot-nox from Debian).
@@ -27,9 +29,9 @@ py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 
 # Data per node (x0 y dx) and the mark times, relative to the first cable pull (else probe start).
-"$py" - "$csv" "$marks" "$json" "$tmp" "$xmin" "$xmax" <<'EOF'
+"$py" - "$csv" "$marks" "$json" "$tmp" "$xmin" "$xmax" "${TIMELINE_KIND:-arp}" <<'EOF'
 import csv, json, os, sys
-csv_path, marks_path, json_path, out, xmin, xmax = sys.argv[1:7]
+csv_path, marks_path, json_path, out, xmin, xmax, kind = sys.argv[1:8]
 start_ns = json.load(open(json_path))["start_realtime_ns"]
 marks = []
 for line in open(marks_path):
@@ -37,13 +39,16 @@ for line in open(marks_path):
     if len(p) == 2:
         marks.append((p[0], (int(p[1]) - start_ns) / 1e6))
 # The lab's witness (the bridge's own address, 192.0.2.254) is not a VIP: left out.
-rows = [r for r in csv.DictReader(open(csv_path)) if r["kind"] == "arp" and r["vip"] != "192.0.2.254"]
+rows = [r for r in csv.DictReader(open(csv_path)) if r["kind"] == kind and r["vip"] != "192.0.2.254"]
 # The marks file holds every repetition of the lab: take the pull inside this probe's run.
 end_ms = max((float(r["end_ms"]) for r in rows), default=0.0)
 # bench_pull marks "pull_cmd" just before the command; the lab's "cable_pull" lands after it returns.
 pulls = [(t, name) for name, t in marks if name.startswith("pull_cmd") and 0 <= t <= end_ms] or \
         [(t, name) for name, t in marks if name.startswith("cable_pull") and 0 <= t <= end_ms]
 zero, xlabel = 0.0, "ms since the probe started"
+restarts = [t for name, t in marks if name.startswith("restart_cmd") and 0 <= t <= end_ms]
+if restarts and not pulls:
+    zero, xlabel = restarts[0], "ms relative to the restart command (S7)"
 if pulls:
     zero, xlabel = pulls[0][0], "ms relative to the cable pull command"
     # `ip link set down` can take effect a second after the command on the loaded machine: the
@@ -88,7 +93,7 @@ EOF
 
 read -r -a nodes <"$tmp/nodes"
 read -r lw <"$tmp/lw"
-[ "${#nodes[@]}" -gt 0 ] || { echo "timeline.sh: $csv has no ARP answers" >&2; exit 1; }
+[ "${#nodes[@]}" -gt 0 ] || { echo "timeline.sh: $csv has no ${TIMELINE_KIND:-arp} answers" >&2; exit 1; }
 colours=("#1f77b4" "#d62728" "#2ca02c" "#ff7f0e" "#9467bd" "#8c564b")
 plot=""
 for i in "${!nodes[@]}"; do

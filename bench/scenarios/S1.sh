@@ -20,6 +20,8 @@ SCENARIO_TARGETS=(
 SCENARIO_INFO=(
   "gap_ms|median|failover gap (client's ARP unanswered), ms"
   "gap_ms|max|worst failover gap, ms"
+  "tcp_gap_ms|median|failover gap over TCP (no connection to the VIP worked), ms"
+  "tcp_gap_ms|max|worst failover gap over TCP, ms"
   "mdi_ms|median|Master_Down_Interval of the new master, ms"
   "pull_witness_gap_ms|max|the lab witness's gap after the pull (client path stalled), ms"
   "split_episodes|sum|split-brain episodes after the pull (all repetitions)"
@@ -29,6 +31,9 @@ SCENARIO_INFO=(
 )
 
 S1_VIP=198.51.100.10
+# The client's TCP view beside ARP: a new connection to the VIP every millisecond, answered by
+# the lab's name listeners (the one VIP: 1,000 connections a second).
+: "${S1_TCP_PORT:=8080}"
 # The smoke run (scripts/bench.sh --smoke) checks that the benchmark code works, not either
 # daemon's timing on a loaded machine: it uses 100 ms adverts, where both kinds are stable.
 S1_ADVERT=0.01
@@ -50,6 +55,7 @@ scenario_env() {
 # cable, record the gap and the Master_Down_Interval of the node that answered next.
 scenario_rep() {
   local kind=$1 master taker prio mdi before
+  bench_tcp_listeners "$S1_TCP_PORT"
   bench_cluster_start "$kind"
   lab_wait_all_held 20 "$S1_VIP"
   sleep 1  # past start-up preemption: the steady master
@@ -61,7 +67,8 @@ scenario_rep() {
   fi
   bench_fact no_stable_master 0
   bench_fact_str master "n$master"
-  bench_probe_start failover --vips "$S1_VIP" --interval-ms 1
+  bench_probe_start failover --vips "$S1_VIP" --interval-ms 1 \
+    --tcp "$S1_TCP_PORT" --tcp-vips "$S1_VIP" --tcp-interval-ms 1 --tcp-timeout-ms 50
   sleep 0.5
   before=$(bench_transitions_all)
   bench_pull "$master"
@@ -70,6 +77,8 @@ scenario_rep() {
   bench_fact transitions_after_pull "$(($(bench_transitions_all) - before))"
   bench_fact deaths "$(bench_deaths)"
   bench_gap_facts failover pull_cmd pull
+  bench_gap_facts failover pull_cmd pull_tcp --kind tcp
+  bench_fact tcp_gap_ms "$(bench_fact_get pull_tcp_worst_gap_ms)"
   # The failover gap: the silence the client saw for the VIP around the pull.
   local gap
   gap=$(awk -F'\t' '$1 == "pull_worst_gap_ms" { print $2 }' "$BENCH_REP_DIR/facts.tsv")

@@ -38,6 +38,11 @@ SCENARIO_INFO=(
   "failover_split_episodes|sum|split-brain episodes after the pull"
   "transitions_after_pull|median|state changes in the 3 s after the pull (all nodes)"
   "startup_s|median|start to every VIP held by exactly one node, s"
+  "startup_arp_all_s|median|start to every VIP answered over ARP (client's view), s"
+  "startup_tcp_all_s|median|start to every sampled VIP served over TCP (client's view), s"
+  "failover_tcp_moved_gap_median_ms|median|TCP gap of the moved sampled VIPs, median, ms"
+  "failover_tcp_moved_gap_max_ms|max|TCP gap of the moved sampled VIPs, worst, ms"
+  "failover_tcp_unmoved_gap_max_ms|max|TCP gap of sampled VIPs that should not move, worst, ms"
   "failover_probe_send_shortfall|max|probe requests the kernel refused (probe limit)"
   "deaths|max|daemon processes killed or crashed during the repetition (keepalived: VRRP child)"
 )
@@ -64,6 +69,31 @@ scenario_env() {
   )
 }
 
+# The client's TCP view beside the ARP view (S2, S6): the lab's name listeners on every node
+# (port S2_TCP_PORT); at start-up a probe from before the start (every VIP's ARP every 20 ms, TCP
+# to 14 VIPs spread over the list every 10 ms) until the settle is over; in the pull, TCP every
+# 5 ms to 12 of the pulled master's VIPs and 2 of the others'.
+: "${S2_TCP_PORT:=8080}"
+S2_TCP=0
+s2_tcp_startup_probe_start() {
+  S2_TCP=1
+  bench_tcp_listeners "$S2_TCP_PORT"
+  bench_probe_start startup --vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)" --interval-ms 20 \
+    --tcp "$S2_TCP_PORT" --tcp-sample 14 --tcp-interval-ms 10
+}
+s2_tcp_startup_probe_stop() {
+  [ "$S2_TCP" = 1 ] || return 0
+  local key value view
+  bench_probe_stop startup
+  for view in arp tcp; do
+    while IFS=$'\t' read -r key value; do
+      [ "$key" = all_answered_ms ] || continue
+      if [ "$value" = null ]; then bench_fact "startup_${view}_all_s" null
+      else bench_fact "startup_${view}_all_s" "$(lab_calc "$value / 1000")"; fi
+    done < <(bench_analyze gaps "$BENCH_REP_DIR/startup.json" "$LAB_DIR/marks" start --kind "$view")
+  done
+}
+
 # s2_steady_then_pull STEADY_S FAILOVER_PROBE_MS AFTER_S: the body shared with S6.
 s2_steady_then_pull() {
   s2_steady "$1" || return 1
@@ -83,6 +113,7 @@ s2_steady() {
     bench_fact_str note "not every VIP held by exactly one node within ${S2_WAIT_S:-60} s of start"
   fi
   sleep "${S2_SETTLE_S:-5}"
+  s2_tcp_startup_probe_stop
   bench_masters_fact steady_start
   master=$(bench_busiest_master)
   [ -n "$master" ] || { echo "no node holds any group" >&2; return 1; }
@@ -138,8 +169,21 @@ s2_pull() {
   local probe_ms=$1 after_s=$2 master=$S2_MASTER t0 vips
   mapfile -t vips < <(lab_expand_vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)")
 
-  # Failover: every VIP probed every PROBE_MS from 1 s before the pull.
-  bench_probe_start failover --vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)" --interval-ms "$probe_ms"
+  # Failover: every VIP probed every PROBE_MS from 1 s before the pull (and TCP, see above).
+  local -a tcp=()
+  if [ "$S2_TCP" = 1 ]; then
+    local mine=() others=() tcp_vips vip
+    lab__snapshot
+    for vip in "${vips[@]}"; do
+      if [ "${LAB_HELD[$vip]:-}" = "n$master" ]; then mine+=("$vip"); else others+=("$vip"); fi
+    done
+    tcp_vips=$(bench_pick 12 "${mine[@]}")
+    [ "${#others[@]}" -gt 0 ] && tcp_vips="$tcp_vips,$(bench_pick 2 "${others[@]}")"
+    bench_fact_str failover_tcp_vips "$tcp_vips"
+    tcp=(--tcp "$S2_TCP_PORT" --tcp-vips "$tcp_vips" --tcp-interval-ms 5)
+  fi
+  bench_probe_start failover --vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)" --interval-ms "$probe_ms" \
+    ${tcp[@]+"${tcp[@]}"}
   sleep 1
   t0=$(bench_transitions_all)
   local w0
@@ -152,6 +196,7 @@ s2_pull() {
   bench_fact transitions_after_pull "$(($(bench_transitions_all) - t0))"
   bench_mdi_file "$BENCH_REP_DIR/mdi.txt"
   bench_gap_facts failover pull_cmd failover --mdi-file "$BENCH_REP_DIR/mdi.txt"
+  [ "$S2_TCP" = 1 ] && bench_gap_facts failover pull_cmd failover_tcp --kind tcp
   s2_void_stalled_gaps
   # Afterwards: VIPs on two of the nodes that still have their cable.
   local doubles=0 vip h
@@ -169,6 +214,7 @@ s2_pull() {
 
 scenario_rep() {
   local kind=$1
+  s2_tcp_startup_probe_start
   bench_cluster_start "$kind"
   local steady=$S2_STEADY_S
   [ "${BENCH_SMOKE:-0}" = 1 ] && steady=3

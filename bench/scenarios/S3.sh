@@ -12,6 +12,9 @@
 # sample probed every 2 ms: each group's first, second, middle, second-to-last and last VIP
 # (80 VIPs; where in the group a VIP sits is what would make its gap grow with group size); then a
 # final pass over ALL VIPs checks that every one is answered, by one node, after the failover.
+# The client's TCP view beside it (the lab's name listeners): at start-up 16 VIPs spread over all
+# 65,536 every 20 ms (ARP answered by XDP is not yet a VIP served: the kernel must have the
+# address), in the failover 16 of the sample every 5 ms.
 SCENARIO_TITLE="16 groups x 4,096 VIPs (65,536), VRRPv3 100 ms, start-up then master cable pull"
 SCENARIO_NODES=3
 SCENARIO_OCTETS="1 2 3"
@@ -32,10 +35,15 @@ SCENARIO_INFO=(
   "failover_unmoved_gap_max_ms|max|worst gap of sampled VIPs that should not move, ms"
   "failover_split_episodes|sum|split-brain episodes after the pull (sample)"
   "after_split_vips|max|VIPs answered by two nodes in the final pass"
+  "startup_tcp_all_s|median|start to every one of 16 sampled VIPs served over TCP, s"
+  "startup_tcp_never_answered|max|sampled VIPs never served over TCP within the start-up window"
+  "failover_tcp_moved_gap_median_ms|median|TCP gap of the sampled moved VIPs, median, ms"
+  "failover_tcp_moved_gap_max_ms|max|TCP gap of the sampled moved VIPs, worst, ms"
   "stable_s|median|start to the sample answered by exactly one node each (includes the 20 s start-up window and its analysis), s"
 )
 
 : "${S3_STARTUP_WINDOW_S:=20}"
+: "${S3_TCP_PORT:=8080}"
 
 s3_vips() {
   local x
@@ -100,10 +108,11 @@ scenario_rep() {
   local kind=$1 window=$S3_STARTUP_WINDOW_S sample t0 master
   [ "${BENCH_SMOKE:-0}" = 1 ] && window=5
   sample=$(s3_sample)
+  bench_tcp_listeners "$S3_TCP_PORT"
 
   # Start-up: the probe asks for all 65,536 VIPs from before the daemons start.
   bench_probe_start startup --vips "$(bench_get OPENSHIFT_HA_VIRTUAL_IPS)" --interval-ms 400 \
-    --duration "$window"
+    --duration "$window" --tcp "$S3_TCP_PORT" --tcp-sample 16 --tcp-interval-ms 20
   t0=$(date +%s%N)
   bench_cluster_start "$kind"
   local pid
@@ -111,6 +120,12 @@ scenario_rep() {
   while kill -0 "$pid" 2>/dev/null; do sleep 0.5; done
   bench_probe_stop startup
   bench_gap_facts startup start startup
+  bench_gap_facts startup start startup_tcp --kind tcp
+  local tcp_all
+  tcp_all=$(bench_fact_get startup_tcp_all_answered_ms)
+  if [ -n "$tcp_all" ] && [ "$tcp_all" != null ]; then
+    bench_fact startup_tcp_all_s "$(lab_calc "$tcp_all / 1000")"
+  fi
   local all
   all=$(bench_fact_get startup_all_answered_ms)
   if [ -n "$all" ] && [ "$all" != null ]; then
@@ -127,13 +142,15 @@ scenario_rep() {
   bench_fact stable_s "$(lab_calc "($(date +%s%N) - $t0) / 1e9")"
   bench_fact_str master "n$master"
 
-  bench_probe_start failover --vips "$sample" --interval-ms 2
+  bench_probe_start failover --vips "$sample" --interval-ms 2 \
+    --tcp "$S3_TCP_PORT" --tcp-sample 16 --tcp-interval-ms 5
   sleep 1
   bench_pull "$master"
   sleep 3
   bench_probe_stop failover
   bench_mdi_file "$BENCH_REP_DIR/mdi.txt" "$BENCH_REP_DIR/failover.json"
   bench_gap_facts failover pull_cmd failover --mdi-file "$BENCH_REP_DIR/mdi.txt"
+  bench_gap_facts failover pull_cmd failover_tcp --kind tcp
   # Growth with group size: per group, the last VIP's gap minus the first VIP's.
   bench_fact gap_last_minus_first_ms "$("$LAB_PY" - "$BENCH_REP_DIR/failover.json" "$sample" <<'EOF'
 import json, sys

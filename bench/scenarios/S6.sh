@@ -28,6 +28,11 @@ SCENARIO_INFO=(
   "pull_run_wait_ms|max|longest a remaining node's daemon waited for a CPU in the pull's first 0.3 s, ms (sum over its threads)"
   "after_double_held|max|VIPs on two connected nodes after the pull"
   "startup_s|median|start to every VIP held by exactly one node, s"
+  "startup_arp_all_s|median|start to every VIP answered over ARP (client's view), s"
+  "startup_tcp_all_s|median|start to every sampled VIP served over TCP (client's view), s"
+  "failover_tcp_moved_gap_median_ms|median|TCP gap of the moved sampled VIPs, median, ms"
+  "failover_tcp_moved_gap_max_ms|max|TCP gap of the moved sampled VIPs, worst, ms"
+  "failover_tcp_unmoved_gap_max_ms|max|TCP gap of sampled VIPs that should not move, worst, ms"
   "deaths|max|daemon processes killed or crashed (keepalived: VRRP child)"
 )
 
@@ -38,6 +43,7 @@ S2_ADVERT=1
 scenario_rep() {
   local kind=$1 steady=$S6_STEADY_S
   [ "${BENCH_SMOKE:-0}" = 1 ] && steady=3
+  s2_tcp_startup_probe_start
   bench_cluster_start "$kind"
   # Probe every VIP every 5 ms (50,800 requests/s); 6 s covers Master_Down_Interval (about 3 s).
   s2_steady_then_pull "$steady" 5 6

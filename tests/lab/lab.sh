@@ -30,7 +30,8 @@
 #
 # Environment knobs: LAB_BIN_DIR (xvrrpd, xvrrp-probe; default <repo>/build/bin), LAB_KEEP=1 keeps
 # the state dir after success, LAB_QUIET=1 silences progress lines, LAB_RT_PRIORITY=N runs daemons
-# SCHED_RR N, LAB_PROBE_CPUS (a taskset list) keeps the probe on those CPUs.
+# SCHED_RR N, LAB_PROBE_CPUS (a taskset list) keeps the probe on those CPUs; LAB_DAEMON_ARGS and
+# LAB_POD_BPFFS at lab_start_node, below.
 
 LAB_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_REPO_DIR=$(cd "$LAB_SRC_DIR/../.." && pwd)
@@ -111,7 +112,7 @@ lab__on_exit() {
 lab_cleanup() {
   [ -n "$LAB_PREFIX" ] || return 0
   local f pid
-  for f in "$LAB_DIR"/probe-*.pid "$LAB_DIR"/n*/daemon.pid "$LAB_DIR"/n*/listener.pid; do
+  for f in "$LAB_DIR"/probe-*.pid "$LAB_DIR"/n*/daemon.pid "$LAB_DIR"/n*/listener.pid "$LAB_DIR"/n*/tcp-name.pid; do
     [ -f "$f" ] || continue
     pid=$(cat "$f")
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
@@ -135,7 +136,7 @@ lab_cleanup() {
 # docs/dataplane.md) are left out so the tails fit in a CI excerpt.
 lab_dump_logs() {
   local lines=${1:-40} f
-  for f in "$LAB_DIR"/n*/daemon.log "$LAB_DIR"/n*/listener.log "$LAB_DIR"/probe-*.log; do
+  for f in "$LAB_DIR"/n*/daemon.log "$LAB_DIR"/n*/listener.log "$LAB_DIR"/n*/tcp-name.log "$LAB_DIR"/probe-*.log; do
     [ -s "$f" ] || continue
     echo "----- tail -n $lines $f (libbpf/libxdp info lines left out) -----" >&2
     grep -Ev '\] \[info\] (libbpf|libxdp): ' "$f" | tail -n "$lines" >&2
@@ -472,6 +473,48 @@ lab_unlisten() {
   rm -f "$f"
 }
 
+# lab_tcp_listeners_start [PORT]: on every node, a TCP listener on 0.0.0.0:PORT (default
+# LAB_TCP_PORT, 8080) that sends the node's name ("n<i>\n") and closes: `xvrrp-probe --serve`,
+# no daemon involved. A VIP's connection is accepted by whichever node has the VIP as a local
+# address (xvrrpd and keepalived both add VIPs to the interface), so `lab_probe_start ... --tcp PORT`
+# sees which node really serves the VIP. Runs until lab_tcp_listeners_stop or the lab's cleanup.
+lab_tcp_listeners_start() {
+  local port=${1:-${LAB_TCP_PORT:-8080}} i dir pid tries
+  local probe="$LAB_BIN_DIR/xvrrp-probe"
+  [ -x "$probe" ] || lab_die "$probe not built"
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    dir=$(lab_node_dir "$i")
+    [ -f "$dir/tcp-name.pid" ] && lab_die "n$i: TCP name listener already running"
+    rm -f "$dir/tcp-name.ready"
+    setsid ip netns exec "$(lab_node_ns "$i")" "$probe" --serve "$port" --name "n$i" \
+      --ready-file "$dir/tcp-name.ready" >>"$dir/tcp-name.log" 2>&1 &
+    pid=$!
+    disown "$pid"
+    echo "$pid" >"$dir/tcp-name.pid"
+  done
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    dir=$(lab_node_dir "$i")
+    tries=0
+    until [ -f "$dir/tcp-name.ready" ]; do
+      kill -0 "$(cat "$dir/tcp-name.pid")" 2>/dev/null || lab_die "n$i: TCP name listener exited: $(cat "$dir/tcp-name.log")"
+      ((tries++ < 500)) || lab_die "n$i: TCP name listener not ready after 5 s"
+      sleep 0.01
+    done
+  done
+  lab_log "TCP name listeners on port $port of every node"
+}
+
+# lab_tcp_listeners_stop: stops every node's TCP name listener.
+lab_tcp_listeners_stop() {
+  local i f
+  for ((i = 1; i <= LAB_NODES; i++)); do
+    f="$(lab_node_dir "$i")/tcp-name.pid"
+    [ -f "$f" ] || continue
+    kill -TERM -- "-$(cat "$f")" 2>/dev/null || kill -TERM "$(cat "$f")" 2>/dev/null || true
+    rm -f "$f"
+  done
+}
+
 # ---------------------------------------------------------------------------------------------
 # Faults (all in the bridge namespace: the nodes see what a real network would do to them)
 # ---------------------------------------------------------------------------------------------
@@ -637,7 +680,8 @@ lab_state_table() {
 }
 
 # lab_probe_start NAME PROBE_ARGS...: starts xvrrp-probe in the client namespace (ARP every 1 ms
-# by default); node MACs are labelled n<i>. Returns once the probe sends.
+# by default); node MACs are labelled n<i>. Returns once the probe sends. With `--tcp PORT
+# [--tcp-sample N] [--tcp-interval-ms M]` it also connects to sampled VIPs (lab_tcp_listeners_start).
 lab_probe_start() {
   local name=${1:?name} pid tries=0 i
   shift
@@ -645,8 +689,10 @@ lab_probe_start() {
   [ -x "$probe" ] || lab_die "$probe not built"
   local -a labels=()
   for ((i = 1; i <= LAB_NODES; i++)); do labels+=(--label "$(lab_node_mac "$i")=n$i"); done
+  # The witness has no TCP listener: never one of a --tcp run's sampled VIPs.
   labels+=(--label "$(ip -n "$(lab_bridge_ns)" -o link show br0 |
-    sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')=witness" --vips "$LAB_WITNESS_IP")
+    sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')=witness" --vips "$LAB_WITNESS_IP"
+    --tcp-exclude "$LAB_WITNESS_IP")
   rm -f "$LAB_DIR/probe-$name.ready"
   local -a pin=()
   [ -n "${LAB_PROBE_CPUS:-}" ] && pin=(taskset -c "$LAB_PROBE_CPUS")

@@ -5,6 +5,11 @@ Part of the lab (tests/lab/lab.sh calls it as lab_probe_check). Marks are the la
 timestamps ("LABEL REALTIME_NS" per line, written by lab_mark); the probe reports its start on the
 same clock, so a check can say "splits are allowed from the partition until 30 ms after the heal".
 
+TCP (a probe run with --tcp PORT): `--kind tcp` applies every check to the sampled VIPs' TCP
+answers instead (answered_by and holder by node name); `--max-tcp-gap-ms` and `--tcp-all-answered`
+check them beside an ARP check in the same call. A TCP answer is a connection to VIP:PORT that
+brought a node's name back (the lab's listeners); a gap is time without one.
+
 Exit status: 0 all checks hold, 1 a bound was violated (each violation printed), 2 bad usage.
 """
 import argparse
@@ -59,7 +64,7 @@ def print_table(summary, kind, out):
     for v in summary["vips"]:
         e = v.get(kind)
         if e is None:
-            continue
+            continue  # TCP: only the sampled VIPs have an entry
         g = e["longest_gap"]
         span = f"{fmt(g['start_ms'])}..{fmt(g['end_ms'])}" if g else "-"
         print(f"{v['vip']:<16} {holders(e):<24} {fmt(e['longest_gap_ms']):>14} {span:>20} "
@@ -85,7 +90,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("json", help="xvrrp-probe summary")
     p.add_argument("--marks", help="the lab's marks file")
-    p.add_argument("--kind", choices=["arp", "icmp"], default="arp")
+    p.add_argument("--kind", choices=["arp", "icmp", "tcp"], default="arp")
     p.add_argument("--max-gap-ms", type=float,
                    help="no VIP unanswered longer than this (between answers, trailing silence included)")
     p.add_argument("--gaps-after", metavar="MARK",
@@ -119,6 +124,11 @@ def main():
                    help="an always-present address probed alongside the VIPs: its silences are "
                         "measurement blackouts (the client's path stalled), subtracted from VIP gaps")
     p.add_argument("--table", action="store_true", help="print the per-VIP table")
+    p.add_argument("--max-tcp-gap-ms", type=float,
+                   help="no sampled VIP without a TCP answer longer than this (as --max-gap-ms, "
+                        "--gaps-after and the witness's blackouts apply)")
+    p.add_argument("--tcp-all-answered", action="store_true",
+                   help="every sampled VIP answered over TCP, and still at the end")
     a = p.parse_args()
 
     with open(a.json) as f:
@@ -175,26 +185,49 @@ def main():
     worst = (0.0, None)
     split_total = 0
     by_vip = {v["vip"]: v for v in s["vips"]}
+    tcp_run = "tcp" in s
+    if (k == "tcp" or a.max_tcp_gap_ms is not None or a.tcp_all_answered) and not tcp_run:
+        raise SystemExit("probe_check: TCP checks asked for, but the probe ran without --tcp")
+
+    def max_gap_problems(vip, e, bound, what):
+        out = []
+        for g in e["gaps"]:
+            if gap_floor is not None and g["end_ms"] < gap_floor:
+                continue
+            if effective(g["start_ms"], g["end_ms"]) > bound:
+                out.append(f"{vip}: {what}for {effective(g['start_ms'], g['end_ms']):.1f} ms "
+                           f"({g['start_ms']:.1f}..{g['end_ms']:.1f}{' open' if g['open'] else ''}), "
+                           f"bound {bound:.1f} ms")
+        return out
+
+    def all_answered_problems(vip, e, what):
+        if e["replies"] == 0:
+            return [f"{vip}: never answered{what}"]
+        if not e["answered_at_end"] and not blacked_out_at_end(e):
+            return [f"{vip}: unanswered{what} at the end (since {fmt(e['longest_gap']['start_ms'])} ms)"]
+        return []
+
+    tcp_worst = (0.0, None)
     for v in s["vips"]:
+        t = v.get("tcp")
+        if t is not None:
+            if t["longest_gap_ms"] is not None and t["longest_gap_ms"] > tcp_worst[0]:
+                tcp_worst = (t["longest_gap_ms"], v["vip"])
+            if a.max_tcp_gap_ms is not None:
+                problems += max_gap_problems(v["vip"], t, a.max_tcp_gap_ms, "no TCP answer ")
+            if a.tcp_all_answered:
+                problems += all_answered_problems(v["vip"], t, " over TCP")
         e = v.get(k)
         if e is None:
-            problems.append(f"{v['vip']}: no {k} results (probe run without --icmp?)")
+            if k != "tcp":
+                problems.append(f"{v['vip']}: no {k} results (probe run without --icmp?)")
             continue
         if e["longest_gap_ms"] is not None and e["longest_gap_ms"] > worst[0]:
             worst = (e["longest_gap_ms"], v["vip"])
         if a.all_answered:
-            if e["replies"] == 0:
-                problems.append(f"{v['vip']}: never answered")
-            elif not e["answered_at_end"] and not blacked_out_at_end(e):
-                problems.append(f"{v['vip']}: unanswered at the end (since {fmt(e['longest_gap']['start_ms'])} ms)")
+            problems += all_answered_problems(v["vip"], e, "")
         if a.max_gap_ms is not None:
-            for g in e["gaps"]:
-                if gap_floor is not None and g["end_ms"] < gap_floor:
-                    continue
-                if effective(g["start_ms"], g["end_ms"]) > a.max_gap_ms:
-                    problems.append(f"{v['vip']}: unanswered for {effective(g['start_ms'], g['end_ms']):.1f} ms "
-                                    f"({g['start_ms']:.1f}..{g['end_ms']:.1f}{' open' if g['open'] else ''}), "
-                                    f"bound {a.max_gap_ms:.1f} ms")
+            problems += max_gap_problems(v["vip"], e, a.max_gap_ms, "unanswered ")
         gap_vips = set(a.min_gap_vips.split(",")) if a.min_gap_vips else None
         if a.min_gap_ms is not None and e["replies"] > 0 and (gap_vips is None or v["vip"] in gap_vips) and not any(g["ms"] >= a.min_gap_ms for g in e["gaps"]):
             problems.append(f"{v['vip']}: no gap of {a.min_gap_ms:.1f} ms or more (was the fault applied?)")
@@ -239,12 +272,16 @@ def main():
     for spec in a.answered_by:
         vip, _, names = spec.partition("=")
         e = by_vip.get(vip, {}).get(k)
-        got = sorted({m["name"] for m in e["macs"]}) if e else []
+        got = sorted({m["name"] for m in e.get("macs", e.get("nodes", []))}) if e else []
         if got != sorted(names.split(",")):
             problems.append(f"{vip}: answered by {got}, expected {sorted(names.split(','))}")
 
     print(f"probe_check: {len(s['vips'])} VIPs over {s['duration_ms'] / 1000:.1f} s ({k}): worst gap "
           f"{worst[0]:.1f} ms ({worst[1] or '-'}), {split_total} split(s) outside allowed windows")
+    if tcp_run:
+        n = sum(1 for v in s["vips"] if "tcp" in v)
+        print(f"probe_check: TCP to port {s['tcp']['port']} of {n} sampled VIPs: worst gap "
+              f"{tcp_worst[0]:.1f} ms ({tcp_worst[1] or '-'})")
     for msg in problems:
         print(f"probe_check: FAIL: {msg}")
     return 1 if problems else 0

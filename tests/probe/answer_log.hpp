@@ -15,6 +15,8 @@ namespace xvrrp::probe {
 using Mac = std::array<std::uint8_t, 6>;
 std::string format_mac(const Mac& mac);
 std::optional<Mac> parse_mac(const std::string& text);
+// Names to report instead of MACs (--label; TCP answers' node names, tcp_probe.hpp).
+using MacNames = std::map<Mac, std::string>;
 
 // A stretch of time during which one MAC kept answering: consecutive replies no further apart
 // than the run tolerance.
