@@ -100,15 +100,15 @@ std::optional<std::string> served_by_other(const Maps& m, std::uint8_t vrid) {
     return fmt::format("slot {}", c.config);
 }
 
-// Clears the VRIDs marked in `drop` (this config's): VIPs pointing at them, their group and
-// filter entries, their VRID config.
+// VIP map keys as addresses.
 void released_as_addresses(const std::vector<std::uint32_t>& keys4, const std::vector<xvrrp_vip6_key>& keys6,
                            std::vector<IpAddress>& out) {
     for (std::uint32_t k : keys4) out.push_back(IpAddress::v4_bytes(reinterpret_cast<const std::uint8_t*>(&k)));
     for (const auto& k : keys6) out.push_back(IpAddress::v6(addr16(k)));
 }
 
-// `released`, when given, gets the VIPs whose entries went.
+// Clears the VRIDs marked in `drop` (this config's): VIPs pointing at them, their group and
+// filter entries, their VRID config. `released`, when given, gets the VIPs whose entries went.
 Status release_vrids(Maps& m, const std::array<bool, XVRRP_VRID_SLOTS>& drop, std::vector<IpAddress>* released = nullptr) {
     std::vector<std::uint32_t> gone4;
     for (const auto& [k, v] : entries<std::uint32_t>(m.vip4))
