@@ -5,7 +5,7 @@
 # Default kernels: every /boot/vmlinuz-* except the running one (the normal suites cover that).
 # Environment:
 #   XVRRP_BUILD_DIR   build tree whose tests run in the guest (default: <source>/build)
-#   XVRRP_VM_SUITES   suites to run (default "bpf netns@xdp_netns_test xdp-arp coexist"): a ctest
+#   XVRRP_VM_SUITES   suites to run (default "bpf netns@xdp_netns_test xdp-arp coexist two-configs"): a ctest
 #                     label, LABEL@BINARY (only that binary's tests of the label), or a guest
 #                     script vmtests/guest/<name>.sh
 #   XVRRP_VM_TIMEOUT  seconds one guest may run before it counts as hung (default 900)
@@ -19,7 +19,7 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${XVRRP_BUILD_DIR:-$src/build}" 2>/dev/null && pwd) ||
   { echo "vmtests: build dir ${XVRRP_BUILD_DIR:-$src/build} does not exist" >&2; exit 2; }
-suites=${XVRRP_VM_SUITES:-bpf netns@xdp_netns_test xdp-arp coexist}
+suites=${XVRRP_VM_SUITES:-bpf netns@xdp_netns_test xdp-arp coexist two-configs}
 vm_timeout=${XVRRP_VM_TIMEOUT:-900}
 jobs=${XVRRP_VM_JOBS:-2}
 smp=${XVRRP_VM_SMP:-2}
