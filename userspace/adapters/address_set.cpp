@@ -276,13 +276,16 @@ std::vector<InterfaceAddress> AddressSet::list() {
     return out;
 }
 
-std::vector<IpAddress> AddressSet::remove_stale(const std::vector<IpAddress>& ours) {
+std::vector<IpAddress> AddressSet::held_as_hosts(const std::vector<IpAddress>& ours) {
     std::set<IpAddress> wanted(ours.begin(), ours.end());
-    std::vector<IpAddress> stale;
-    for (const auto& ia : list()) {
-        int host = ia.address.is_v4() ? 32 : 128;
-        if (ia.prefix_len == host && wanted.count(ia.address)) stale.push_back(ia.address);
-    }
+    std::vector<IpAddress> found;
+    for (const auto& ia : list())
+        if (ia.prefix_len == (ia.address.is_v4() ? 32 : 128) && wanted.count(ia.address)) found.push_back(ia.address);
+    return found;
+}
+
+std::vector<IpAddress> AddressSet::remove_stale(const std::vector<IpAddress>& ours) {
+    std::vector<IpAddress> stale = held_as_hosts(ours);
     if (stale.empty()) return stale;
     auto out = run_blocking(false, stale);
     for (auto& f : out.failed) std::erase(stale, f.address);

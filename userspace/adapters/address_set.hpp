@@ -71,6 +71,10 @@ public:
     // Blocking dump of the interface's addresses (start-up, status).
     std::vector<InterfaceAddress> list();
 
+    // The addresses of `ours` present on the interface the way the daemon adds them: host
+    // addresses (/32, /128). The same address with another prefix is somebody else's.
+    std::vector<IpAddress> held_as_hosts(const std::vector<IpAddress>& ours);
+
     // Start-up after a crash: removes every address of `ours` present on the interface as a host
     // address. Returns the addresses removed.
     std::vector<IpAddress> remove_stale(const std::vector<IpAddress>& ours);

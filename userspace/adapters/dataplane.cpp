@@ -66,11 +66,6 @@ std::optional<std::string> check_config_name(const std::string& name) {
     return std::nullopt;
 }
 
-bool on_bpffs(const std::string& path) {
-    struct statfs st {};
-    return statfs(path.c_str(), &st) == 0 && static_cast<unsigned long>(st.f_type) == BPF_FS_MAGIC;
-}
-
 std::uint32_t prog_id_of(int fd) {
     bpf_prog_info info{};
     std::uint32_t len = sizeof(info);
@@ -644,6 +639,11 @@ int on_conflict(void* ctx, void* data, size_t size) {
 }
 
 }  // namespace
+
+bool on_bpffs(const std::string& path) {
+    struct statfs st {};
+    return statfs(path.c_str(), &st) == 0 && static_cast<unsigned long>(st.f_type) == BPF_FS_MAGIC;
+}
 
 // '@' cannot be in a config name (check_config_name), so this never meets the per-config
 // directories of ABI 2 beside it.

@@ -40,6 +40,9 @@ struct Options {
     std::string pin_root = "/sys/fs/bpf/xvrrp";     // must be on a bpffs mount
 };
 
+// Whether path is a bpffs mount (where pins can live).
+bool on_bpffs(const std::string& path);
+
 // Where every config on opts.interface finds the shared program's pins: under pin_root, per
 // network namespace (of the calling thread) and interface.
 std::string interface_pin_dir(const Options& opts);

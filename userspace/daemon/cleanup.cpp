@@ -9,33 +9,16 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include <linux/magic.h>
 #include <net/if.h>
-#include <sys/vfs.h>
 
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <ostream>
-#include <set>
 #include <stdexcept>
 
 namespace xvrrp {
 namespace {
-
-// The plan's VIPs present on the interface the way the daemon adds them: host addresses (/32,
-// /128). The same address with another prefix is somebody else's (AddressSet::remove_stale).
-std::vector<IpAddress> our_addresses(AddressSet& set, const std::set<IpAddress>& vips) {
-    std::vector<IpAddress> found;
-    for (const auto& ia : set.list())
-        if (ia.prefix_len == (ia.address.is_v4() ? 32 : 128) && vips.count(ia.address)) found.push_back(ia.address);
-    return found;
-}
-
-bool on_bpffs(const std::string& path) {
-    struct statfs st {};
-    return statfs(path.c_str(), &st) == 0 && st.f_type == static_cast<decltype(st.f_type)>(BPF_FS_MAGIC);
-}
 
 std::string host_text(const IpAddress& a) { return a.to_string() + (a.is_v4() ? "/32" : "/128"); }
 
@@ -72,7 +55,7 @@ int run_cleanup(const PlanSource& source, std::ostream& out, std::ostream& err) 
     o.config_name = plan.instance_base;
     // Whatever XVRRP_DATAPLANE says now, an earlier run may have used XDP: look wherever a bpffs
     // is mounted. Only in kernel mode without one there is nothing of BPF to look at.
-    const bool bpffs = on_bpffs(std::filesystem::path(o.pin_root).parent_path().string());
+    const bool bpffs = dataplane::on_bpffs(std::filesystem::path(o.pin_root).parent_path().string());
     o.requested = plan.dataplane == Dataplane::Kernel && bpffs ? Dataplane::Xdp : plan.dataplane;
     // The lock only sees daemons sharing this runtime directory; a pod's /run/xvrrp is its own.
     // The heartbeat in the data plane is seen by every pod mounting the host's bpffs.
@@ -89,12 +72,12 @@ int run_cleanup(const PlanSource& source, std::ostream& out, std::ostream& err) 
     // Addresses and routes before the data plane: while the dead config's entries are in the maps, XDP keeps
     // dropping ARP/NS for its VIPs (their gate is closed), so at no moment can a leftover address
     // make the kernel answer for a VIP another node now serves.
-    std::set<IpAddress> vips;
-    for (const auto& g : plan.groups) vips.insert(g.vips.begin(), g.vips.end());
+    std::vector<IpAddress> vips;
+    for (const auto& g : plan.groups) vips.insert(vips.end(), g.vips.begin(), g.vips.end());
     try {
         boost::asio::io_context io;
         AddressSet set(io, ifindex);
-        const auto found = our_addresses(set, vips);
+        const auto found = set.held_as_hosts(vips);
         const auto outcome = set.remove_now(found);
         std::string failed;
         for (const auto& a : found) {
@@ -107,7 +90,7 @@ int run_cleanup(const PlanSource& source, std::ostream& out, std::ostream& err) 
             ++removed;
         }
         if (!failed.empty()) return fail("could not remove VIP " + failed);
-        if (auto left = our_addresses(set, vips); !left.empty()) {
+        if (auto left = set.held_as_hosts(vips); !left.empty()) {
             std::string names;
             for (const auto& a : left) names += (names.empty() ? "" : " ") + host_text(a);
             return fail("VIP(s) " + names + " still on the interface after their removal");
