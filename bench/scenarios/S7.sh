@@ -94,7 +94,15 @@ scenario_rep() {
   local masters
   masters=$(bench_masters_by_node)
   master=$(awk '$1 ~ /^n[0-9]+$/ && $2 > best { best = $2; node = substr($1, 2) } END { print node }' <<<"$masters")
-  [ -n "$master" ] || { echo "S7: no node holds any group" >&2; return 1; }
+  if [ -z "$master" ]; then
+    # No group held by one node alone (keepalived's cluster that never settled): restart the
+    # node holding the most VIPs, two-held ones included, and say so in the table.
+    lab__snapshot
+    master=$(for vip in "${vips[@]}"; do printf '%s\n' ${LAB_HELD[$vip]:-}; done |
+      sort | uniq -c | sort -k1,1nr | awk 'NR == 1 { print substr($2, 2) }')
+    [ -n "$master" ] || { echo "S7: no node holds any VIP" >&2; return 1; }
+    bench_fact_str note "no group was held by one node alone before the restart: restarted n$master, the node holding the most VIPs"
+  fi
   bench_fact_str master "n$master"
   bench_masters_fact before "$masters"
   bench_fact master_groups_before "$(awk -v n="n$master" '$1 == n { c = $2 } END { print c + 0 }' <<<"$masters")"
@@ -104,7 +112,7 @@ scenario_rep() {
   lab__snapshot
   for vip in "${vips[@]}"; do
     h=${LAB_HELD[$vip]:-}
-    if [ "$h" = "n$master" ]; then mine+=("$vip"); else others+=("$vip"); fi
+    if [[ " $h " == *" n$master "* ]]; then mine+=("$vip"); else others+=("$vip"); fi
   done
   tcp_vips=$(bench_pick 12 "${mine[@]}")
   [ "${#others[@]}" -gt 0 ] && tcp_vips="$tcp_vips,$(bench_pick 2 "${others[@]}")"
