@@ -66,11 +66,13 @@ def na_frame(sha, vip, override):
 
 
 def claim(argv):
-    """Listen `--pre` s, send `--count` claims of `--vip` for `--mac` spread over `--spread` s
+    """Listen `--pre` s, send `--count` claims of `--vip` (a comma-separated list: claimed in turn)
+    for `--mac` spread over `--spread` s
     (IPv4: alternately a gratuitous ARP request and an unsolicited ARP reply, the two forms
     arping -U and arping -A send; IPv6: unsolicited NAs, alternately with and without the
     override flag), listen `--post` s more; print JSON with the times of every announcement of
-    the VIP from `--master-mac` (broadcast GARP, or NA to all-nodes), relative to the first claim."""
+    a listed VIP from `--master-mac` (broadcast GARP, or NA to all-nodes), relative to the first
+    claim, and the VIPs announced."""
     ap = argparse.ArgumentParser(prog="claim")
     for a in ("--iface", "--vip", "--mac", "--master-mac"):
         ap.add_argument(a, required=True)
@@ -80,24 +82,29 @@ def claim(argv):
     ap.add_argument("--post", type=float, default=1.0)
     o = ap.parse_args(argv)
     v6 = ":" in o.vip
-    vip = socket.inet_pton(socket.AF_INET6 if v6 else socket.AF_INET, o.vip)
+    family = socket.AF_INET6 if v6 else socket.AF_INET
+    vips = [socket.inet_pton(family, v) for v in o.vip.split(",")]
+    listed = set(vips)
     mac = bytes.fromhex(o.mac.replace(":", ""))
     master = bytes.fromhex(o.master_mac.replace(":", ""))
     proto = ETH_P_IPV6 if v6 else ETH_P_ARP
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(proto))
     s.bind((o.iface, proto))  # CPython applies htons to the bind protocol itself
     s.setblocking(False)
-    seen = []
+    seen, seen_vips = [], []
 
     def announces(frame):
         # Broadcast from the master: a unicast answer of its kernel to one of our claims would
         # not be an announcement.
+        # The announced VIP, or None.
         if v6:  # NA (ICMPv6 136, no extension header) to all-nodes with the VIP as target
-            return (len(frame) >= 78 and frame[:6] == b"\x33\x33\x00\x00\x00\x01" and frame[6:12] == master and
-                    frame[12:14] == b"\x86\xdd" and frame[20] == 58 and frame[54] == 136 and frame[62:78] == vip)
+            ok = (len(frame) >= 78 and frame[:6] == b"\x33\x33\x00\x00\x00\x01" and frame[6:12] == master and
+                  frame[12:14] == b"\x86\xdd" and frame[20] == 58 and frame[54] == 136 and frame[62:78] in listed)
+            return frame[62:78] if ok else None
         # Gratuitous ARP (request, sender = target = VIP) or its reply form.
-        return (len(frame) >= 42 and frame[:6] == b"\xff" * 6 and frame[12:14] == b"\x08\x06" and frame[22:28] == master and
-                frame[28:32] == vip and (frame[21] == 2 or frame[38:42] == vip))
+        ok = (len(frame) >= 42 and frame[:6] == b"\xff" * 6 and frame[12:14] == b"\x08\x06" and frame[22:28] == master and
+              frame[28:32] in listed and (frame[21] == 2 or frame[38:42] == frame[28:32]))
+        return frame[28:32] if ok else None
 
     def listen_until(deadline):
         while True:
@@ -109,8 +116,10 @@ def claim(argv):
                     frame, addr = s.recvfrom(2048)
                 except BlockingIOError:
                     break
-                if addr[2] != socket.PACKET_OUTGOING and announces(frame):
+                announced = announces(frame) if addr[2] != socket.PACKET_OUTGOING else None
+                if announced:
                     seen.append(time.monotonic())
+                    seen_vips.append(socket.inet_ntop(family, announced))
             if left <= 0:
                 return
 
@@ -122,6 +131,7 @@ def claim(argv):
     step = o.spread / max(1, o.count - 1) if o.count > 1 else 0
     for i in range(o.count):
         listen_until(t0 + i * step)
+        vip = vips[i % len(vips)]
         if v6:
             frame = na_frame(mac, vip, override=i % 2 == 0)
         else:
@@ -129,7 +139,7 @@ def claim(argv):
         sent += s.send(frame) == len(frame)
     last = time.monotonic() - t0
     listen_until(time.monotonic() + o.post)
-    print(json.dumps({"before": before, "after": [t - t0 for t in seen[before:]], "sent": sent,
+    print(json.dumps({"before": before, "after": [t - t0 for t in seen[before:]], "vips": seen_vips[before:], "sent": sent,
                       "last_sent": last, "wall0": wall0}))
     return 0
 
@@ -158,10 +168,12 @@ def conflict_metrics(node, group, vrid):
     return (m.get(("xvrrp_vip_conflicts_total", labels)), m.get(("xvrrp_vip_conflict_reannounces_total", labels)))
 
 
-def master_lab(vip):
-    """Node a MASTER of `vip` in XDP generic mode, intruder x beside it, and the master's own
-    announcement campaign (5 GARPs now, 5 more after keepalived's garp_master_delay 5 s) over, so
-    every GARP the intruder hears afterwards was caused by its claims."""
+def master_lab(vip, env=None):
+    """Node a MASTER of `vip` (OPENSHIFT_HA_VIRTUAL_IPS; with `env` XVRRP_VIP_ADDRESSES=off
+    the group's local routes are waited for instead of its first address) in XDP generic mode,
+    intruder x beside it, and the master's own announcement campaign (5 GARPs now, 5 more after
+    keepalived's garp_master_delay 5 s) over, so every GARP the intruder hears afterwards was
+    caused by its claims."""
     lb = lab.new_lab()
     a, x = lb.node("a", "192.0.2.1"), lb.node("x", "192.0.2.9")
     if ":" in vip:
@@ -171,9 +183,13 @@ def master_lab(vip):
             lab.sh(f"ip -n {n.ns} link set eth0 down && ip -n {n.ns} link set eth0 up")
         lab.wait_until(lambda: any(addr.startswith("fe80:") for addr in a.addrs()), 3, "a's link-local address")
     wall = time.time()
-    a.start(dict(lab.FAST, OPENSHIFT_HA_VIRTUAL_IPS=vip, XVRRP_DATAPLANE="xdp-generic"))
-    held = f"{vip}/128" if ":" in vip else f"{vip}/32"
-    lab.wait_until(lambda: set(a.states().values()) == {"MASTER"} and held in a.addrs(), 5, f"a MASTER holding {vip}")
+    a.start(dict(lab.FAST, OPENSHIFT_HA_VIRTUAL_IPS=vip, XVRRP_DATAPLANE="xdp-generic", **(env or {})))
+    if (env or {}).get("XVRRP_VIP_ADDRESSES") == "off":
+        lab.wait_until(lambda: set(a.states().values()) == {"MASTER"} and a.status()["groups"][0].get("routes"), 5,
+                       "a MASTER with its local routes")
+    else:
+        held = f"{vip}/128" if ":" in vip else f"{vip}/32"
+        lab.wait_until(lambda: set(a.states().values()) == {"MASTER"} and held in a.addrs(), 5, f"a MASTER holding {vip}")
     g = a.status()["groups"][0]
     lab.check(g["vip_conflicts"] == 0 and g["conflict_reannounces"] == 0 and g["last_conflict"] is None,
               f"conflicts before any claim: {g}")
@@ -245,6 +261,32 @@ def test_claim_flood_is_rate_limited():
     lab.check(g["state"] == "MASTER" and a.holds(vip), "the flood moved the group off MASTER")
 
 
+def test_claim_storm_over_many_vips_reannounces_only_claimed_vips_within_the_limit():
+    """A storm at a 4,096-VIP group: 2,000 claims in one second, each of another VIP. Only
+    claimed VIPs are re-announced, each once, at most 16 of the group per second (so at most 32
+    VIPs, 160 GARPs, where re-announcing the group would be 20,480 frames per claim), the rest
+    counted as held back; every claim counted; the group stays MASTER."""
+    vips = [f"198.18.{i // 256}.{i % 256}" for i in range(4096)]
+    a, x, group, vrid = master_lab(",".join(f"198.18.{k}.0-255" for k in range(16)), {"XVRRP_VIP_ADDRESSES": "off", "OPENSHIFT_HA_VIP_GROUPS": "1"})
+    claimed = vips[::2][:2000]
+    res = run_claims(x, mac_of(a), ",".join(claimed), count=2000, spread=0.995, pre=0.5, post=0.5)
+    lab.check(res["before"] == 0, f"{res['before']} GARPs from the master before any claim: the premise is broken")
+    lab.check(res["last_sent"] < 1.2, f"the intruder needed {res['last_sent']:.2f} s for 2,000 claims (machine too loaded)")
+    lab.wait_until(lambda: a.status()["groups"][0]["vip_conflicts"] == 2000, 5, "all 2,000 claims counted in /status")
+    g = a.status()["groups"][0]
+    announced = res["vips"]
+    print(f"  2,000 claims of 2,000 VIPs in {res['last_sent']:.2f} s: {g['conflict_reannounces']} VIP(s) re-announced, "
+          f"{g['conflict_reannounces_held']} held back, {len(announced)} GARPs of {len(set(announced))} VIP(s)")
+    lab.check(16 <= g["conflict_reannounces"] <= 32, f"VIPs re-announced {g['conflict_reannounces']} (want 16-32)")
+    lab.check(g["conflict_reannounces"] + g["conflict_reannounces_held"] == 2000,
+              f"re-announced {g['conflict_reannounces']} + held back {g['conflict_reannounces_held']} != 2,000 claims")
+    lab.check(set(announced) <= set(claimed), f"VIPs announced that nobody claimed: {sorted(set(announced) - set(claimed))[:5]}")
+    lab.check(len(set(announced)) == g["conflict_reannounces"] and len(announced) == 5 * len(set(announced)),
+              f"{len(announced)} GARPs of {len(set(announced))} VIPs for {g['conflict_reannounces']} re-announcements "
+              "(want 5 GARPs each)")
+    lab.check(g["state"] == "MASTER", "the storm moved the group off MASTER")
+
+
 def test_na_claim_on_ipv6_group_is_reannounced():
     """The IPv6 path: unsolicited NAs claiming the VIP of an IPv6 group for a foreign MAC are
     counted for that group (found by family and VRID), logged, and answered by the master's
@@ -261,6 +303,7 @@ def test_na_claim_on_ipv6_group_is_reannounced():
 
 
 TESTS = [test_claim_is_counted_logged_and_reannounced, test_claim_flood_is_rate_limited,
+         test_claim_storm_over_many_vips_reannounces_only_claimed_vips_within_the_limit,
          test_na_claim_on_ipv6_group_is_reannounced]
 
 

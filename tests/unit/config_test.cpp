@@ -314,6 +314,9 @@ TEST(Vrids, The255Limits) {
     expect_error({{"OPENSHIFT_HA_VRRP_ID_OFFSET", "255"}}, "OPENSHIFT_HA_VRRP_ID_OFFSET", "VRIDs 256");
     expect_error({{"OPENSHIFT_HA_VIRTUAL_IPS", "192.0.2.1-8"}, {"OPENSHIFT_HA_VRRP_ID_OFFSET", "250"}},
                  "OPENSHIFT_HA_VRRP_ID_OFFSET", "groups 6..8 would get VRIDs 256, 257, 258");
+    // Thousands of groups over the limit: a range, not a list of thousands.
+    expect_error({{"OPENSHIFT_HA_VIRTUAL_IPS", "198.18.0.0-255,198.18.1.0-255"}, {"OPENSHIFT_HA_VRRP_ID_OFFSET", "10"}},
+                 "OPENSHIFT_HA_VRRP_ID_OFFSET", "groups 246..512 would get VRIDs 256..522; VRIDs must stay");
     expect_error({{"OPENSHIFT_HA_VRRP_ID_OFFSET", "253"}, {"HA_EXCLUDED_VRRP_IDS", "254 255"}},
                  "OPENSHIFT_HA_VRRP_ID_OFFSET", "VRIDs 256");
     // 255 groups fit with offset 0.

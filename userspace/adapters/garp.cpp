@@ -47,18 +47,26 @@ Announcer::~Announcer() {
 void Announcer::announce(unsigned group, const std::vector<IpAddress>& vips) {
     stop(group);
     auto c = std::make_shared<Campaign>(io_);
-    for (const auto& vip : vips) {
-        if (vip.is_v4()) {
-            c->frames.push_back(gratuitous_arp(mac_, vip, GarpForm::Request));
-            if (settings_.reply_form) c->frames.push_back(gratuitous_arp(mac_, vip, GarpForm::Reply));
-        } else {
-            c->frames.push_back(unsolicited_na(mac_, vip));
-        }
-    }
+    for (const auto& vip : vips) add_frames(*c, vip);
     c->rounds_left = settings_.repeat;
     c->second_burst_pending = settings_.second_burst_delay.count() > 0;
     campaigns_[group] = c;
     run(c);
+}
+
+void Announcer::add_frames(Campaign& c, const IpAddress& vip) const {
+    if (vip.is_v4()) {
+        c.frames.push_back(gratuitous_arp(mac_, vip, GarpForm::Request));
+        if (settings_.reply_form) c.frames.push_back(gratuitous_arp(mac_, vip, GarpForm::Reply));
+    } else {
+        c.frames.push_back(unsolicited_na(mac_, vip));
+    }
+}
+
+void Announcer::reassert(const IpAddress& vip) {
+    Campaign c(io_);
+    for (unsigned i = 0; i < std::max(1u, settings_.repeat); ++i) add_frames(c, vip);
+    send_round(c);
 }
 
 void Announcer::stop(unsigned group) {

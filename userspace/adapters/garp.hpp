@@ -50,6 +50,9 @@ public:
     // Starts announcing `vips` for `group` (replacing any campaign the group had): the first
     // round goes out now.
     void announce(unsigned group, const std::vector<IpAddress>& vips);
+    // Re-asserts one VIP against a conflicting claim: `repeat` copies of its GARP (and reply
+    // form) or NA now, with no later rounds; a group's campaign is left alone.
+    void reassert(const IpAddress& vip);
     // Stops the group's pending rounds and refresh (on leaving MASTER).
     void stop(unsigned group);
     void stop_all();
@@ -67,6 +70,7 @@ private:
     };
 
     void run(const std::shared_ptr<Campaign>& c);
+    void add_frames(Campaign& c, const IpAddress& vip) const;
     void send_round(Campaign& c);
 
     boost::asio::io_context& io_;

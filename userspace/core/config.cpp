@@ -416,7 +416,9 @@ std::optional<ConfigError> fill(const Reader& r, const ExecutableProbe& probe, C
         return error("OPENSHIFT_HA_VRRP_ID_OFFSET", offset_text.value_or("0"),
                      fmt::format("groups {}..{} would get VRIDs {}; VRIDs must stay within 1..255 (offset + groups, "
                                  "plus excluded IDs skipped): lower the offset, exclude fewer IDs or use fewer groups",
-                                 too_big_groups.front(), too_big_groups.back(), format_vrids(too_big)));
+                                 too_big_groups.front(), too_big_groups.back(),
+                                 too_big.size() > 8 ? fmt::format("{}..{}", too_big.front(), too_big.back())
+                                                    : format_vrids(too_big)));
     for (unsigned id : vrids) c.vrids.push_back(static_cast<std::uint8_t>(id));
 
     // --- Interface ---

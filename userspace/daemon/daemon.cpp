@@ -18,6 +18,9 @@
 namespace xvrrp {
 namespace {
 
+// Claimed VIPs of one group re-announced per max(advert interval, 1 s) at most (on_conflict).
+constexpr std::size_t kConflictVipsPerWindow = 16;
+
 std::string join(const std::vector<std::string>& v, const char* sep) {
     std::string out;
     for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
@@ -417,42 +420,56 @@ void Runtime::on_conflict(const dataplane::Conflict& c, std::chrono::steady_cloc
         spdlog::debug("{}: VIP {} claimed by MAC {} while {}: counted only", g.name, c.vip.to_string(), mac_text(c.mac), r.state);
         return;
     }
-    // Re-assert at once, as keepalived's MASTER does on a lower-priority advert (an advert plus
-    // garp_lower_prio_repeat gratuitous ARPs, vrrp.c vrrp_state_master_rx). At most once per group
-    // per advert interval, and never more than once a second: an advert plus the group's whole
-    // campaign (5 frames per VIP) per forged frame would let anyone on the link multiply their
-    // traffic by hundreds, and at a 10 ms interval even one campaign per interval would be
-    // 100 campaigns a second. One per second still corrects every cache the claim poisoned.
+    // Re-assert, as keepalived's MASTER does on a lower-priority advert (an advert plus
+    // garp_lower_prio_repeat gratuitous ARPs, vrrp.c vrrp_state_master_rx), but only the VIP that
+    // was claimed: re-announcing the whole group per forged frame would let anyone on the link
+    // multiply their traffic by the group's size (16 frames a second at 16 x 4,096 VIPs would ask
+    // for ~330,000). Limits, each per `every` = max(advert interval, 1 s): the group's advert
+    // once, each VIP once, and at most kConflictVipsPerWindow VIPs of a group; the rest is counted
+    // as held back. The next claim after the window corrects the caches a held-back one poisoned.
     const auto every = std::max<std::chrono::steady_clock::duration>(plan_.advert_interval, 1s);
-    const bool reannounce = !gc.last_reannounce || now - *gc.last_reannounce >= every;
-    if (reannounce) {
-        gc.last_reannounce = now;
-        ++gc.conflict_reannounces;
+    if (!gc.last_advert_reassert || now - *gc.last_advert_reassert >= every) {
+        gc.last_advert_reassert = now;
         send_advert(gi, r.priority);
         tick_done();
+    }
+    if (now - gc.reassert_window >= every) {
+        gc.reassert_window = now;
+        gc.vip_reasserted.clear();
+    }
+    const bool reannounce = gc.vip_reasserted.size() < kConflictVipsPerWindow && !gc.vip_reasserted.contains(c.vip);
+    if (reannounce) {
+        gc.vip_reasserted.insert(c.vip);
+        ++gc.conflict_reannounces;
+        gc.reassert_pending.push_back(c.vip);
         // The gratuitous ARP/NA waits one advert interval and goes out only if we are still
         // MASTER. During a takeover two nodes are briefly both MASTER and each sees the other's
         // GARPs as a conflict; the one that loses steps down on the advert just sent, and must not
         // have pointed every client's cache at itself on the way out.
-        if (!gc.reannounce_timer) gc.reannounce_timer = std::make_shared<boost::asio::steady_timer>(io_);
-        gc.reannounce_timer->expires_after(plan_.advert_interval);
-        gc.reannounce_timer->async_wait([this, gi, vrid = g.vrid, family = g.family()](const boost::system::error_code& ec) {
-            if (ec || stopping_) return;
-            if (gi >= plan_.groups.size() || plan_.groups[gi].vrid != vrid || plan_.groups[gi].family() != family) return;
-            if (!driver_->active(gi) || !driver_->runtime(gi).master) {
-                spdlog::debug("{}: no longer MASTER, conflict re-announcement dropped", plan_.groups[gi].name);
-                return;
-            }
-            announce(gi);
-        });
+        if (gc.reassert_pending.size() == 1) {
+            if (!gc.reannounce_timer) gc.reannounce_timer = std::make_shared<boost::asio::steady_timer>(io_);
+            gc.reannounce_timer->expires_after(plan_.advert_interval);
+            gc.reannounce_timer->async_wait([this, gi, vrid = g.vrid, family = g.family()](const boost::system::error_code& ec) {
+                if (ec || stopping_) return;
+                if (gi >= plan_.groups.size() || plan_.groups[gi].vrid != vrid || plan_.groups[gi].family() != family) return;
+                auto pending = std::exchange(group_counters_[gi].reassert_pending, {});
+                if (!driver_->active(gi) || !driver_->runtime(gi).master) {
+                    spdlog::debug("{}: no longer MASTER, conflict re-announcement dropped", plan_.groups[gi].name);
+                    return;
+                }
+                for (const auto& vip : pending) announcer_->reassert(vip);
+            });
+        }
+    } else {
+        ++gc.conflict_reannounces_held;
     }
     // One warning per group per second; the count says how many the log left out.
     if (!gc.last_conflict_log || now - *gc.last_conflict_log >= 1s) {
         spdlog::warn("{}: VIP conflict: {} claimed by MAC {} while we are MASTER (conflict {} of this group{}); {}", g.name,
                      c.vip.to_string(), mac_text(c.mac), gc.vip_conflicts,
                      gc.conflict_logs_suppressed ? fmt::format(", {} not logged in the last second", gc.conflict_logs_suppressed) : "",
-                     reannounce ? "re-announcing (advert now, gratuitous ARP/NA one advert interval later if still MASTER)"
-                                : "re-announce held back by its rate limit");
+                     reannounce ? "re-announcing it (gratuitous ARP/NA one advert interval later if still MASTER)"
+                                : "its re-announcement held back by the rate limit");
         gc.last_conflict_log = now;
         gc.conflict_logs_suppressed = 0;
     } else {

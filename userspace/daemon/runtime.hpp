@@ -79,12 +79,16 @@ struct GroupCounters {
     std::uint64_t address_errors = 0;
     bool add_in_flight = false;
     bool announce_waiting = false;
-    // VIP conflicts reported by XDP (every report, MASTER or not) and the re-announcements they
-    // caused; the time points drive the re-announce and log rate limits (daemon.cpp).
+    // VIP conflicts reported by XDP (every report, MASTER or not) and the re-announcements of
+    // claimed VIPs they caused, or that the rate limits held back (daemon.cpp on_conflict).
     std::uint64_t vip_conflicts = 0;
     std::uint64_t conflict_reannounces = 0;
+    std::uint64_t conflict_reannounces_held = 0;
     std::optional<VipConflictSeen> last_conflict;
-    std::optional<std::chrono::steady_clock::time_point> last_reannounce;
+    std::optional<std::chrono::steady_clock::time_point> last_advert_reassert;  // the group's advert
+    std::set<IpAddress> vip_reasserted;                        // re-announced in this window
+    std::chrono::steady_clock::time_point reassert_window;                       // its start
+    std::vector<IpAddress> reassert_pending;  // claimed VIPs whose GARP/NA waits one interval
     std::optional<std::chrono::steady_clock::time_point> last_conflict_log;
     std::uint64_t conflict_logs_suppressed = 0;
     std::shared_ptr<boost::asio::steady_timer> reannounce_timer;  // the deferred GARP/NA

@@ -81,6 +81,7 @@ nlohmann::json Runtime::status_json() const {
         const GroupCounters& gc = group_counters_[gi];
         gj["vip_conflicts"] = gc.vip_conflicts;
         gj["conflict_reannounces"] = gc.conflict_reannounces;
+        gj["conflict_reannounces_held"] = gc.conflict_reannounces_held;
         gj["last_conflict"] = gc.last_conflict
                                   ? nlohmann::json{{"vip", gc.last_conflict->vip.to_string()},
                                                    {"mac", mac_text(gc.last_conflict->mac)},
@@ -108,12 +109,14 @@ nlohmann::json Runtime::counters_json() const {
     for (std::size_t r = 1; r < kReasonCount; ++r)
         if (drops_[r]) drops[std::string(reason_name(static_cast<Reason>(r)))] = drops_[r];
     j["adverts_dropped"] = drops;
-    std::uint64_t conflicts = 0, reannounces = 0;
+    std::uint64_t conflicts = 0, reannounces = 0, held = 0;
     for (const auto& c : group_counters_) {
         conflicts += c.vip_conflicts;
         reannounces += c.conflict_reannounces;
+        held += c.conflict_reannounces_held;
     }
-    j["vip_conflicts"] = {{"reported", conflicts}, {"reannounces", reannounces}, {"unmatched", conflicts_unmatched_}};
+    j["vip_conflicts"] = {{"reported", conflicts}, {"reannounces", reannounces}, {"reannounces_held", held},
+                          {"unmatched", conflicts_unmatched_}};
     nlohmann::json xdp = nlohmann::json::object();
     if (dataplane_ && dataplane_->mode() != dataplane::Mode::Kernel) {
         auto c = dataplane_->read_counters();
