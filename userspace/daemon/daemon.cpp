@@ -1,6 +1,7 @@
 #include "daemon/daemon.hpp"
 
 #include "adapters/logging.hpp"
+#include "daemon/check_config.hpp"
 #include "daemon/runtime.hpp"
 
 #include <boost/asio/post.hpp>
@@ -11,6 +12,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <stdexcept>
@@ -118,6 +122,10 @@ InstanceExpectations Runtime::expectations(const Group& g) const {
 }
 
 void Runtime::start() {
+    // From the first step on: a signal that arrives while the data plane is being set up waits
+    // for start() to finish instead of killing the daemon half-way (SIGUSR1's default action is
+    // to terminate), and is then served as always.
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) signals_.add(sig);
     set_log_level(plan_.log_level);
     for (const auto& w : plan_.warnings) spdlog::warn("{}", w);
 
@@ -197,9 +205,6 @@ void Runtime::start() {
     };
     control_ = std::make_unique<ControlSocket>(io_, plan_.runtime_dir + "/" + plan_.instance_base + ".sock", h);
 
-    signals_.add(SIGTERM);
-    signals_.add(SIGINT);
-    signals_.add(SIGHUP);
     wait_signal();
 
     spdlog::info("xvrrpd: config {} on {} ({}), node {}, {} group(s), VRRPv{} every {} ms, {}{}, data plane {}",
@@ -236,10 +241,45 @@ void Runtime::wait_signal() {
             wait_signal();
             return;
         }
+        // keepalived's dumps, which operators send out of habit: never a reason to stop.
+        if (sig == SIGUSR1) {
+            write_dump("SIGUSR1", ".data", {{"status", status_json()}, {"plan", plan_to_json(plan_)}, {"counters", counters_json()}});
+            wait_signal();
+            return;
+        }
+        if (sig == SIGUSR2) {
+            write_dump("SIGUSR2", ".stats", counters_json());
+            wait_signal();
+            return;
+        }
         // OpenShift's image treats SIGHUP like SIGTERM (keepalived cannot reload there); without
         // an --env-file to re-read we do the same.
         stop(sig == SIGHUP ? "SIGHUP without --env-file" : strsignal(sig));
     });
+}
+
+// <runtime dir>/<config><suffix>, mode 0600, replaced whole (written beside it, then renamed).
+void Runtime::write_dump(const char* signal, const std::string& suffix, const nlohmann::json& doc) const {
+    const std::string path = plan_.runtime_dir + "/" + plan_.instance_base + suffix;
+    const std::string tmp = path + ".tmp";
+    const std::string text = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0;
+    for (std::size_t off = 0; ok && off < text.size();) {
+        ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        ok = n > 0;
+        if (ok) off += static_cast<std::size_t>(n);
+    }
+    const int err = ok ? 0 : errno;
+    if (fd >= 0 && ::close(fd) != 0 && ok) ok = false;
+    if (ok && std::rename(tmp.c_str(), path.c_str()) != 0) ok = false;
+    if (ok) {
+        spdlog::info("{}: wrote {}", signal, path);
+    } else {
+        spdlog::error("{}: cannot write {}: {}", signal, path, std::strerror(err ? err : errno));
+        ::unlink(tmp.c_str());
+    }
 }
 
 void Runtime::setup_dataplane() {
@@ -637,6 +677,8 @@ void Runtime::add_addresses(std::size_t gi) {
             c.announce_waiting = false;
             if (driver_ && driver_->runtime(gi).master) announcer_->announce(static_cast<unsigned>(gi), g.vips);
         }
+        if (c.master_notify_waiting && notifier_)
+            notifier_->notify(g.name, "MASTER", *std::exchange(c.master_notify_waiting, {}));
     });
 }
 
@@ -667,7 +709,17 @@ void Runtime::announce(std::size_t gi) {
 }
 
 void Runtime::notify(std::size_t gi, std::string_view state, std::uint8_t priority) {
-    if (notifier_) notifier_->notify(plan_.groups[gi].name, std::string(state), priority);
+    if (!notifier_) return;
+    auto& c = group_counters_[gi];
+    // MASTER is reported once the group's VIPs are served: a script that binds to a VIP or
+    // checks `ip addr` must find it. Local delivery is in before the transition (own_group); the
+    // interface addresses, when we add them, come in an asynchronous batch (add_addresses).
+    if (c.master_notify_waiting) notifier_->notify(plan_.groups[gi].name, "MASTER", *std::exchange(c.master_notify_waiting, {}));
+    if (state == "MASTER" && c.add_in_flight) {
+        c.master_notify_waiting = priority;
+        return;
+    }
+    notifier_->notify(plan_.groups[gi].name, std::string(state), priority);
 }
 
 void Runtime::transition(std::size_t gi, std::string_view from, std::string_view to, const std::string& cause,
@@ -712,9 +764,9 @@ void Runtime::stop(const std::string& why) {
     stopping_ = true;
     tick_done();
     heartbeat_timer_.cancel();
-    // Notify scripts (STOP) get up to 300 ms, checked every 10 ms so a quick script does not
-    // delay the exit: the whole stop stays well inside one second.
-    wait_for_notify(std::chrono::steady_clock::now() + std::chrono::milliseconds(300));
+    // Notify scripts (STOP) get as long as a check may take (the check interval, 2 s by
+    // default), looked at every 10 ms so a quick script does not delay the exit.
+    wait_for_notify(std::chrono::steady_clock::now() + plan_.check.interval);
 }
 
 void Runtime::wait_for_notify(std::chrono::steady_clock::time_point limit) {
@@ -772,8 +824,15 @@ void Runtime::reload() {
         spdlog::error("SIGHUP: {} changed, which needs a restart; keeping the running configuration", join(d, ", "));
         return;
     }
+    if (np.log_level != plan_.log_level) {
+        set_log_level(np.log_level);
+        spdlog::info("SIGHUP: log level {} -> {}", plan_.log_level.empty() ? "info" : plan_.log_level, np.log_level);
+        plan_.log_level = np.log_level;
+    }
     // Groups are matched by VRID. Unchanged ones are not touched at all; a removed or changed
-    // group is stopped as on shutdown (resign, disown, remove its addresses).
+    // group is stopped as on shutdown (resign, disown, remove its addresses) and its VIP lists
+    // are released; a group started later on the same family and VRID takes the stopped one's
+    // slot, so the tables never hold more than one slot per VRID however many reloads run.
     std::size_t stopped = 0, unchanged = 0, added = 0;
     std::vector<const Group*> to_add;
     for (std::size_t gi = 0; gi < plan_.groups.size(); ++gi) {
@@ -788,6 +847,8 @@ void Runtime::reload() {
         for (const auto& vip : plan_.groups[gi].vips) dataplane_->remove_vip(vip);
         dataplane_->clear_vrid_config(plan_.groups[gi].vrid);
         group_by_vrid_.erase(plan_.groups[gi].family(), plan_.groups[gi].vrid);
+        std::vector<IpAddress>().swap(plan_.groups[gi].vips);
+        std::vector<Prefix>().swap(prefixes_[gi]);
     }
     for (const auto& n : np.groups) {
         if (!group_by_vrid_.find(n.family(), n.vrid)) to_add.push_back(&n), ++added;
@@ -797,14 +858,24 @@ void Runtime::reload() {
         dataplane_->set_vrid_config(n->vrid, versions, plan_.unicast);
         dataplane_->disown_group(n->vrid);
         if (auto st = dataplane_->add_vips(n->vips, n->vrid); !st) spdlog::error("SIGHUP: {}: {}", n->name, st.error);
-        // The runtime tables grow first: the group's start-up actions index them.
-        plan_.groups.push_back(*n);
-        group_counters_.push_back({});
-        expectations_.push_back(expectations(*n));
-        prefixes_.push_back(prefix_cover(n->vips));
-        std::size_t gi = plan_.groups.size() - 1;
+        // The runtime tables first: the group's start-up actions index them.
+        std::optional<std::size_t> slot;
+        for (std::size_t gi = 0; gi < plan_.groups.size() && !slot; ++gi)
+            if (!driver_->active(gi) && plan_.groups[gi].vrid == n->vrid && plan_.groups[gi].family() == n->family()) slot = gi;
+        if (slot) {
+            plan_.groups[*slot] = *n;
+            group_counters_[*slot] = {};
+            expectations_[*slot] = expectations(*n);
+            prefixes_[*slot] = prefix_cover(n->vips);
+        } else {
+            plan_.groups.push_back(*n);
+            group_counters_.push_back({});
+            expectations_.push_back(expectations(*n));
+            prefixes_.push_back(prefix_cover(n->vips));
+        }
+        std::size_t gi = slot ? *slot : plan_.groups.size() - 1;
         group_by_vrid_.set(n->family(), n->vrid, gi);
-        std::size_t di = driver_->add_group(specs_of({*n}).front());
+        std::size_t di = driver_->add_group(specs_of({*n}).front(), slot);
         if (di != gi) spdlog::critical("SIGHUP: group table out of step ({} != {})", di, gi);
     }
     refilter_sockets();
@@ -814,6 +885,9 @@ void Runtime::reload() {
 // --- entry -------------------------------------------------------------------------------------
 
 int run_daemon(const DaemonOptions& options) {
+    // A peer that closes early (an HTTP or control client, a script's pipe) is an error code on
+    // that write, never the end of the daemon. Children get the default back (ChildProcesses).
+    std::signal(SIGPIPE, SIG_IGN);
     std::random_device rd;
     const std::uint32_t seed = rd();
     auto plan = resolve_plan(options.source, seed);

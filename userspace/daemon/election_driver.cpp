@@ -343,12 +343,19 @@ void ElectionDriver::stop_group(std::size_t group) {
     });
 }
 
-std::size_t ElectionDriver::add_group(const InstanceSpec& spec) {
+std::size_t ElectionDriver::add_group(const InstanceSpec& spec, std::optional<std::size_t> slot) {
     InstanceConfig c = to_config(spec);
     if (auto problem = validate(c)) throw std::invalid_argument(spec.name + ": " + *problem);
-    impl_->elections.push_back(std::make_unique<Election>(c));
-    impl_->absorption.emplace_back();
-    std::size_t g = impl_->elections.size() - 1;
+    std::size_t g;
+    if (slot && *slot < impl_->elections.size() && !impl_->elections[*slot]) {
+        g = *slot;
+        impl_->elections[g] = std::make_unique<Election>(c);
+        impl_->absorption[g] = {};
+    } else {
+        impl_->elections.push_back(std::make_unique<Election>(c));
+        impl_->absorption.emplace_back();
+        g = impl_->elections.size() - 1;
+    }
     impl_->enter([&] { impl_->handle(g, Startup{}); });
     return g;
 }

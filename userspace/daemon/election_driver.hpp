@@ -114,8 +114,9 @@ public:
     void shutdown();                   // every group: priority-0 advert if master, disown, remove
     // Stop or start one group (SIGHUP reload): stop() is the shutdown of that group alone.
     void stop_group(std::size_t group);
-    // Adds and starts a group; its index is the next position (the caller's tables come first).
-    std::size_t add_group(const InstanceSpec& spec);
+    // Adds and starts a group at `slot`, a stopped group's index, or else at the next position
+    // (the caller's tables come first); returns the index.
+    std::size_t add_group(const InstanceSpec& spec, std::optional<std::size_t> slot = std::nullopt);
 
     DriverStats stats() const;
     std::size_t size() const;

@@ -79,6 +79,7 @@ struct GroupCounters {
     std::uint64_t address_errors = 0;
     bool add_in_flight = false;
     bool announce_waiting = false;
+    std::optional<std::uint8_t> master_notify_waiting;  // the MASTER notify, until the VIPs are in
     // VIP conflicts reported by XDP (every report, MASTER or not) and the re-announcements of
     // claimed VIPs they caused, or that the rate limits held back (daemon.cpp on_conflict).
     std::uint64_t vip_conflicts = 0;
@@ -141,6 +142,7 @@ public:
 
 private:
     void wait_signal();
+    void write_dump(const char* signal, const std::string& suffix, const nlohmann::json& doc) const;
     void on_datagrams(std::span<const VrrpDatagram> batch);
     bool absorption_readable(std::size_t g) const;
     void heartbeat();

@@ -105,6 +105,7 @@ nlohmann::json Runtime::counters_json() const {
     j["adverts_sent"] = sent;
     j["adverts_received"] = received;
     j["adverts_absorbed"] = absorbed;
+    j["group_slots"] = plan_.groups.size();  // active and stopped groups' table entries
     nlohmann::json drops = nlohmann::json::object();
     for (std::size_t r = 1; r < kReasonCount; ++r)
         if (drops_[r]) drops[std::string(reason_name(static_cast<Reason>(r)))] = drops_[r];
