@@ -1,5 +1,7 @@
 #include "adapters/link_monitor.hpp"
 
+#include "adapters/local_routes.hpp"
+
 #include <ifaddrs.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
@@ -10,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -17,6 +20,15 @@
 
 namespace xvrrp {
 namespace {
+
+std::optional<IpAddress> address_of(const rtattr* a) {
+    const auto* p = static_cast<const std::uint8_t*>(RTA_DATA(a));
+    if (RTA_PAYLOAD(a) == 4) return IpAddress::v4_bytes(p);
+    if (RTA_PAYLOAD(a) != 16) return std::nullopt;
+    std::array<std::uint8_t, 16> b{};
+    std::memcpy(b.data(), p, 16);
+    return IpAddress::v6(b);
+}
 
 bool link_up_now(int ifindex) {
     ifreq ifr{};
@@ -59,13 +71,14 @@ std::string cause_of(const LinkStatus& s, const IpAddress& primary, int ifindex)
 
 }  // namespace
 
-LinkMonitor::LinkMonitor(boost::asio::io_context& io, int ifindex, const IpAddress& primary)
-    : io_(io), ifindex_(ifindex), primary_(primary) {
+LinkMonitor::LinkMonitor(boost::asio::io_context& io, int ifindex, const IpAddress& primary, Watch watch)
+    : io_(io), ifindex_(ifindex), primary_(primary), watch_(std::move(watch)) {
     fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
     if (fd_ < 0) throw std::runtime_error(std::string("link monitor: netlink socket: ") + std::strerror(errno));
     sockaddr_nl sa{};
     sa.nl_family = AF_NETLINK;
     sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+    if (watch_.route_metric) sa.nl_groups |= RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE;
     if (bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
         int err = errno;
         close(fd_);
@@ -133,26 +146,58 @@ void LinkMonitor::on_readable() {
         }
         LinkStatus next = status_;
         auto len = static_cast<unsigned>(n);
-        for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-            if (h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK) {
-                auto* ifi = static_cast<ifinfomsg*>(NLMSG_DATA(h));
-                if (ifi->ifi_index != ifindex_) continue;
-                next.link_up = h->nlmsg_type == RTM_NEWLINK && (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING);
-            } else if (h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) {
-                auto* ifa = static_cast<ifaddrmsg*>(NLMSG_DATA(h));
-                if (static_cast<int>(ifa->ifa_index) != ifindex_) continue;
-                int attrlen = static_cast<int>(IFA_PAYLOAD(h));
-                for (auto* rta = IFA_RTA(ifa); RTA_OK(rta, attrlen); rta = RTA_NEXT(rta, attrlen)) {
-                    // IFA_LOCAL is the address itself on IPv4; IPv6 carries only IFA_ADDRESS.
-                    if (rta->rta_type != IFA_LOCAL && rta->rta_type != IFA_ADDRESS) continue;
-                    std::size_t alen = RTA_PAYLOAD(rta);
-                    if (alen != primary_.size() || std::memcmp(RTA_DATA(rta), primary_.bytes().data(), alen) != 0) continue;
-                    next.address_present = h->nlmsg_type == RTM_NEWADDR;
-                    break;
-                }
-            }
-        }
+        for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) on_message(h, next);
         update(next);
+    }
+}
+
+void LinkMonitor::on_message(const nlmsghdr* h, LinkStatus& next) {
+    if (h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK) {
+        const auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(h));
+        if (ifi->ifi_index != ifindex_) return;
+        next.link_up = h->nlmsg_type == RTM_NEWLINK && (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING);
+    } else if (h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) {
+        const auto* ifa = static_cast<const ifaddrmsg*>(NLMSG_DATA(h));
+        const bool ours = static_cast<int>(ifa->ifa_index) == ifindex_;
+        if (!ours && !(h->nlmsg_type == RTM_NEWADDR && watch_.recreated && !watch_.name.empty())) return;
+        int attrlen = static_cast<int>(IFA_PAYLOAD(h));
+        // IFA_LOCAL is the address itself on IPv4 (IFA_ADDRESS the peer's on point-to-point
+        // links); IPv6 carries only IFA_ADDRESS.
+        const rtattr* local = nullptr;
+        const rtattr* address = nullptr;
+        for (auto* rta = IFA_RTA(ifa); RTA_OK(rta, attrlen); rta = RTA_NEXT(rta, attrlen)) {
+            if (rta->rta_type == IFA_LOCAL) local = rta;
+            if (rta->rta_type == IFA_ADDRESS) address = rta;
+        }
+        const rtattr* a = local ? local : address;
+        if (!a) return;
+        auto addr = address_of(a);
+        if (!addr) return;
+        if (!ours) {
+            // The primary address on another interface of our name: ours was deleted and made again.
+            char name[IF_NAMESIZE] = {};
+            if (*addr == primary_ && if_indextoname(ifa->ifa_index, name) && watch_.name == name)
+                watch_.recreated(static_cast<int>(ifa->ifa_index));
+            return;
+        }
+        if (*addr == primary_) next.address_present = h->nlmsg_type == RTM_NEWADDR;
+        else if (h->nlmsg_type == RTM_DELADDR && watch_.address_removed && ifa->ifa_prefixlen == addr->size() * 8)
+            watch_.address_removed(*addr);
+    } else if (h->nlmsg_type == RTM_DELROUTE && watch_.route_metric && watch_.route_removed) {
+        const auto* rtm = static_cast<const rtmsg*>(NLMSG_DATA(h));
+        if (rtm->rtm_type != RTN_LOCAL || rtm->rtm_protocol != LocalRoutes::kRouteProtocol) return;
+        std::uint32_t table = rtm->rtm_table, oif = 0, metric = 0;
+        const rtattr* dst = nullptr;
+        int attrlen = static_cast<int>(RTM_PAYLOAD(h));
+        for (auto* rta = RTM_RTA(rtm); RTA_OK(rta, attrlen); rta = RTA_NEXT(rta, attrlen)) {
+            if (rta->rta_type == RTA_TABLE) std::memcpy(&table, RTA_DATA(rta), sizeof table);
+            if (rta->rta_type == RTA_OIF) std::memcpy(&oif, RTA_DATA(rta), sizeof oif);
+            if (rta->rta_type == RTA_PRIORITY) std::memcpy(&metric, RTA_DATA(rta), sizeof metric);
+            if (rta->rta_type == RTA_DST) dst = rta;
+        }
+        if (table != RT_TABLE_LOCAL || static_cast<int>(oif) != ifindex_ || metric != *watch_.route_metric || !dst) return;
+        auto addr = address_of(dst);
+        if (addr) watch_.route_removed(Prefix{*addr, rtm->rtm_dst_len});
     }
 }
 

@@ -1,18 +1,25 @@
 // Watches the VRRP interface through rtnetlink notifications (RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
-// RTNLGRP_IPV6_IFADDR) on the Asio loop: the link going down (administratively or losing its
-// carrier) or its primary address disappearing puts every group in FAULT, as keepalived tracks
-// its interface; coming back lets them negotiate again.
+// RTNLGRP_IPV6_IFADDR, and the route groups when asked) on the Asio loop: the link going down
+// (administratively or losing its carrier), the interface being deleted, or its primary address
+// disappearing puts every group in FAULT, as keepalived tracks its interface; coming back lets
+// them negotiate again. It also reports what the daemon heals (issue 16): a host address or one
+// of our local routes removed from the interface by someone, and the interface re-created under
+// its name (a new ifindex) with the primary address on it.
 #pragma once
 
 #include "core/ip_address.hpp"
+#include "core/prefix_cover.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+
+struct nlmsghdr;
 
 namespace xvrrp {
 
@@ -29,8 +36,19 @@ class LinkMonitor {
 public:
     using Handler = std::function<void(const LinkStatus&)>;
 
+    // What else to report. `name` is the interface's name (re-creation is followed by name);
+    // `route_metric` selects our local routes (table local, LocalRoutes::kRouteProtocol, this
+    // metric) and subscribes to route notifications.
+    struct Watch {
+        std::string name;
+        std::optional<std::uint32_t> route_metric;
+        std::function<void(const IpAddress&)> address_removed;  // a /32 or /128 on the interface
+        std::function<void(const Prefix&)> route_removed;      // one of our local routes
+        std::function<void(int ifindex)> recreated;             // the interface is back, new index
+    };
+
     // `primary` is the node address that must stay on the interface. Throws std::runtime_error.
-    LinkMonitor(boost::asio::io_context& io, int ifindex, const IpAddress& primary);
+    LinkMonitor(boost::asio::io_context& io, int ifindex, const IpAddress& primary, Watch watch = {});
     ~LinkMonitor();
     LinkMonitor(const LinkMonitor&) = delete;
     LinkMonitor& operator=(const LinkMonitor&) = delete;
@@ -46,9 +64,12 @@ private:
     LinkStatus read_now() const;
     void update(LinkStatus next);
 
+    void on_message(const ::nlmsghdr* h, LinkStatus& next);
+
     boost::asio::io_context& io_;
     int ifindex_;
     IpAddress primary_;
+    Watch watch_;
     int fd_ = -1;
     std::unique_ptr<boost::asio::posix::stream_descriptor> desc_;
     LinkStatus status_;

@@ -63,7 +63,7 @@ std::vector<std::string> global_differences(const Plan& a, const Plan& b) {
 
 Runtime::Runtime(boost::asio::io_context& io, Plan plan, DaemonOptions options, std::uint32_t seed)
     : io_(io), plan_(std::move(plan)), options_(std::move(options)), seed_(seed), signals_(io), heartbeat_timer_(io),
-      stop_timer_(io) {}
+      stop_timer_(io), repair_timer_(io) {}
 
 Runtime::~Runtime() = default;
 
@@ -180,7 +180,19 @@ void Runtime::start() {
     events_ = std::make_unique<EventLog>(plan_.runtime_dir + "/" + plan_.instance_base + ".events.jsonl");
     notifier_ = std::make_unique<Notifier>(*processes_, plan_.notify_command, std::chrono::seconds(30));
     check_ = std::make_unique<HealthCheck>(io_, *processes_, plan_.check);
-    link_ = std::make_unique<LinkMonitor>(io_, ifindex_, plan_.node_address);
+    LinkMonitor::Watch watch;
+    watch.name = plan_.interface;
+    watch.route_metric = LocalRoutes::route_metric(plan_.instance_base);
+    watch.address_removed = [this](const IpAddress& a) { lost_address(a); };
+    watch.route_removed = [this](const Prefix& p) { lost_route(p); };
+    watch.recreated = [this](int ifindex) {
+        if (stopping_) return;
+        // Every socket, the XDP attachment, addresses and routes belong to the old ifindex: a
+        // fresh start (same process, run_daemon) binds them to the new one.
+        restart_ = true;
+        stop(fmt::format("interface {} re-created (ifindex {} -> {})", plan_.interface, ifindex_, ifindex));
+    };
+    link_ = std::make_unique<LinkMonitor>(io_, ifindex_, plan_.node_address, std::move(watch));
 
     group_counters_.assign(plan_.groups.size(), {});
     for (const auto& g : plan_.groups) expectations_.push_back(expectations(g));
@@ -623,8 +635,11 @@ void Runtime::own_group(std::size_t gi) {
     netlink_.record(routed.latency);
     for (const auto& f : routed.failed) {
         ++group_counters_[gi].address_errors;
-        spdlog::error("{}: adding local route {}: {}", g.name, f.prefix.to_string(), std::strerror(f.error));
+        spdlog::error("{}: adding local route {}: {}; retrying in 1 s while MASTER", g.name, f.prefix.to_string(),
+                      std::strerror(f.error));
+        lost_routes_[gi].insert(f.prefix);
     }
+    if (!routed.failed.empty()) schedule_repair(std::chrono::seconds(1));
     // Write the heartbeat first: the gate must not see an old one the instant we own the group.
     if (dataplane_) {
         dataplane_->heartbeat();
@@ -633,6 +648,79 @@ void Runtime::own_group(std::size_t gi) {
             spdlog::error("{}: own group in the data plane: {}", g.name, s.error);
         }
     }
+}
+
+// The active MASTER group whose delivery covers `a`, if any.
+std::optional<std::size_t> Runtime::group_delivering(const IpAddress& a) const {
+    for (std::size_t gi = 0; gi < prefixes_.size(); ++gi) {
+        if (!driver_->active(gi)) continue;
+        for (const auto& p : prefixes_[gi])
+            if (p.contains(a)) return driver_->runtime(gi).master ? std::optional<std::size_t>(gi) : std::nullopt;
+    }
+    return std::nullopt;
+}
+
+// A host address left the interface. Ours as we remove them are gone from the group by then
+// (not MASTER any more); one of a MASTER group's was removed by someone else.
+void Runtime::lost_address(const IpAddress& a) {
+    if (stopping_ || !driver_ || !addresses_->held().contains(a)) return;
+    auto gi = group_delivering(a);
+    if (!gi || !needs_addresses(plan_.groups[*gi])) return;
+    lost_addresses_[*gi].insert(a);
+    schedule_repair(std::chrono::milliseconds(100));
+}
+
+// One of our local routes left table local; LocalRoutes forgets ours as it removes them.
+void Runtime::lost_route(const Prefix& p) {
+    if (stopping_ || !driver_ || !routes_->held().contains(p)) return;
+    auto gi = group_delivering(p.address);
+    if (!gi) return;
+    lost_routes_[*gi].insert(p);
+    schedule_repair(std::chrono::milliseconds(100));
+}
+
+void Runtime::schedule_repair(std::chrono::milliseconds after) {
+    const auto due = std::chrono::steady_clock::now() + after;
+    if (repair_due_ && *repair_due_ <= due) return;  // an earlier repair takes these too
+    repair_due_ = due;
+    repair_timer_.expires_at(due);
+    repair_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) return;
+        repair_due_.reset();
+        repair();
+    });
+}
+
+void Runtime::repair() {
+    if (stopping_) return;
+    auto routes = std::exchange(lost_routes_, {});
+    auto addresses = std::exchange(lost_addresses_, {});
+    for (auto& [gi, lost] : routes) {
+        if (!driver_->active(gi) || !driver_->runtime(gi).master) continue;
+        const std::vector<Prefix> list(lost.begin(), lost.end());
+        auto out = routes_->add(list);
+        netlink_.record(out.latency);
+        group_counters_[gi].delivery_restored += list.size() - out.failed.size();
+        spdlog::warn("{}: {} local route(s) missing while MASTER (first {}): {}", plan_.groups[gi].name, list.size(),
+                     list.front().to_string(), out.failed.empty() ? "restored" : "some failed again, retrying in 1 s");
+        for (const auto& f : out.failed) lost_routes_[gi].insert(f.prefix);
+    }
+    for (auto& [gi, lost] : addresses) {
+        if (!driver_->active(gi) || !driver_->runtime(gi).master) continue;
+        const std::vector<IpAddress> list(lost.begin(), lost.end());
+        spdlog::warn("{}: {} VIP address(es) missing from {} while MASTER (first {}): adding again", plan_.groups[gi].name,
+                     list.size(), plan_.interface, list.front().to_string());
+        group_counters_[gi].add_in_flight = true;
+        addresses_->add(list, [this, gi, n = list.size()](const AddressBatchOutcome& o) {
+            netlink_.record(o.latency);
+            auto& c = group_counters_[gi];
+            c.add_in_flight = false;
+            c.delivery_restored += n - o.failed.size();
+            for (const auto& f : o.failed) lost_addresses_[gi].insert(f.address);
+            if (!o.failed.empty()) schedule_repair(std::chrono::seconds(1));
+        });
+    }
+    if (!lost_routes_.empty()) schedule_repair(std::chrono::seconds(1));
 }
 
 void Runtime::disown_group(std::size_t gi) {
@@ -669,8 +757,10 @@ void Runtime::add_addresses(std::size_t gi) {
         const Group& g = plan_.groups[gi];
         for (const auto& f : o.failed) {
             ++c.address_errors;
-            spdlog::error("{}: adding {}: {}", g.name, f.address.to_string(), std::strerror(f.error));
+            spdlog::error("{}: adding {}: {}; retrying in 1 s while MASTER", g.name, f.address.to_string(), std::strerror(f.error));
+            lost_addresses_[gi].insert(f.address);
         }
+        if (!o.failed.empty()) schedule_repair(std::chrono::seconds(1));
         spdlog::debug("{}: {} address(es) added in {} us", g.name, g.vips.size(),
                       std::chrono::duration_cast<std::chrono::microseconds>(o.latency).count());
         if (c.announce_waiting) {
@@ -890,19 +980,25 @@ int run_daemon(const DaemonOptions& options) {
     std::signal(SIGPIPE, SIG_IGN);
     std::random_device rd;
     const std::uint32_t seed = rd();
-    auto plan = resolve_plan(options.source, seed);
-    if (!plan) {
-        spdlog::error("{}", plan.error().message());
-        return 2;
-    }
-    boost::asio::io_context io;
-    try {
-        Runtime rt(io, plan.value(), options, seed);
-        rt.start();
-        io.run();
-    } catch (const std::exception& e) {
-        spdlog::error("xvrrpd: {}", e.what());
-        return 1;
+    for (;;) {
+        auto plan = resolve_plan(options.source, seed);
+        if (!plan) {
+            spdlog::error("{}", plan.error().message());
+            return 2;
+        }
+        boost::asio::io_context io;
+        bool again = false;
+        try {
+            Runtime rt(io, plan.value(), options, seed);
+            rt.start();
+            io.run();
+            again = rt.restart_requested();
+        } catch (const std::exception& e) {
+            spdlog::error("xvrrpd: {}", e.what());
+            return 1;
+        }
+        if (!again) break;
+        spdlog::info("xvrrpd: starting again on the re-created interface");
     }
     spdlog::info("xvrrpd stopped");
     return 0;

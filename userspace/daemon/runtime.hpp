@@ -80,6 +80,7 @@ struct GroupCounters {
     bool add_in_flight = false;
     bool announce_waiting = false;
     std::optional<std::uint8_t> master_notify_waiting;  // the MASTER notify, until the VIPs are in
+    std::uint64_t delivery_restored = 0;  // addresses and routes put back while MASTER
     // VIP conflicts reported by XDP (every report, MASTER or not) and the re-announcements of
     // claimed VIPs they caused, or that the rate limits held back (daemon.cpp on_conflict).
     std::uint64_t vip_conflicts = 0;
@@ -116,6 +117,8 @@ public:
     void start();
     // Graceful stop (SIGTERM): resign, disown, remove, detach; then io.stop().
     void stop(const std::string& why);
+    // The interface was re-created: the stop that ended io.run() asks for a fresh start.
+    bool restart_requested() const { return restart_; }
     // SIGHUP with --env-file: re-read it and apply the group differences.
     void reload();
 
@@ -158,6 +161,13 @@ private:
     void drain_conflicts();
     void on_conflict(const dataplane::Conflict& c, std::chrono::steady_clock::time_point now);
     void install_firewall();
+    // Self-healing (issue 16): delivery a MASTER group lost (removed by someone else, or a
+    // request that failed) is put back by one timer, coalesced.
+    std::optional<std::size_t> group_delivering(const IpAddress& a) const;
+    void lost_address(const IpAddress& a);
+    void lost_route(const Prefix& p);
+    void schedule_repair(std::chrono::milliseconds after);
+    void repair();
     void finish_stop();
     void wait_for_notify(std::chrono::steady_clock::time_point limit);
     std::vector<InstanceSpec> specs_of(const std::vector<Group>& groups) const;
@@ -212,6 +222,11 @@ private:
     bool check_passing_ = true;
     std::string check_detail_;
     bool stopping_ = false;
+    bool restart_ = false;
+    boost::asio::steady_timer repair_timer_;
+    std::optional<std::chrono::steady_clock::time_point> repair_due_;
+    std::map<std::size_t, std::set<IpAddress>> lost_addresses_;  // by group
+    std::map<std::size_t, std::set<Prefix>> lost_routes_;
 };
 
 }  // namespace xvrrp

@@ -82,6 +82,7 @@ nlohmann::json Runtime::status_json() const {
         gj["vip_conflicts"] = gc.vip_conflicts;
         gj["conflict_reannounces"] = gc.conflict_reannounces;
         gj["conflict_reannounces_held"] = gc.conflict_reannounces_held;
+        gj["delivery_restored"] = gc.delivery_restored;
         gj["last_conflict"] = gc.last_conflict
                                   ? nlohmann::json{{"vip", gc.last_conflict->vip.to_string()},
                                                    {"mac", mac_text(gc.last_conflict->mac)},
