@@ -2,7 +2,6 @@
 
 #include "adapters/local_routes.hpp"
 
-#include <ifaddrs.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -10,6 +9,7 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <array>
@@ -40,23 +40,52 @@ bool link_up_now(int ifindex) {
     return r == 0 && (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
 }
 
+// Whether `primary` is an address of the interface, by one route lookup (RTM_GETROUTE with
+// RTM_F_FIB_MATCH): the kernel's own local route for an interface address is `local ADDR dev IF
+// proto kernel` in table local. One request and one answer, however many addresses the
+// interface holds (getifaddrs walked all of them: 65,536 VIPs on the loop after an ENOBUFS).
 bool address_present_now(int ifindex, const IpAddress& primary) {
-    char name[IF_NAMESIZE] = {};
-    if (!if_indextoname(static_cast<unsigned>(ifindex), name)) return false;
-    ifaddrs* list = nullptr;
-    if (getifaddrs(&list) != 0) return false;
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) return false;
+    timeval tv{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct {
+        nlmsghdr h;
+        rtmsg r;
+        alignas(RTA_ALIGNTO) char attrs[RTA_SPACE(16)];
+    } req{};
+    const unsigned alen = static_cast<unsigned>(primary.size());
+    req.h.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg)) + RTA_SPACE(alen);
+    req.h.nlmsg_type = RTM_GETROUTE;
+    req.h.nlmsg_flags = NLM_F_REQUEST;
+    req.h.nlmsg_seq = 1;
+    req.r.rtm_family = primary.is_v4() ? AF_INET : AF_INET6;
+    req.r.rtm_dst_len = static_cast<unsigned char>(alen * 8);
+    req.r.rtm_flags = RTM_F_FIB_MATCH;
+    auto* rta = reinterpret_cast<rtattr*>(req.attrs);
+    rta->rta_type = RTA_DST;
+    rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(alen));
+    std::memcpy(RTA_DATA(rta), primary.bytes().data(), alen);
     bool found = false;
-    for (ifaddrs* a = list; a && !found; a = a->ifa_next) {
-        if (!a->ifa_addr || std::strcmp(a->ifa_name, name) != 0) continue;
-        if (a->ifa_addr->sa_family == AF_INET && primary.is_v4()) {
-            auto* s = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
-            found = std::memcmp(&s->sin_addr, primary.bytes().data(), 4) == 0;
-        } else if (a->ifa_addr->sa_family == AF_INET6 && primary.is_v6()) {
-            auto* s = reinterpret_cast<sockaddr_in6*>(a->ifa_addr);
-            found = std::memcmp(&s->sin6_addr, primary.bytes().data(), 16) == 0;
+    alignas(nlmsghdr) char buf[4096];
+    if (send(fd, &req, req.h.nlmsg_len, 0) == static_cast<ssize_t>(req.h.nlmsg_len)) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        auto* h = reinterpret_cast<nlmsghdr*>(buf);
+        if (n > 0 && NLMSG_OK(h, static_cast<unsigned>(n)) && h->nlmsg_type == RTM_NEWROUTE) {
+            const auto* rtm = static_cast<const rtmsg*>(NLMSG_DATA(h));
+            std::uint32_t oif = 0;
+            bool dst_is_primary = false;
+            int attrlen = static_cast<int>(RTM_PAYLOAD(h));
+            for (auto* a = RTM_RTA(rtm); RTA_OK(a, attrlen); a = RTA_NEXT(a, attrlen)) {
+                if (a->rta_type == RTA_OIF) std::memcpy(&oif, RTA_DATA(a), sizeof oif);
+                if (a->rta_type == RTA_DST)
+                    dst_is_primary = RTA_PAYLOAD(a) == alen && std::memcmp(RTA_DATA(a), primary.bytes().data(), alen) == 0;
+            }
+            found = rtm->rtm_type == RTN_LOCAL && rtm->rtm_protocol == RTPROT_KERNEL && rtm->rtm_dst_len == alen * 8 &&
+                    dst_is_primary && static_cast<int>(oif) == ifindex;
         }
     }
-    freeifaddrs(list);
+    close(fd);
     return found;
 }
 
