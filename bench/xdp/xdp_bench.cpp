@@ -1,7 +1,7 @@
 // XDP data plane figures (not a test; scripts/bench-xdp.sh runs it as root):
 //  1. ns per packet of the program alone through BPF_PROG_TEST_RUN for five paths. Rewriting
 //     paths (ARP/NS reply) get a fresh frame on every call: with `repeat` > 1 the kernel reuses
-//     the buffer the last run rewrote and times the wrong branch (MACHINE.md). This is the
+//     the buffer the last run rewrote and times the wrong branch (measured here). This is the
 //     single-core upper bound of the BPF code, no driver, no wire.
 //  2. ARP replies per second through a veth pair between two namespaces: XDP answering versus
 //     the kernel's own ARP answering, in the same run, with the sender's rate beside it so the

@@ -110,7 +110,7 @@ TEST(ElectionDriver, BecomesMasterInOrderAndBatchesAdvertsOfOneTick) {
     io.run_for(550ms);
     for (std::size_t g : {0u, 1u}) {
         auto a = r.of(g);
-        // Map first, then the address batch, then GARP/NA (ARCHITECTURE.md), notify after; the
+        // Map first, then the address batch, then GARP/NA (docs/architecture.md), notify after; the
         // transition's record comes after the urgent map write, before the address batch.
         std::size_t own = index_of(a, "own"), add = index_of(a, "add"), ann = index_of(a, "announce");
         ASSERT_LT(ann, a.size()) << "group " << g << " never announced";
@@ -144,7 +144,7 @@ TEST(ElectionDriver, HigherAdvertMakesMasterStepDownAndShutdownResigns) {
     d.shutdown();
     auto b = r.of(1);
     ASSERT_FALSE(b.empty());
-    // Leaving MASTER disowns in the map first (ARCHITECTURE.md), resigns with a priority-0
+    // Leaving MASTER disowns in the map first (docs/architecture.md), resigns with a priority-0
     // advert (RFC 5798 6.4.3), and only then records the change and removes the addresses.
     EXPECT_EQ(b[0], "disown");
     EXPECT_LT(index_of(b, "advert 0"), index_of(b, "MASTER->INIT"));

@@ -14,7 +14,7 @@
 #   KINDS: xvrrpd | keepalived | a comma list per node (keepalived,xvrrpd,xvrrpd: a mixed cluster)
 #   E2E_PHASES="1 3 4" runs a subset. keepalived fails phase 2 by design: kill -9 leaves its VIPs
 #   configured, so the dead node's kernel keeps answering ARP next to the new master (xvrrpd's XDP
-#   program drops ARP for groups whose controller heartbeat is stale, ARCHITECTURE.md).
+#   program drops ARP for groups whose controller heartbeat is stale, docs/architecture.md).
 set -euo pipefail
 kind=${1:?usage: failover.sh KINDS [VERSION ADVERT_S]}
 version=${2:-3}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # OPENSHIFT_HA_VRRP_ID_OFFSET and HA_EXCLUDED_VRRP_IDS on the wire: two ipfailover configurations
 # side by side on one segment, each on its own 3 nodes (two XDP programs on one interface need
-# libxdp's dispatcher, which this kernel refuses: MACHINE.md):
+# libxdp's dispatcher, which this kernel refuses: docs/dataplane.md):
 #   A: offset 10, excluded "12"  -> 2 groups on VRIDs 11 and 13
 #   B: offset 20                 -> 2 groups on VRIDs 21 and 22
 # A capture on the bridge shows exactly those VRIDs from exactly those nodes; each configuration

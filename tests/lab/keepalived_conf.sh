@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # keepalived.conf from the OPENSHIFT_HA_* environment, written the way OpenShift's ipfailover image
 # writes it (openshift/images ipfailover/keepalived/lib/config-generators.sh, settings.sh, utils.sh;
-# summarised in ../shared/reference/openshift-generator-facts.md), so interop tests and benchmarks
+# summarised in docs/configuration.md), so interop tests and benchmarks
 # configure keepalived and xvrrpd from one environment. Sourced by lab.sh; usable alone:
 #   source tests/lab/keepalived_conf.sh
 #   OPENSHIFT_HA_VIRTUAL_IPS=198.51.100.1-3 lab_keepalived_conf 192.0.2.1 eth0 42

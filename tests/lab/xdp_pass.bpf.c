@@ -3,7 +3,7 @@
  * Lab helper: attached in native mode to the bridge-side end of every lab
  * veth. A frame a node sends with XDP_TX from native XDP on its veth end is
  * dropped by the kernel unless the PEER veth also runs an XDP program (checked
- * on kernel 6.18, see docs MACHINE.md); passing everything is enough. Real
+ * on kernel 6.18, see docs/dataplane.md); passing everything is enough. Real
  * NICs have no such condition, so this lives in the lab, not in bpf/.
  */
 #include <linux/bpf.h>

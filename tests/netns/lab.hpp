@@ -1,6 +1,6 @@
 // Two network namespaces joined by a veth pair, for data plane tests through a real wire.
 // Host A (vA, 192.0.2.1) runs the data plane under test; host B (vB, 192.0.2.2) is the client,
-// with a plain XDP_PASS program on vB so native XDP_TX from vA arrives (MACHINE.md: veth lab
+// with a plain XDP_PASS program on vB so native XDP_TX from vA arrives (docs/dataplane.md: veth lab
 // detail). Everything is created inside the namespaces, never in the root namespace, and
 // removed by the destructor on every exit path.
 #pragma once

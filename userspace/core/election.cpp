@@ -252,7 +252,7 @@ void Election::become_master(SteadyTime now, Output& out, std::string cause) {
     // keepalived 2.2.7 vrrp_state_master_tx() sends the advert first "so the old master removes
     // the VIPs before we send the gratuitous ARPs". Ownership is then the map write (XDP answers
     // ARP/NS at once), the addresses for local delivery, and last the gratuitous ARP/NA, which
-    // must not announce a MAC that does not answer yet (ARCHITECTURE.md, ownership order).
+    // must not announce a MAC that does not answer yet (docs/architecture.md, ownership order).
     out.actions.push_back(SendAdvert{config_.priority});
     out.actions.push_back(OwnGroup{});
     out.actions.push_back(AddAddresses{});

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # vmtests guest suite "coexist" (issue 8): libxdp's multi-program dispatcher, which cannot load on
-# the host's 6.18 kernel (EPERM on the freplace extension, MACHINE.md) but works on the guest
+# the host's 6.18 kernel (EPERM on the freplace extension, docs/dataplane.md) but works on the guest
 # kernels. Ours is attached by the real Dataplane adapter; a second, unrelated program
 # (vmtests/xdp_count.bpf.c, counts every frame and passes it) is attached beside it with
 # xdp-loader. Both must run: ours answers ARP, the other's counter moves. Stopping the controller

@@ -28,7 +28,7 @@ need() { # file: a missing build product fails the suite with its name
 }
 
 # nsenter --net keeps this mount namespace, so libxdp, bpftool and the adapter all see the one
-# bpffs mounted at /sys/fs/bpf ("ip netns exec" would remount /sys and hide it: MACHINE.md).
+# bpffs mounted at /sys/fs/bpf ("ip netns exec" remounts /sys in a fresh mount namespace and would hide it).
 in_a() { nsenter --net="/run/netns/$A" "$@"; }
 
 lab_down() {
@@ -47,7 +47,7 @@ lab_up() {
     ip -n "$A" link set lo up && ip -n "$B" link set lo up &&
     ip -n "$A" link set vA up && ip -n "$B" link set vB up ||
     { fail "setting up namespaces $A and $B"; exit 1; }
-  # Native XDP_TX on a veth is only delivered when the peer has an XDP program too (MACHINE.md).
+  # Native XDP_TX on a veth is only delivered when the peer has an XDP program too (a veth lab detail: docs/dataplane.md).
   ip -n "$B" link set dev vB xdpdrv obj "$build/bpf/xdp_pass.bpf.o" sec xdp ||
     { fail "XDP_PASS program on the client end vB"; exit 1; }
 }
