@@ -481,6 +481,13 @@ TEST(Extensions, V3Checksum) {
     expect_error({{"XVRRP_V3_CHECKSUM", "rfc"}}, "XVRRP_V3_CHECKSUM", "pseudo-header");
 }
 
+TEST(Extensions, V2Authentication) {
+    EXPECT_TRUE(ok({}).v2_auth_pass);  // OpenShift's: PASS with the config name
+    EXPECT_TRUE(ok({{"XVRRP_V2_AUTH", "pass"}}).v2_auth_pass);
+    EXPECT_FALSE(ok({{"XVRRP_V2_AUTH", "none"}}).v2_auth_pass);
+    expect_error({{"XVRRP_V2_AUTH", "ah"}}, "XVRRP_V2_AUTH", "expected pass or none");
+}
+
 TEST(Extensions, SchemeRuntimeDirLogLevelDataplane) {
     EXPECT_EQ(ok({{"XVRRP_PRIORITY_SCHEME", "spread"}}).priority_scheme, PriorityScheme::Spread);
     expect_error({{"XVRRP_PRIORITY_SCHEME", "random"}}, "XVRRP_PRIORITY_SCHEME", "generator or spread");

@@ -203,6 +203,14 @@ TEST(PlanSettings, NodeWideValues) {
     EXPECT_EQ(p.advert_interval, std::chrono::milliseconds(1000));
 }
 
+TEST(PlanSettings, V2WithoutAuthenticationHasNoKey) {
+    Config c = config({{"OPENSHIFT_HA_VIRTUAL_IPS", "192.0.2.101"}, {"XVRRP_V2_AUTH", "none"}});
+    Plan p = plan_for(c, "192.0.2.1", {0});
+    EXPECT_FALSE(p.v2_auth_pass);
+    EXPECT_EQ(p.auth_key, "");
+    EXPECT_NE(format_plan_text(p).find("none (type 0, XVRRP_V2_AUTH=none)"), std::string::npos) << format_plan_text(p);
+}
+
 TEST(PlanSettings, ChecksScriptsAndVersion3) {
     Config none = config({{"OPENSHIFT_HA_VIRTUAL_IPS", "192.0.2.101"}, {"OPENSHIFT_HA_MONITOR_PORT", "0"}});
     EXPECT_EQ(plan_for(none, "192.0.2.1", {0}).check.kind, CheckKind::None);

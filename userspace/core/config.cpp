@@ -50,6 +50,7 @@ constexpr auto kVariables = std::to_array<std::string_view>({
     "XVRRP_LOG_LEVEL",
     "XVRRP_DATAPLANE",
     "XVRRP_VIP_ADDRESSES",
+    "XVRRP_V2_AUTH",
 });
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
@@ -551,6 +552,11 @@ std::optional<ConfigError> fill(const Reader& r, const ExecutableProbe& probe, C
         if (*v == "on") c.vip_addresses = true;
         else if (*v == "off") c.vip_addresses = false;
         else return error("XVRRP_VIP_ADDRESSES", *v, "expected on or off");
+    }
+    if (auto v = r.get("XVRRP_V2_AUTH")) {
+        if (*v == "pass") c.v2_auth_pass = true;
+        else if (*v == "none") c.v2_auth_pass = false;
+        else return error("XVRRP_V2_AUTH", *v, "expected pass or none");
     }
     return std::nullopt;
 }

@@ -82,6 +82,7 @@ struct Config {
     std::string config_name = "OpenShift-IPFailover";
     std::string instance_base;  // config name scrubbed: [A-Za-z0-9_-] kept, '-' -> '_'
     std::string auth_key;       // VRRPv2 PASS key: first 8 bytes of the config name
+    bool v2_auth_pass = true;   // XVRRP_V2_AUTH: pass (OpenShift's) or none (type 0, FRR's only one)
     std::vector<IpAddress> vips;                // expanded, in the order given
     std::vector<std::size_t> group_sizes;       // VIPs per group, in order; sums to vips.size()
     std::vector<std::uint8_t> vrids;            // one per group

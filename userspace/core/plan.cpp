@@ -92,7 +92,8 @@ Plan make_plan(const Config& c, const NodeIdentity& node, const RandomDraw& draw
     p.vrrp_version = c.vrrp_version;
     p.advert_interval = c.advert_interval;
     // RFC 5798 removed authentication; keepalived ignores an authentication block with version 3.
-    p.auth_key = c.vrrp_version == 2 ? c.auth_key : std::string{};
+    p.v2_auth_pass = c.v2_auth_pass;
+    p.auth_key = c.vrrp_version == 2 && c.v2_auth_pass ? c.auth_key : std::string{};
     p.v3_checksum = c.v3_checksum;
     p.priority_scheme = c.priority_scheme;
     p.replica_count = c.replica_count;

@@ -55,7 +55,8 @@ struct Plan {
     std::vector<IpAddress> unicast_peers;  // this node's own addresses removed
     int vrrp_version = 2;
     std::chrono::milliseconds advert_interval{1000};
-    std::string auth_key;                  // VRRPv2 PASS key (<= 8 bytes); empty with VRRPv3
+    std::string auth_key;                  // VRRPv2 PASS key (<= 8 bytes); empty with VRRPv3 or none
+    bool v2_auth_pass = true;              // VRRPv2: PASS with auth_key, else authentication type 0
     V3Checksum v3_checksum = V3Checksum::PseudoHeader;
     PriorityScheme priority_scheme = PriorityScheme::Generator;
     unsigned replica_count = 2;

@@ -66,7 +66,9 @@ std::string format_plan_text(const Plan& p) {
                                 : std::string("multicast"));
     line("vrrp version", std::to_string(p.vrrp_version));
     line("advert interval", format_interval(p.advert_interval) + "s");
-    line("authentication", p.vrrp_version == 2 ? fmt::format("PASS \"{}\"", p.auth_key) : std::string("none (VRRPv3)"));
+    line("authentication", p.vrrp_version != 2 ? std::string("none (VRRPv3)")
+                           : p.v2_auth_pass ? fmt::format("PASS \"{}\"", p.auth_key)
+                                            : std::string("none (type 0, XVRRP_V2_AUTH=none)"));
     if (p.vrrp_version == 3) line("v3 checksum", std::string(to_string(p.v3_checksum)));
     line("priority scheme", fmt::format("{} (replicas {})", to_string(p.priority_scheme), p.replica_count));
     line("check", format_check(p.check));

@@ -123,7 +123,8 @@ nlohmann::json plan_to_json(const Plan& p) {
     j["advert_interval"] = format_interval(p.advert_interval);
     j["advert_interval_ms"] = p.advert_interval.count();
     if (p.vrrp_version == 2) {
-        j["authentication"] = {{"type", "PASS"}, {"key", p.auth_key}};
+        j["authentication"] = p.v2_auth_pass ? nlohmann::json{{"type", "PASS"}, {"key", p.auth_key}}
+                                             : nlohmann::json{{"type", "none"}};
     } else {
         j["authentication"] = nullptr;
         j["v3_checksum"] = std::string(to_string(p.v3_checksum));

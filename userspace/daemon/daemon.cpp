@@ -46,7 +46,8 @@ std::vector<std::string> global_differences(const Plan& a, const Plan& b) {
     if (a.node_address != b.node_address || a.advert_source != b.advert_source) d.push_back("node/source address");
     if (a.unicast != b.unicast || a.unicast_peers != b.unicast_peers) d.push_back("unicast peers");
     if (a.vrrp_version != b.vrrp_version || a.advert_interval != b.advert_interval) d.push_back("VRRP version/interval");
-    if (a.auth_key != b.auth_key || a.v3_checksum != b.v3_checksum) d.push_back("authentication/checksum");
+    if (a.auth_key != b.auth_key || a.v2_auth_pass != b.v2_auth_pass || a.v3_checksum != b.v3_checksum)
+        d.push_back("authentication/checksum");
     if (a.check.kind != b.check.kind || a.check.port != b.check.port || a.check.command != b.check.command ||
         a.check.interval != b.check.interval)
         d.push_back("check");
@@ -108,7 +109,7 @@ InstanceExpectations Runtime::expectations(const Group& g) const {
     e.vrid = g.vrid;
     e.family = g.family();
     e.version = static_cast<std::uint8_t>(plan_.vrrp_version);
-    if (plan_.vrrp_version == 2) {
+    if (plan_.vrrp_version == 2 && plan_.v2_auth_pass) {
         e.auth_type = AuthType::Password;
         std::copy_n(plan_.auth_key.begin(), std::min<std::size_t>(8, plan_.auth_key.size()), e.auth_key.begin());
     }
@@ -601,7 +602,7 @@ void Runtime::send_advert(std::size_t gi, std::uint8_t priority) {
     a.family = g.family();
     const auto listed = g.advertised();
     a.addresses.assign(listed.begin(), listed.end());
-    if (plan_.vrrp_version == 2) {
+    if (plan_.vrrp_version == 2 && plan_.v2_auth_pass) {
         a.auth_type = AuthType::Password;
         std::copy_n(plan_.auth_key.begin(), std::min<std::size_t>(8, plan_.auth_key.size()), a.auth_key.begin());
     }
