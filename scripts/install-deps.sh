@@ -16,7 +16,7 @@ build_pkgs=(
   libcap-dev
 )
 test_pkgs=(
-  iproute2 iptables nftables keepalived tcpdump tshark arping iputils-ping
+  iproute2 iptables nftables keepalived frr tcpdump tshark arping iputils-ping
   qemu-system-x86 linux-image-amd64 busybox-static xdp-tools
   python3 python3-yaml gnuplot-nox procps util-linux
 )
@@ -88,7 +88,19 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -q
+# No package may start its service (keepalived's, or frr's zebra in the host's namespace) while
+# it is installed: policy-rc.d's 101 tells invoke-rc.d and deb-systemd-invoke not to, for the
+# duration of this install only; one that was there already is left as it is.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get install -y -q --no-install-recommends "${missing[@]}"
-# keepalived's package starts a service on install; the lab runs its own instances only.
-if command -v systemctl >/dev/null 2>&1; then systemctl disable --now keepalived >/dev/null 2>&1 || true; fi
+# And none is enabled for the next boot: the lab runs its own instances in namespaces only.
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now keepalived >/dev/null 2>&1 || true
+  systemctl disable --now frr >/dev/null 2>&1 || true
+fi
 echo "install-deps.sh: installed ${#missing[@]} packages"

@@ -19,9 +19,10 @@
 # first (`ip netns exec` remounts /sys without bpffs, and pins must survive a daemon restart so a
 # restarted xvrrpd can adopt its data plane).
 #
-# Node kinds: xvrrpd (the OPENSHIFT_HA_* environment as given, plus XVRRP_RUNTIME_DIR per node) and
+# Node kinds: xvrrpd (the OPENSHIFT_HA_* environment as given, plus XVRRP_RUNTIME_DIR per node),
 # keepalived (keepalived.conf generated from the same environment the way OpenShift's ipfailover
-# image generates it: tests/lab/keepalived_conf.sh).
+# image generates it: tests/lab/keepalived_conf.sh) and frr (FRRouting's vrrpd from FRR_*
+# variables: lab__frr_prepare).
 #
 # Several daemons per node: a daemon id is a node number I, or I.NAME for another daemon on node I
 # (its own state dir n<I>.<NAME>, same namespaces and bpffs), e.g. an xvrrpd with a second config
@@ -317,7 +318,16 @@ lab__start() {
       cmd=(keepalived -n -l -D -P -f "$dir/keepalived.conf" -p "$dir/keepalived.pid"
         -r "$dir/vrrp.pid")
       ;;
-    *) lab_die "unknown node kind '$kind' (xvrrpd, keepalived)" ;;
+    frr)
+      lab__frr_prepare "$i" "${env[@]}"
+      # zebra, then vrrpd once zebra's socket is there; SIGTERM stops both (lab_stop_node).
+      cmd=(bash -c 'd=$1; f=/usr/lib/frr; o=(-u frr -g frr -z "$d/zserv.api" --vty_socket "$d")
+        "$f/zebra" "${o[@]}" -f "$d/zebra.conf" -i "$d/zebra.pid" --log "file:$d/zebra.log" & z=$!
+        for _ in $(seq 200); do [ -S "$d/zserv.api" ] && break; sleep 0.02; done
+        "$f/vrrpd" "${o[@]}" -f "$d/vrrpd.conf" -i "$d/vrrpd.pid" --log "file:$d/vrrpd.log" & v=$!
+        trap "kill -TERM $v $z; wait" TERM INT; wait' frr "$dir/frr")
+      ;;
+    *) lab_die "unknown node kind '$kind' (xvrrpd, keepalived, frr)" ;;
   esac
   # LAB_RT_PRIORITY=N runs every daemon SCHED_RR N, whatever its kind: at 10 ms advert intervals a
   # normally scheduled daemon on a busy 2-core machine sends late and its peers take over.
@@ -337,6 +347,51 @@ lab__start() {
   disown "$pid"  # stop/kill poll for its exit; bash still reaps it
   echo "$pid" >"$dir/daemon.pid"
   lab_log "n$i: started $kind (pid $pid)"
+}
+
+# FRRouting's vrrpd as a node kind (issue 19), configured by FRR_* variables instead of the
+# OPENSHIFT_HA_* contract it knows nothing of: FRR_VERSION (2 or 3), FRR_VRID, FRR_PRIORITY,
+# FRR_INTERVAL_MS (a multiple of 10), FRR_VIP (one IPv4 address). FRR needs one macvlan per VRID
+# carrying the virtual router MAC 00:00:5e:00:01:<VRID> and the VIP, which it holds protodown while
+# BACKUP: lab__frr_prepare makes it (vrrp4-<VRID> on the node's interface), sets arp_ignore=1 on
+# the interface, and writes zebra.conf and vrrpd.conf into the node's frr/ directory, which FRR's
+# daemons (user frr) own.
+lab__frr_prepare() {
+  local i=$1 kv ns dir
+  shift
+  local FRR_VERSION=3 FRR_VRID="" FRR_PRIORITY=100 FRR_INTERVAL_MS=1000 FRR_VIP=""
+  for kv in "$@"; do
+    case $kv in FRR_VERSION=* | FRR_VRID=* | FRR_PRIORITY=* | FRR_INTERVAL_MS=* | FRR_VIP=*) local "${kv?}" ;; esac
+  done
+  [ -x /usr/lib/frr/vrrpd ] || lab_die "FRR's vrrpd is not installed (scripts/install-deps.sh)"
+  [[ $FRR_VRID =~ ^[0-9]+$ && -n $FRR_VIP ]] || lab_die "node n$i: frr needs FRR_VRID and FRR_VIP"
+  ns=$(lab_node_ns "$i")
+  dir=$(lab_node_dir "$i")/frr
+  mkdir -p "$dir"
+  chown frr:frr "$dir"
+  chmod a+x "$LAB_DIR" "$(dirname "$dir")"  # FRR's daemons reach their directory as user frr
+  # The kernel answers ARP on any interface for any local address: without arp_ignore=1 the base
+  # interface answers for the macvlan's VIP too, with the node's MAC, even while FRR is Backup.
+  ip netns exec "$ns" sysctl -qw "net.ipv4.conf.$LAB_IF.arp_ignore=1"
+  if ! ip -n "$ns" link show "vrrp4-$FRR_VRID" >/dev/null 2>&1; then
+    ip -n "$ns" link add "vrrp4-$FRR_VRID" link "$LAB_IF" type macvlan mode bridge
+    ip -n "$ns" link set "vrrp4-$FRR_VRID" address "$(printf '00:00:5e:00:01:%02x' "$FRR_VRID")"
+    ip -n "$ns" addr add "$FRR_VIP/32" dev "vrrp4-$FRR_VRID"
+    ip -n "$ns" link set "vrrp4-$FRR_VRID" up
+  fi
+  printf 'hostname n%s\n' "$i" >"$dir/zebra.conf"
+  printf 'hostname n%s\ninterface %s\n vrrp %s version %s\n vrrp %s priority %s\n vrrp %s advertisement-interval %s\n vrrp %s ip %s\n' \
+    "$i" "$LAB_IF" "$FRR_VRID" "$FRR_VERSION" "$FRR_VRID" "$FRR_PRIORITY" "$FRR_VRID" "$FRR_INTERVAL_MS" \
+    "$FRR_VRID" "$FRR_VIP" >"$dir/vrrpd.conf"
+  chown frr:frr "$dir"/*.conf
+}
+
+# lab_frr_state I VRID: FRR's state of VRID's IPv4 router on node I (Master, Backup, Initialize).
+lab_frr_state() {
+  { lab_node_exec "${1:?node}" vtysh --vty_socket "$(lab_node_dir "$1")/frr" -c "show vrrp ${2:?vrid} json" 2>/dev/null || true; } |
+    "$LAB_PY" -c 'import json, sys
+try: print(json.load(sys.stdin)[0]["v4"]["status"])
+except Exception: print("none")'
 }
 
 # The ipfailover image creates this nft table when OPENSHIFT_HA_NFTABLES_RULE (or the older
