@@ -8,6 +8,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <thread>
@@ -82,6 +84,47 @@ TEST_F(VrrpSocketTest, MulticastV4ArrivesWithTtl255AndOneSendmmsgPerTick) {
     EXPECT_EQ(got[0].destination, ip("224.0.0.18"));
     EXPECT_EQ(got[0].ttl, 255);
     EXPECT_EQ(payloads[0], kAdvert);
+}
+
+// Adverts carry DSCP CS6 (TOS / traffic class 0xc0), as keepalived's and FRR's do.
+TEST_F(VrrpSocketTest, AdvertsAreMarkedCs6) {
+    b.enter();
+    int raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_VRRP_NUM);  // IPv4 raw: header included
+    int raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_VRRP_NUM);
+    ASSERT_GE(raw4, 0);
+    ASSERT_GE(raw6, 0);
+    int on = 1;
+    setsockopt(raw6, IPPROTO_IPV6, IPV6_RECVTCLASS, &on, sizeof on);
+    ipv6_mreq m6{};
+    inet_pton(AF_INET6, "ff02::12", &m6.ipv6mr_multiaddr);
+    m6.ipv6mr_interface = static_cast<unsigned>(if_b);
+    ASSERT_EQ(setsockopt(raw6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6, sizeof m6), 0);
+    timeval tv{2, 0};
+    setsockopt(raw4, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(raw6, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    a.enter();
+    VrrpSocket tx4(io, Family::V4, if_a, false);
+    VrrpSocket tx6(io, Family::V6, if_a, false);
+    tx4.queue(ip("192.0.2.1"), ip("192.0.2.2"), kAdvert);
+    tx6.queue(ll_a, vrrp_group(Family::V6), kAdvert);
+    io.run_for(std::chrono::milliseconds(50));
+    std::uint8_t buf[256];
+    ASSERT_GT(recv(raw4, buf, sizeof buf, 0), 2) << "no IPv4 advert";
+    EXPECT_EQ(buf[1], 0xc0) << "IPv4 TOS";
+    char control[128];
+    iovec iov{buf, sizeof buf};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+    ASSERT_GT(recvmsg(raw6, &mh, 0), 0) << "no IPv6 advert";
+    int tclass = -1;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS) std::memcpy(&tclass, CMSG_DATA(c), sizeof tclass);
+    EXPECT_EQ(tclass, 0xc0) << "IPv6 traffic class";
+    close(raw4);
+    close(raw6);
 }
 
 TEST_F(VrrpSocketTest, MulticastV6FromLinkLocalWithHopLimit255) {

@@ -104,6 +104,9 @@ VrrpSocket::VrrpSocket(boost::asio::io_context& io, Family family, int ifindex, 
             fail(std::string("SO_BINDTODEVICE ") + name);
         if (v4) {
             set_int(fd_, IPPROTO_IP, IP_TTL, 255, "IP_TTL 255");
+            // DSCP CS6 (network control), as keepalived 2.2.7 and FRR's vrrpd mark theirs
+            // (both measured: TOS 0xc0), so switches queue adverts ahead of bulk traffic.
+            set_int(fd_, IPPROTO_IP, IP_TOS, kAdvertTos, "IP_TOS CS6");
             set_int(fd_, IPPROTO_IP, IP_MULTICAST_TTL, 255, "IP_MULTICAST_TTL 255");
             set_int(fd_, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP 0");
             set_int(fd_, IPPROTO_IP, IP_RECVTTL, 1, "IP_RECVTTL");
@@ -118,6 +121,7 @@ VrrpSocket::VrrpSocket(boost::asio::io_context& io, Family family, int ifindex, 
             }
         } else {
             set_int(fd_, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255, "IPV6_UNICAST_HOPS 255");
+            set_int(fd_, IPPROTO_IPV6, IPV6_TCLASS, kAdvertTos, "IPV6_TCLASS CS6");
             set_int(fd_, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255, "IPV6_MULTICAST_HOPS 255");
             set_int(fd_, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP 0");
             set_int(fd_, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex, "IPV6_MULTICAST_IF");

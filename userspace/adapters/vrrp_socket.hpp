@@ -49,6 +49,9 @@ struct VrrpSocketStats {
     std::uint64_t receive_calls = 0;      // recvmmsg system calls that returned data
 };
 
+// The traffic class of every advert sent: DSCP CS6 (network control), ECN not set.
+inline constexpr int kAdvertTos = 0xc0;
+
 class VrrpSocket {
 public:
     using Handler = std::function<void(std::span<const VrrpDatagram>)>;
