@@ -203,6 +203,24 @@ TEST(PlanSettings, NodeWideValues) {
     EXPECT_EQ(p.advert_interval, std::chrono::milliseconds(1000));
 }
 
+TEST(PlanSeed, SameNodeSamePlanOtherNodesAndConfigsOtherDraws) {
+    Config a = config({{"OPENSHIFT_HA_VIRTUAL_IPS", "192.0.2.50-81"}});
+    Config b = config({{"OPENSHIFT_HA_VIRTUAL_IPS", "192.0.2.50-81"}, {"OPENSHIFT_HA_CONFIG_NAME", "other"}});
+    const IpAddress n11 = *IpAddress::parse("192.0.2.11"), n12 = *IpAddress::parse("192.0.2.12");
+    EXPECT_EQ(plan_seed(a, n11), plan_seed(a, n11));
+    EXPECT_NE(plan_seed(a, n11), plan_seed(a, n12));
+    EXPECT_NE(plan_seed(a, n11), plan_seed(b, n11));
+    auto priorities = [](const Config& c, const IpAddress& node) {
+        NodeIdentity id{"eth0", node};
+        std::vector<int> v;
+        for (const auto& g : make_plan(c, id, plan_seed(c, node)).groups) v.push_back(g.priority);
+        return v;
+    };
+    EXPECT_EQ(priorities(a, n11), priorities(a, n11));
+    // 32 groups, about half of them backups with a 0..31 draw: another config's draws differ.
+    EXPECT_NE(priorities(a, n11), priorities(b, n11));
+}
+
 TEST(PlanSettings, V2WithoutAuthenticationHasNoKey) {
     Config c = config({{"OPENSHIFT_HA_VIRTUAL_IPS", "192.0.2.101"}, {"XVRRP_V2_AUTH", "none"}});
     Plan p = plan_for(c, "192.0.2.1", {0});

@@ -1,5 +1,7 @@
 #include "adapters/local_routes.hpp"
 
+#include "core/fnv.hpp"
+
 #include "adapters/netlink_batch.hpp"
 
 #include <netlink/errno.h>
@@ -80,9 +82,7 @@ std::optional<Prefix> prefix_of(nl_addr* a) {
 }  // namespace
 
 std::uint32_t LocalRoutes::route_metric(const std::string& config_name) {
-    std::uint32_t h = 2166136261u;  // FNV-1a
-    for (unsigned char c : config_name) h = (h ^ c) * 16777619u;
-    return kMetricBase + (h & 0xfffffu);
+    return kMetricBase + (fnv1a_32(config_name) & 0xfffffu);
 }
 
 LocalRoutes::LocalRoutes(int ifindex, std::uint32_t metric)

@@ -1,5 +1,7 @@
 #include "core/plan.hpp"
 
+#include "core/fnv.hpp"
+
 #include "core/vrrp_packet.hpp"
 
 #include <fmt/format.h>
@@ -149,6 +151,11 @@ Plan make_plan(const Config& c, const NodeIdentity& node, const RandomDraw& draw
         p.groups.push_back(std::move(g));
     }
     return p;
+}
+
+std::uint32_t plan_seed(const Config& config, const IpAddress& node) {
+    const auto b = node.bytes();
+    return fnv1a_32(std::span(b.data(), node.size()), fnv1a_32(config.config_name));
 }
 
 Plan make_plan(const Config& config, const NodeIdentity& node, std::uint32_t seed) {

@@ -80,6 +80,10 @@ using RandomDraw = std::function<std::uint32_t()>;
 Plan make_plan(const Config& config, const NodeIdentity& node, const RandomDraw& draw);
 // Same, with the draws taken from a std::mt19937 seeded with `seed` (reproducible).
 Plan make_plan(const Config& config, const NodeIdentity& node, std::uint32_t seed);
+// The seed a node's plan is drawn with: FNV-1a of the config name and the node address, so the
+// same node computes the same priorities at every start (and a SIGHUP leaves them alone), while
+// nodes and configs still get the generator's spread of draws.
+std::uint32_t plan_seed(const Config& config, const IpAddress& node);
 
 // slot = last byte of the node address mod 128 (for IPv6 the last byte of the 128 bits; the
 // generator cuts the 4th dotted field and gets nothing for IPv6, which gave every node slot 0).

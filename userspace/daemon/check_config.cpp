@@ -12,7 +12,6 @@
 #include <cstring>
 #include <fstream>
 #include <ostream>
-#include <random>
 
 namespace xvrrp {
 namespace {
@@ -76,7 +75,7 @@ Result<std::map<std::string, std::string>> read_env_file(const std::string& path
     return vars;
 }
 
-Result<Plan> resolve_plan(const PlanSource& source, std::uint32_t seed) {
+Result<Plan> resolve_plan(const PlanSource& source) {
     std::map<std::string, std::string> file;
     if (source.env_file) {
         auto r = read_env_file(*source.env_file);
@@ -104,7 +103,7 @@ Result<Plan> resolve_plan(const PlanSource& source, std::uint32_t seed) {
         if (!resolved) return resolved.error();
         node = resolved.value();
     }
-    Plan plan = make_plan(config.value(), node, seed);
+    Plan plan = make_plan(config.value(), node, plan_seed(config.value(), node.address));
     plan.warnings.insert(plan.warnings.end(), extra_warnings.begin(), extra_warnings.end());
     return plan;
 }
@@ -168,7 +167,7 @@ nlohmann::json plan_to_json(const Plan& p) {
 }
 
 int run_check_config(const PlanSource& source, bool json, std::ostream& out, std::ostream& err) {
-    auto plan = resolve_plan(source, std::random_device{}());
+    auto plan = resolve_plan(source);
     if (!plan) {
         err << "xvrrpd: " << plan.error().message() << '\n';
         return 2;

@@ -28,7 +28,7 @@ Result<std::map<std::string, std::string>> read_env_file(const std::string& path
 
 // Environment (+ env file) -> Config -> node identity -> Plan. Warnings are in plan.warnings.
 // `seed` feeds the generator scheme's random low priorities.
-Result<Plan> resolve_plan(const PlanSource& source, std::uint32_t seed);
+Result<Plan> resolve_plan(const PlanSource& source);
 
 nlohmann::json plan_to_json(const Plan& plan);
 

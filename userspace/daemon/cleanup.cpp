@@ -28,7 +28,7 @@ int run_cleanup(const PlanSource& source, std::ostream& out, std::ostream& err) 
     // Scripts are not run here: a check script that is no longer mounted must not block a rollback.
     PlanSource src = source;
     src.probe_scripts = false;
-    auto resolved = resolve_plan(src, 0);
+    auto resolved = resolve_plan(src);
     if (!resolved) {
         err << "xvrrpd --cleanup: " << resolved.error().message() << '\n';
         return 2;

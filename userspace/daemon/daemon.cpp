@@ -16,7 +16,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <random>
 #include <stdexcept>
 
 namespace xvrrp {
@@ -62,8 +61,8 @@ std::vector<std::string> global_differences(const Plan& a, const Plan& b) {
 
 }  // namespace
 
-Runtime::Runtime(boost::asio::io_context& io, Plan plan, DaemonOptions options, std::uint32_t seed)
-    : io_(io), plan_(std::move(plan)), options_(std::move(options)), seed_(seed), signals_(io), heartbeat_timer_(io),
+Runtime::Runtime(boost::asio::io_context& io, Plan plan, DaemonOptions options)
+    : io_(io), plan_(std::move(plan)), options_(std::move(options)), signals_(io), heartbeat_timer_(io),
       stop_timer_(io), repair_timer_(io) {}
 
 Runtime::~Runtime() = default;
@@ -905,7 +904,7 @@ void Runtime::finish_stop() {
 
 void Runtime::reload() {
     spdlog::info("SIGHUP: re-reading {}", *options_.source.env_file);
-    auto next = resolve_plan(options_.source, seed_);
+    auto next = resolve_plan(options_.source);
     if (!next) {
         spdlog::error("SIGHUP: {}; keeping the running configuration", next.error().message());
         return;
@@ -979,10 +978,8 @@ int run_daemon(const DaemonOptions& options) {
     // A peer that closes early (an HTTP or control client, a script's pipe) is an error code on
     // that write, never the end of the daemon. Children get the default back (ChildProcesses).
     std::signal(SIGPIPE, SIG_IGN);
-    std::random_device rd;
-    const std::uint32_t seed = rd();
     for (;;) {
-        auto plan = resolve_plan(options.source, seed);
+        auto plan = resolve_plan(options.source);
         if (!plan) {
             spdlog::error("{}", plan.error().message());
             return 2;
@@ -990,7 +987,7 @@ int run_daemon(const DaemonOptions& options) {
         boost::asio::io_context io;
         bool again = false;
         try {
-            Runtime rt(io, plan.value(), options, seed);
+            Runtime rt(io, plan.value(), options);
             rt.start();
             io.run();
             again = rt.restart_requested();

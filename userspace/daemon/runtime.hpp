@@ -110,7 +110,7 @@ struct NetlinkLatency {
 
 class Runtime : public ActionSink {
 public:
-    Runtime(boost::asio::io_context& io, Plan plan, DaemonOptions options, std::uint32_t seed);
+    Runtime(boost::asio::io_context& io, Plan plan, DaemonOptions options);
     ~Runtime() override;
 
     // Opens everything; throws std::runtime_error with one line naming what failed.
@@ -178,7 +178,6 @@ private:
     boost::asio::io_context& io_;
     Plan plan_;
     DaemonOptions options_;
-    std::uint32_t seed_;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     int ifindex_ = 0;
     MacAddress mac_{};
