@@ -67,6 +67,8 @@ expect_bad XVRRP_RUNTIME_DIR "${n[@]}" $vips XVRRP_RUNTIME_DIR=relative
 expect_bad XVRRP_HTTP_ADDR "${n[@]}" $vips XVRRP_HTTP_ADDR=localhost:1
 expect_bad XVRRP_LOG_LEVEL "${n[@]}" $vips XVRRP_LOG_LEVEL=loud
 expect_bad XVRRP_DATAPLANE "${n[@]}" $vips XVRRP_DATAPLANE=dpdk
+expect_bad XVRRP_LOG_FORMAT "${n[@]}" $vips XVRRP_LOG_FORMAT=xml
+expect_bad XVRRP_V2_AUTH "${n[@]}" $vips XVRRP_V2_AUTH=md5
 expect_bad --node-ip --node-ip 192.0.2 -- $vips
 # Without --node-ip the named interface is looked up (read-only) and must exist.
 expect_bad OPENSHIFT_HA_NETWORK_INTERFACE -- $vips OPENSHIFT_HA_NETWORK_INTERFACE=xvnope0
@@ -116,6 +118,24 @@ PY
 else
     fail "JSON config failed: $(cat "$tmp/err")"
 fi
+
+# The daemon itself (not --check-config) with a bad environment: the error on stderr only, in
+# either log format, exit 2; in json one object with time, level and msg.
+for format in text json; do
+    env -i PATH=/usr/bin:/bin XVRRP_LOG_FORMAT=$format OPENSHIFT_HA_VIRTUAL_IPS=nope "$bin" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" -ne 2 ] || [ -s "$tmp/out" ] || [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
+        fail "daemon, $format logs, bad VIPs: exit $rc, stdout '$(cat "$tmp/out")', stderr '$(cat "$tmp/err")'"
+    elif [ "$format" = json ] && ! python3 -c '
+import json, sys
+j = json.loads(open(sys.argv[1]).read())
+assert list(j)[:3] == ["time", "level", "msg"] and j["level"] == "error" and j["time"].endswith("Z"), j
+assert j["msg"].startswith("OPENSHIFT_HA_VIRTUAL_IPS=\"nope\""), j' "$tmp/err"; then
+        fail "daemon, json logs: stderr is not one JSON error object: $(cat "$tmp/err")"
+    else
+        echo "ok: daemon, $format logs: $(cat "$tmp/err")"
+    fi
+done
 
 # --list-env: every accepted name, each documented in docs/configuration.md.
 if "$bin" --list-env >"$tmp/vars"; then

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Signals and notify timing of a real xvrrpd in network namespaces (issue 16; ctest label netns).
+"""Signals, notify timing and log format of a real xvrrpd in network namespaces (issues 16 and 20;
+ctest label netns).
 
 - SIGUSR1 and SIGUSR2 (keepalived's data and stats dumps) write documented files in the runtime
   directory and never stop the daemon; SIGPIPE is ignored.
@@ -7,6 +8,8 @@
   growing the daemon's tables.
 - A STOP notify gets the check interval at shutdown, not 300 ms.
 - The MASTER notify runs once the group's VIPs are on the interface, also for 4,096 of them.
+- XVRRP_LOG_FORMAT=json: every line the daemon writes is one JSON object; a state change carries
+  its group, VRID, states and cause as fields.
 
 The lab is daemon_netns_test.py's, with its own namespace prefix xv<pid>-sg-. Addresses from
 192.0.2.0/24 and 198.18.0.0/15 only.
@@ -147,8 +150,32 @@ def test_master_notify_runs_once_the_vips_are_on_the_interface():
     lab.check(a.stop(timeout=20) == 0, "SIGTERM exit status")
 
 
+def test_json_logs_every_line_an_object_and_state_changes_with_fields():
+    lb = lab.new_lab()
+    a = lb.node("a", "192.0.2.1")
+    a.start(dict(lab.FAST, OPENSHIFT_HA_VIRTUAL_IPS="192.0.2.61", XVRRP_LOG_FORMAT="json", XVRRP_DATAPLANE="xdp-generic"))
+    lab.wait_until(lambda: set(a.states().values()) == {"MASTER"}, 5, "a MASTER")
+    lab.check(a.stop() == 0, "SIGTERM exit status")
+    lines = [l for l in a.logtext().splitlines() if l.strip()]
+    objects = []
+    for l in lines:
+        try:
+            objects.append(json.loads(l))
+        except ValueError:
+            raise lab.Failure(f"a log line that is not JSON: {l!r}")
+    lab.check(all(list(o)[:3] == ["time", "level", "msg"] and o["time"].endswith("Z") for o in objects),
+              f"lines without time/level/msg first: {[o for o in objects if list(o)[:3] != ['time', 'level', 'msg']][:2]}")
+    changes = [o for o in objects if o.get("event") == "state_change"]
+    lab.check([(c["from"], c["to"]) for c in changes][:2] == [("INIT", "BACKUP"), ("BACKUP", "MASTER")],
+              f"state changes {changes}")
+    lab.check(all(c["group"] == "OpenShift_IPFailover_VIP_1" and c["vrid"] == 11 and c["cause"] for c in changes),
+              f"state change fields {changes}")
+    lab.check(not any("event" in o for o in objects if o not in changes), "fields leaked onto other lines")
+
+
 TESTS = [test_sigusr1_sigusr2_write_dumps_and_sigpipe_is_ignored, test_sighup_applies_log_level_and_reuses_group_slots,
-         test_stop_notify_gets_the_check_interval, test_master_notify_runs_once_the_vips_are_on_the_interface]
+         test_stop_notify_gets_the_check_interval, test_master_notify_runs_once_the_vips_are_on_the_interface,
+         test_json_logs_every_line_an_object_and_state_changes_with_fields]
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ constexpr auto kVariables = std::to_array<std::string_view>({
     "XVRRP_RUNTIME_DIR",
     "XVRRP_HTTP_ADDR",
     "XVRRP_LOG_LEVEL",
+    "XVRRP_LOG_FORMAT",
     "XVRRP_DATAPLANE",
     "XVRRP_VIP_ADDRESSES",
     "XVRRP_V2_AUTH",
@@ -553,6 +554,10 @@ std::optional<ConfigError> fill(const Reader& r, const ExecutableProbe& probe, C
         else if (*v == "off") c.vip_addresses = false;
         else return error("XVRRP_VIP_ADDRESSES", *v, "expected on or off");
     }
+    // Applied by the entry point before anything is logged; checked here so --check-config and
+    // --list-env know it.
+    if (auto v = r.get("XVRRP_LOG_FORMAT"); v && *v != "text" && *v != "json")
+        return error("XVRRP_LOG_FORMAT", *v, "expected text or json");
     if (auto v = r.get("XVRRP_V2_AUTH")) {
         if (*v == "pass") c.v2_auth_pass = true;
         else if (*v == "none") c.v2_auth_pass = false;

@@ -815,6 +815,7 @@ void Runtime::notify(std::size_t gi, std::string_view state, std::uint8_t priori
 void Runtime::transition(std::size_t gi, std::string_view from, std::string_view to, const std::string& cause,
                          std::chrono::system_clock::time_point at) {
     const Group& g = plan_.groups[gi];
+    LogFields fields{{{"event", "state_change"}, {"group", g.name}, {"vrid", g.vrid}, {"from", from}, {"to", to}, {"cause", cause}}};
     spdlog::info("{} {}->{}: {}", g.name, from, to, cause);
     if (events_) {
         StateChange c;

@@ -1,10 +1,12 @@
 // xvrrpd: the VRRP controller. Command-line entry only; each mode lives in its own file.
+#include "adapters/logging.hpp"
 #include "daemon/check_config.hpp"
 #include "daemon/cleanup.hpp"
 #include "daemon/daemon.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <iostream>
 
 #ifndef XVRRP_VERSION
@@ -12,6 +14,18 @@
 #endif
 
 int main(int argc, char** argv) {
+    // The log format first, so every line (a config error included) comes out in it. A bad value
+    // is reported in text, on stderr, with the usual exit status for a bad environment.
+    xvrrp::LogFormat format = xvrrp::LogFormat::Text;
+    if (const char* f = std::getenv("XVRRP_LOG_FORMAT"); f && *f) {
+        auto parsed = xvrrp::parse_log_format(f);
+        if (!parsed) {
+            std::cerr << "xvrrpd: XVRRP_LOG_FORMAT=\"" << f << "\": expected text or json\n";
+            return 2;
+        }
+        format = *parsed;
+    }
+    xvrrp::configure_logging(format);
     CLI::App app{"xvrrpd: VRRP failover for OpenShift ipfailover, with an XDP data plane", "xvrrpd"};
     bool check_config = false, json = false, list_env = false, version = false;
     xvrrp::PlanSource source;
