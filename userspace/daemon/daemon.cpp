@@ -1,6 +1,7 @@
 #include "daemon/daemon.hpp"
 
 #include "adapters/logging.hpp"
+#include "core/plan_format.hpp"
 #include "daemon/runtime.hpp"
 
 #include <boost/asio/post.hpp>
@@ -182,9 +183,14 @@ void Runtime::start() {
         if (sock6_) sock6_->drain();
     });
 
-    if (plan_.http.enabled)
+    if (plan_.http.enabled) {
+        // The node's own address by default (HttpListen), bound even while it is missing from
+        // the interface (the link monitor reports that): the daemon must start all the same.
         http_ = std::make_unique<HttpServer>(io_, plan_.http.host, plan_.http.port,
-                                             [this](const std::string& m, const std::string& t) { return http(m, t); });
+                                             [this](std::string_view target) { return http(target); }, HttpLimits{},
+                                             !plan_.http.host_set);
+        spdlog::info("HTTP pages on {}", format_http(plan_.http));
+    }
     ControlSocket::Handlers h;
     h.status = [this] { return status_json().dump(); };
     h.counters = [this] { return counters_json().dump(); };
@@ -354,6 +360,7 @@ void Runtime::install_firewall() {
 void Runtime::heartbeat() {
     if (stopping_) return;
     if (dataplane_ && !dataplane_->heartbeat()) ++heartbeat_errors_;
+    else heartbeat_at_ = std::chrono::steady_clock::now();
     heartbeat_timer_.expires_after(heartbeat_every_);
     heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) heartbeat();
