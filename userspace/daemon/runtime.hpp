@@ -138,8 +138,6 @@ public:
     // Network pages are re-rendered at most this often, and at least this often while asked for.
     static constexpr std::chrono::milliseconds kPageMinGap{20};
     static constexpr std::chrono::milliseconds kPageMaxAge{1000};
-    static constexpr std::size_t kVipPageDefault = 256;
-    static constexpr std::size_t kVipPageMax = 1024;
 
 private:
     void wait_signal();

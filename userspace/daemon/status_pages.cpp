@@ -7,10 +7,10 @@
 // cached, so no request rate or VIP count can keep the loop that sends adverts and writes the
 // liveness heartbeat from doing so. Per-VIP detail is paged (/status/vips).
 #include "core/prometheus_text.hpp"
+#include "core/vip_page.hpp"
 #include "daemon/runtime.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <deque>
 #include <optional>
 #include <set>
@@ -275,35 +275,6 @@ std::string Runtime::metrics_text() const {
 
 namespace {
 
-// "a=1&b=2" -> the value of `name`, if present.
-std::optional<std::string_view> query_value(std::string_view query, std::string_view name) {
-    while (!query.empty()) {
-        auto amp = query.find('&');
-        std::string_view kv = query.substr(0, amp);
-        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-        auto eq = kv.find('=');
-        if (kv.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view{} : kv.substr(eq + 1);
-    }
-    return std::nullopt;
-}
-
-// A decimal integer parameter in [lo, hi]; `error` names the parameter and what it wants.
-std::optional<std::size_t> query_number(std::string_view query, std::string_view name, std::size_t fallback, std::size_t lo,
-                                        std::size_t hi, bool required, std::string& error) {
-    auto v = query_value(query, name);
-    if (!v) {
-        if (required) error = fmt::format("{}: required (a number {}..{})", name, lo, hi);
-        return required ? std::nullopt : std::optional<std::size_t>(fallback);
-    }
-    std::size_t n = 0;
-    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-    if (v->empty() || ec != std::errc{} || end != v->data() + v->size() || n < lo || n > hi) {
-        error = fmt::format("{}: expected a number {}..{}, got \"{}\"", name, lo, hi, std::string(v->substr(0, 32)));
-        return std::nullopt;
-    }
-    return n;
-}
-
 HttpResponse json_response(unsigned status, const nlohmann::json& j) {
     return HttpResponse::shared(status, "application/json", std::make_shared<const std::string>(j.dump(1) + "\n"));
 }
@@ -407,28 +378,25 @@ nlohmann::json Runtime::network_status_json() const {
 
 // /status/vips?group=N&offset=O&limit=L: one page of a group's VIPs, each with whether this node
 // delivers it now (a held local route covers it, or the address is on the interface). The cost is
-// that of one page, at most kVipPageMax VIPs.
+// that of one page, at most kVipPageMax VIPs (core/vip_page.hpp).
 HttpResponse Runtime::vips_page(std::string_view query) const {
     std::string error;
-    auto group = query_number(query, "group", 0, 1, plan_.groups.size(), true, error);
-    std::optional<std::size_t> offset, limit;
-    if (group) offset = query_number(query, "offset", 0, 0, static_cast<std::size_t>(-1) / 2, false, error);
-    if (offset) limit = query_number(query, "limit", kVipPageDefault, 1, kVipPageMax, false, error);
-    if (!limit) return HttpResponse::text(400, "bad request: " + error + "\n");
-    const std::size_t gi = *group - 1;
-    if (!driver_ || !driver_->active(gi)) return HttpResponse::text(404, fmt::format("group {} is not running\n", *group));
+    auto page = parse_vip_page(query, plan_.groups.size(), error);
+    if (!page) return HttpResponse::text(400, "bad request: " + error + "\n");
+    const std::size_t gi = page->group - 1;
+    if (!driver_ || !driver_->active(gi)) return HttpResponse::text(404, fmt::format("group {} is not running\n", page->group));
     const Group& g = plan_.groups[gi];
     static const std::set<IpAddress> none;
     const std::set<IpAddress>& held = addresses_ ? addresses_->held() : none;
-    const std::size_t from = std::min(*offset, g.vips.size());
-    const std::size_t to = std::min(g.vips.size(), from + *limit);
+    const std::size_t from = std::min(page->offset, g.vips.size());
+    const std::size_t to = std::min(g.vips.size(), from + page->limit);
     auto vips = nlohmann::json::array();
     for (std::size_t i = from; i < to; ++i) {
         const IpAddress& v = g.vips[i];
         vips.push_back({{"address", v.to_string()}, {"local", held.count(v) != 0 || (routes_ && routes_->delivers(v))}});
     }
     nlohmann::json j{{"group", g.index}, {"vrid", g.vrid},         {"state", driver_->runtime(gi).state},
-                     {"total", g.vips.size()}, {"offset", from}, {"limit", *limit},
+                     {"total", g.vips.size()}, {"offset", from}, {"limit", page->limit},
                      {"vips", std::move(vips)}};
     j["next_offset"] = to < g.vips.size() ? nlohmann::json(to) : nlohmann::json(nullptr);
     return json_response(200, j);
