@@ -7,7 +7,8 @@
 #   - no group changes state on any node (transitions and states as before, per xvrrpctl);
 #   - no ARP request is dropped for a stale heartbeat (XDP counters arp_drop_stale/ns_drop_stale);
 #   - the probe sees every probed VIP answered throughout, by one node each;
-#   - every request got a 200 or a 503 (the cap), none hung past its deadline.
+#   - every request got a 200 or a 503 (the cap), none hung past its deadline;
+#   - each node rendered its /status a few times for the thousands of requests (cached).
 # Then what the network sees: the pages answer on the node's address and not on a VIP (the
 # default listen address); /status is bounded (per-group counts, no VIP lists, no config name);
 # /status/vips pages at most 1,024 VIPs; HEAD has no body; POST gets 405; /livez and /readyz say 200.
@@ -57,8 +58,22 @@ stale_drops() {
   for i in 1 2 3; do n=$((n + $(e2e_xdp_counter "$i" arp_drop_stale) + $(e2e_xdp_counter "$i" ns_drop_stale))); done
   echo "$n"
 }
+# "status_renders metrics_renders refused" of node I's HTTP counters (xvrrpctl counters).
+http_counters() {
+  e2e_ctl "$1" counters | "$LAB_PY" -c '
+import json, sys
+h = json.load(sys.stdin).get("http")
+if h is None:
+    sys.exit("FAIL: xvrrpctl counters has no http section")
+print(h["status_renders"], h["refused"])'
+}
 before=$(cluster_states)
 stale_before=$(stale_drops)
+declare -A renders_before
+for i in 1 2 3; do
+  c=$(http_counters "$i")  # fails the run (set -e) without the counters
+  renders_before[$i]=${c%% *}
+done
 echo "elected: $(grep -c ':MASTER:' <<<"$before") masters, stale drops so far $stale_before"
 
 # The first VIP of every group, probed over ARP every 10 ms during the flood.
@@ -66,6 +81,7 @@ probed=()
 for g in $(seq 0 15); do probed+=("198.18.$((g * 4)).0"); done
 lab_probe_start flood --interval-ms 10 --vips "$(IFS=,; echo "${probed[*]}")"
 
+fail=0
 flood_out="$LAB_DIR/flood.json"
 lab_client_exec "$LAB_PY" - "$flood_s" "$(lab_node_ip 1)" "$(lab_node_ip 2)" "$(lab_node_ip 3)" >"$flood_out" <<'EOF'
 import asyncio, collections, json, sys, time
@@ -100,9 +116,21 @@ EOF
 e2e_probe_stop flood
 after=$(cluster_states)
 stale_after=$(stale_drops)
+renders=""
+for i in 1 2 3; do
+  c=$(http_counters "$i")
+  r=${c%% *}
+  renders+=" n$i:$((r - renders_before[$i]))"
+  # The summary is rendered at most once a second while nothing changes state (at most every
+  # 20 ms when something does): a few renders for thousands of requests.
+  if [ $((r - renders_before[$i])) -gt $(( ${flood_s%.*} + 3 )) ]; then
+    echo "FAIL: n$i rendered /status $((r - renders_before[$i])) times in the ${flood_s} s flood: the page is not cached"
+    fail=1
+  fi
+done
+echo "renders of /status during the flood:$renders"
 echo "flood: $(cat "$flood_out")"
 
-fail=0
 if [ "$before" != "$after" ]; then
   echo "FAIL: state changes during the flood:"
   diff <(echo "$before") <(echo "$after") | grep '^[<>]' | head -20 || true

@@ -156,6 +156,13 @@ nlohmann::json Runtime::counters_json() const {
                        {"timeouts", notifier_->stats().timeouts}, {"dropped", notifier_->stats().dropped}};
     j["netlink"] = {{"batches", netlink_.batches}, {"seconds_sum", netlink_.seconds_sum}, {"seconds_max", netlink_.seconds_max}};
     j["heartbeat_errors"] = heartbeat_errors_;
+    if (http_) {
+        const HttpStats h = http_->stats();
+        j["http"] = {{"accepted", h.accepted},           {"refused", h.refused},
+                     {"timed_out", h.timed_out},         {"accept_errors", h.accept_errors},
+                     {"responses", h.responses},         {"open", h.open},
+                     {"status_renders", status_page_.renders}, {"metrics_renders", metrics_page_.renders}};
+    }
     return j;
 }
 
@@ -269,6 +276,20 @@ std::string Runtime::metrics_text() const {
     nl.samples.push_back({{}, static_cast<double>(netlink_.batches), "_count"});
     auto& nlmax = add("xvrrp_netlink_batch_seconds_max", "Slowest address batch so far.", "gauge");
     nlmax.samples.push_back({{}, netlink_.seconds_max, ""});
+    if (http_) {
+        const HttpStats h = http_->stats();
+        auto& conns = add("xvrrp_http_connections_total",
+                          "HTTP connections: served, refused at a cap (503), closed at the request deadline.", "counter");
+        conns.samples.push_back({{{"outcome", "served"}}, static_cast<double>(h.accepted), ""});
+        conns.samples.push_back({{{"outcome", "refused"}}, static_cast<double>(h.refused), ""});
+        conns.samples.push_back({{{"outcome", "timed_out"}}, static_cast<double>(h.timed_out), ""});
+        auto& errs = add("xvrrp_http_accept_errors_total", "accept() failures (EMFILE and the like back off).", "counter");
+        errs.samples.push_back({{}, static_cast<double>(h.accept_errors), ""});
+        auto& renders = add("xvrrp_http_page_renders_total",
+                            "Renders of the cached network pages (every other request got the cached one).", "counter");
+        renders.samples.push_back({{{"page", "status"}}, static_cast<double>(status_page_.renders), ""});
+        renders.samples.push_back({{{"page", "metrics"}}, static_cast<double>(metrics_page_.renders + 1), ""});
+    }
     return prometheus_text({f.begin(), f.end()});
 }
 
