@@ -184,8 +184,9 @@ void Runtime::start() {
     });
 
     if (plan_.http.enabled) {
-        // The node's own address by default (HttpListen), bound even while it is missing from
-        // the interface (the link monitor reports that): the daemon must start all the same.
+        // The node's own address by default (HttpListen), bound with IP_FREEBIND: an IPv6
+        // address still in DAD, or one removed since it was looked up (the link monitor reports
+        // that), must not stop the start.
         http_ = std::make_unique<HttpServer>(io_, plan_.http.host, plan_.http.port,
                                              [this](std::string_view target) { return http(target); }, HttpLimits{},
                                              !plan_.http.host_set);
