@@ -53,11 +53,11 @@ s5_flood() {
   esac
 }
 
-# s5_metrics I: node I's /metrics (xvrrpd's HTTP endpoint, :63000 in its namespace).
+# s5_metrics I: node I's /metrics (xvrrpd's HTTP endpoint, on the node's address port 63000).
 s5_metrics() {
   ip netns exec "$(lab_node_ns "${1:?node}")" "$LAB_PY" -c '
-import urllib.request
-print(urllib.request.urlopen("http://127.0.0.1:63000/metrics", timeout=5).read().decode())'
+import sys, urllib.request
+print(urllib.request.urlopen(f"http://{sys.argv[1]}:63000/metrics", timeout=5).read().decode())' "$(lab_node_ip "$1")"
 }
 
 scenario_rep() {

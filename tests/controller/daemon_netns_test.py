@@ -2,7 +2,7 @@
 """Real xvrrpd daemons in network namespaces (ctest label netns).
 
 Every node is a namespace with eth0 on a bridge in a "switch" namespace; addresses come from
-192.0.2.0/24 only. Namespaces are named xv<pid>-d-*, and are removed on every exit path (finally
+192.0.2.0/24 only. Namespaces are named xv<pid>-d-* (LAB_NS_PREFIX replaces "xv"), and are removed on every exit path (finally
 blocks, atexit, SIGTERM/SIGINT handlers), also when a check fails.
 
 Usage: daemon_netns_test.py --build-dir BUILD [-k SUBSTRING]
@@ -21,7 +21,7 @@ import tempfile
 import time
 import traceback
 
-PREFIX = f"xv{os.getpid()}-d-"
+PREFIX = f"{os.environ.get('LAB_NS_PREFIX', 'xv')}{os.getpid()}-d-"
 BUILD = None
 FAST = {"XVRRP_VRRP_VERSION": "3", "XVRRP_ADVERT_INTERVAL": "0.1"}  # Master_Down_Interval ~0.3-0.4 s
 
@@ -96,16 +96,18 @@ class Node:
 
     def http(self, path, quiet=False):
         # python3 inside the namespace instead of curl, which install-deps.sh does not install.
+        # The pages listen on the node's own address by default (not on loopback or the VIPs).
         fetch = ("import sys,urllib.request\n"
                  "try:\n"
-                 f"    sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:63000{path}', timeout=2).read().decode())\n"
+                 f"    sys.stdout.write(urllib.request.urlopen('http://{self.ip}:63000{path}', timeout=2).read().decode())\n"
                  "except Exception as e:\n"
                  "    sys.stderr.write(str(e)); sys.exit(1)\n")
         r = self.exec([sys.executable, "-c", fetch], check_rc=not quiet)
         return r.stdout if r.returncode == 0 else None
 
     def status(self):
-        return json.loads(self.http("/status"))
+        # The whole document (names, VIP lists) is the control socket's; HTTP /status is a summary.
+        return json.loads(self.ctl("status", "--json"))
 
     def ctl(self, *args):
         return self.exec([os.path.join(BUILD, "bin", "xvrrpctl"), "--runtime-dir", self.rundir] + list(args)).stdout
@@ -253,11 +255,13 @@ def test_two_nodes_elect_right_master_metrics_and_ctl():
         text = n.http("/metrics")
         metrics = parse_metrics(text)
         for name, (m, _) in exp.items():
-            vrid = str(next(g["vrid"] for g in n.status()["groups"] if g["name"] == name))
+            g = next(g for g in n.status()["groups"] if g["name"] == name)
+            # /metrics labels a group by its number: the name starts with the config name.
+            group, vrid = str(g["group"]), str(g["vrid"])
             want = "MASTER" if m is n else "BACKUP"
-            key = ("xvrrp_group_state", frozenset({("group", name), ("vrid", vrid), ("state", want)}))
+            key = ("xvrrp_group_state", frozenset({("group", group), ("vrid", vrid), ("state", want)}))
             check(metrics.get(key) == 1.0, f"{n.name} /metrics: {key} = {metrics.get(key)}\n{text}")
-            sent = metrics.get(("xvrrp_adverts_sent_total", frozenset({("group", name), ("vrid", vrid)})))
+            sent = metrics.get(("xvrrp_adverts_sent_total", frozenset({("group", group), ("vrid", vrid)})))
             if m is n:
                 check(sent and sent >= 1, f"{n.name}: master of {name} sent no adverts per /metrics")
         check(metrics.get(("xvrrp_up", frozenset())) == 1.0, "xvrrp_up is not 1")
@@ -367,7 +371,7 @@ def test_backup_absorbs_repeats_and_takes_over_when_they_stop():
           f"{other.name}: last advert {g['last_advert_ms_ago']} ms ago (absorbed ones must count)")
     metrics = parse_metrics(other.http("/metrics"))
     check(metrics.get(("xvrrp_absorbed_repeats_taken_total", frozenset()), 0) >= 1, f"{other.name}: no absorbed repeat taken")
-    check(metrics.get(("xvrrp_adverts_absorbed_total", frozenset({("group", name), ("vrid", str(g["vrid"]))})), 0) >= 10,
+    check(metrics.get(("xvrrp_adverts_absorbed_total", frozenset({("group", str(g["group"])), ("vrid", str(g["vrid"]))})), 0) >= 10,
           f"{other.name}: /metrics absorbed count")
     prio = g["priority"]
     mdi = 3 * 0.1 + (256 - prio) * 0.1 / 256

@@ -25,7 +25,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemon_netns_test as lab  # noqa: E402  (the shared lab: Node, Lab, check, wait_until)
 
-lab.PREFIX = f"xv{os.getpid()}-vc-"
+lab.PREFIX = f"{os.environ.get('LAB_NS_PREFIX', 'xv')}{os.getpid()}-vc-"
 FOREIGN_MAC = "02:00:5e:c0:ff:ee"  # locally administered: no real NIC has it
 ETH_P_ARP = 0x0806
 ETH_P_IPV6 = 0x86DD
@@ -164,7 +164,9 @@ def run_claims(intruder, master_mac, vip, count, spread, pre=0.5, post=1.0):
 
 def conflict_metrics(node, group, vrid):
     m = lab.parse_metrics(node.http("/metrics"))
-    labels = frozenset({("group", group), ("vrid", str(vrid))})
+    # /metrics labels a group by its number (its name starts with the config name).
+    number = next(str(g["group"]) for g in node.status()["groups"] if g["name"] == group)
+    labels = frozenset({("group", number), ("vrid", str(vrid))})
     return (m.get(("xvrrp_vip_conflicts_total", labels)), m.get(("xvrrp_vip_conflict_reannounces_total", labels)))
 
 

@@ -31,7 +31,8 @@
 #
 # Environment knobs: LAB_BIN_DIR (xvrrpd, xvrrp-probe; default <repo>/build/bin), LAB_KEEP=1 keeps
 # the state dir after success, LAB_QUIET=1 silences progress lines, LAB_RT_PRIORITY=N runs daemons
-# SCHED_RR N, LAB_PROBE_CPUS (a taskset list) keeps the probe on those CPUs; LAB_DAEMON_ARGS and
+# SCHED_RR N, LAB_PROBE_CPUS (a taskset list) keeps the probe on those CPUs, LAB_NS_PREFIX (default
+# xv) starts every namespace name (runs sharing a machine keep theirs apart); LAB_DAEMON_ARGS and
 # LAB_POD_BPFFS at lab_start_node, below.
 
 LAB_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -79,7 +80,7 @@ lab_init() {
   for tool in ip nsenter setsid clang nft "$LAB_PY"; do
     command -v "$tool" >/dev/null || lab_die "'$tool' is missing: run scripts/install-deps.sh"
   done
-  LAB_PREFIX="xv$$-${suite}-"
+  LAB_PREFIX="${LAB_NS_PREFIX:-xv}$$-${suite}-"
   LAB_DIR=$(mktemp -d "/tmp/xvrrp-lab-${suite}.XXXXXX")
   : >"$LAB_DIR/marks"
   echo "lab: state (logs, configs, probe results) in $LAB_DIR" >&2
@@ -435,15 +436,14 @@ for g in json.load(sys.stdin)["groups"]:
   esac
 }
 
-# lab_node_status I: xvrrpd's /status JSON from node I (XVRRP_HTTP_ADDR of its environment, default
-# :63000, asked on the node's loopback).
+# lab_node_status I: xvrrpd's whole status document from node I, over its control socket
+# (`xvrrpctl status --json`; the HTTP /status is a bounded summary for the network).
 lab_node_status() {
-  local i=${1:?node} addr port
-  addr=$(grep '^XVRRP_HTTP_ADDR=' "$(lab_node_dir "$i")/env" | tail -n 1 | cut -d= -f2-)
-  port=${addr##*:}
-  ip netns exec "$(lab_node_ns "$i")" "$LAB_PY" -c '
-import sys, urllib.request
-print(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/status", timeout=5).read().decode())' "${port:-63000}"
+  local i=${1:?node} dir config
+  dir=$(lab_node_dir "$i")
+  [ -x "$LAB_BIN_DIR/xvrrpctl" ] || lab_die "$LAB_BIN_DIR/xvrrpctl not built"
+  config=$(grep '^OPENSHIFT_HA_CONFIG_NAME=' "$dir/env" | tail -n 1 | cut -d= -f2-)
+  "$LAB_BIN_DIR/xvrrpctl" --runtime-dir "$dir/run" ${config:+--config "$config"} status --json
 }
 
 # lab_expected_master GROUP [NODE...]: of the given running nodes (default all), the one VRRP

@@ -31,7 +31,7 @@ except ImportError:
 
 SRC = OBJ = XVRRPD = None
 CAP_NUMBERS = {"NET_ADMIN": 12, "NET_RAW": 13, "SYS_ADMIN": 21, "PERFMON": 38, "BPF": 39}
-NS = f"xv{os.getpid()}-pkg"
+NS = f"{os.environ.get('LAB_NS_PREFIX', 'xv')}{os.getpid()}-pkg"
 HTTP_PORT = 63000  # inside the test namespace only
 
 

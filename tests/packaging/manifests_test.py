@@ -3,7 +3,7 @@
 every environment variable a workload sets is one `xvrrpd --list-env` names, the Deployment's
 replicas equal OPENSHIFT_HA_REPLICA_COUNT, the page's names (deployment, container, service
 account, config-volume at /etc/keepalive) are kept so `oc set env` / `oc set volume` work
-unchanged, probes hit /healthz on 63000, scripts named in the environment exist in the ConfigMap,
+unchanged, probes hit /livez and /readyz on 63000, scripts named in the environment exist in the ConfigMap,
 and the least-privilege variant really drops privileged mode for the listed capabilities. The
 rollback manifest (a DaemonSet whose initContainer runs `xvrrpd --cleanup`) must clean exactly the
 config the ipfailover DaemonSet runs, on the same nodes, with the host's bpffs.
@@ -250,19 +250,21 @@ class ManifestsTest(unittest.TestCase):
                                      f"{w}: spec.replicas is {replicas} but "
                                      f"OPENSHIFT_HA_REPLICA_COUNT is {e['value']}")
 
-    def test_probes_use_healthz_on_63000(self):
+    def test_probes_use_livez_and_readyz_on_63000(self):
         for w, d in self.workloads:
             for c in xvrrp_containers(d):
-                for probe in ("livenessProbe", "readinessProbe"):
+                for probe, path in (("livenessProbe", "/livez"), ("readinessProbe", "/readyz")):
                     http = c.get(probe, {}).get("httpGet")
                     self.assertIsNotNone(http, f"{w}: {probe} must be an httpGet")
                     self.assertEqual(http.get("port"), HEALTH_PORT, f"{w}: {probe} port")
-                    self.assertIn(http.get("path"), ("/healthz", "/readyz"), f"{w}: {probe} path")
-                self.assertEqual(c["livenessProbe"]["httpGet"]["path"], "/healthz", w)
+                    self.assertEqual(http.get("path"), path, f"{w}: {probe} path")
+                    # The probe goes to the pod IP (the node's, with hostNetwork), where xvrrpd
+                    # listens by default: a host of loopback or a VIP would never be answered.
+                    self.assertNotIn("host", http, f"{w}: {probe} must probe the pod IP")
                 ports = [(p.get("containerPort"), p.get("hostPort")) for p in c.get("ports", [])]
                 self.assertIn((HEALTH_PORT, HEALTH_PORT), ports,
                               f"{w}: containerPort/hostPort {HEALTH_PORT} (the page's port, now "
-                              f"also /healthz) is missing")
+                              f"also /livez and /readyz) is missing")
 
     def test_config_volume_and_scripts(self):
         for w, d in self.workloads:

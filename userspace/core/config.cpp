@@ -306,6 +306,7 @@ std::optional<ConfigError> read_http(const Reader& r, HttpListen& out) {
     }
     out.enabled = true;
     out.host = std::string(host);
+    out.host_set = true;
     out.port = static_cast<std::uint16_t>(*port);
     return std::nullopt;
 }

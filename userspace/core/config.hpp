@@ -74,7 +74,11 @@ enum class V3Checksum {
 
 struct HttpListen {
     bool enabled = true;
-    std::string host;  // empty = every address
+    // Without XVRRP_HTTP_ADDR (host_set false) the plan fills in the node's address on the VRRP
+    // interface: the network reaches the pages there, not on every VIP. With it, an empty host
+    // is every address.
+    std::string host;
+    bool host_set = false;
     std::uint16_t port = 63000;
 };
 

@@ -115,6 +115,7 @@ Plan make_plan(const Config& c, const NodeIdentity& node, const RandomDraw& draw
     p.firewall_rule = c.firewall_rule;
     p.runtime_dir = c.runtime_dir;
     p.http = c.http;
+    if (!p.http.host_set) p.http.host = node.address.to_string();  // HttpListen: the node's address by default
     p.log_level = c.log_level;
     p.dataplane = c.dataplane;
     p.vip_addresses = c.vip_addresses;

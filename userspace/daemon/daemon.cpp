@@ -1,6 +1,7 @@
 #include "daemon/daemon.hpp"
 
 #include "adapters/logging.hpp"
+#include "core/plan_format.hpp"
 #include "daemon/check_config.hpp"
 #include "daemon/runtime.hpp"
 
@@ -205,9 +206,15 @@ void Runtime::start() {
         if (sock6_) sock6_->drain();
     });
 
-    if (plan_.http.enabled)
+    if (plan_.http.enabled) {
+        // The node's own address by default (HttpListen), bound with IP_FREEBIND: an IPv6
+        // address still in DAD, or one removed since it was looked up (the link monitor reports
+        // that), must not stop the start.
         http_ = std::make_unique<HttpServer>(io_, plan_.http.host, plan_.http.port,
-                                             [this](const std::string& m, const std::string& t) { return http(m, t); });
+                                             [this](std::string_view target) { return http(target); }, HttpLimits{},
+                                             !plan_.http.host_set);
+        spdlog::info("HTTP pages on {}", format_http(plan_.http));
+    }
     ControlSocket::Handlers h;
     h.status = [this] { return status_json().dump(); };
     h.counters = [this] { return counters_json().dump(); };
@@ -409,6 +416,7 @@ void Runtime::install_firewall() {
 void Runtime::heartbeat() {
     if (stopping_) return;
     if (dataplane_ && !dataplane_->heartbeat()) ++heartbeat_errors_;
+    else heartbeat_at_ = std::chrono::steady_clock::now();
     heartbeat_timer_.expires_after(heartbeat_every_);
     heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) heartbeat();

@@ -137,11 +137,15 @@ public:
     std::optional<std::chrono::steady_clock::time_point> last_absorbed(std::size_t g) const override;
     std::uint64_t absorbed_count(std::size_t g) const;
 
-    // status_pages.cpp
+    // status_pages.cpp. status_json: the whole document, for the control socket only.
     nlohmann::json status_json() const;
     nlohmann::json counters_json() const;
     std::string metrics_text() const;
-    HttpResponse http(const std::string& method, const std::string& target) const;
+    // The HTTP pages (GET; the server does HEAD and refuses other methods).
+    HttpResponse http(std::string_view target);
+    // Network pages are re-rendered at most this often, and at least this often while asked for.
+    static constexpr std::chrono::milliseconds kPageMinGap{20};
+    static constexpr std::chrono::milliseconds kPageMaxAge{1000};
 
 private:
     void wait_signal();
@@ -155,6 +159,22 @@ private:
     void refilter_sockets();
     bool needs_addresses(const Group& g) const;
     std::vector<std::string> routes_of(std::size_t g) const;
+    std::size_t addresses_held(std::size_t g) const;
+    std::size_t routes_held(std::size_t g) const;
+    // The cached network pages (status_pages.cpp).
+    struct PageCache {
+        std::shared_ptr<const std::string> body;
+        std::chrono::steady_clock::time_point rendered;
+        std::chrono::steady_clock::duration cost{};
+        std::uint64_t fingerprint = 0;
+        std::uint64_t renders = 0;
+    };
+    std::shared_ptr<const std::string> cached_page(PageCache& c, std::string (Runtime::*render)() const);
+    std::uint64_t page_fingerprint() const;
+    nlohmann::json network_status_json() const;
+    std::string network_status_text() const;
+    HttpResponse vips_page(std::string_view query) const;
+    std::string readiness() const;
     // VIP conflicts (issue 10): the XDP ring buffer's epoll fd on the loop, drained when readable.
     void watch_conflicts();
     void arm_conflict_watch();
@@ -226,6 +246,8 @@ private:
     std::optional<std::chrono::steady_clock::time_point> repair_due_;
     std::map<std::size_t, std::set<IpAddress>> lost_addresses_;  // by group
     std::map<std::size_t, std::set<Prefix>> lost_routes_;
+    PageCache status_page_, metrics_page_;
+    std::chrono::steady_clock::time_point heartbeat_at_{};  // last heartbeat written (for /livez)
 };
 
 }  // namespace xvrrp

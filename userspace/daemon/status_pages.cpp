@@ -1,10 +1,20 @@
-// /status, /metrics, /healthz and the control socket's answers, all read from the Runtime on the
+// /status, /metrics, the probes and the control socket's answers, all read from the Runtime on the
 // loop (no locks: the pages are rendered by the loop that owns the state).
+//
+// Two audiences (docs/operations.md, "HTTP endpoints"): the control socket, for an operator on
+// the node, gets the whole document (status_json: config name, peers, every VIP, script and pin
+// paths, MACs); the network gets bounded summaries rendered at most once per short interval and
+// cached, so no request rate or VIP count can keep the loop that sends adverts and writes the
+// liveness heartbeat from doing so. Per-VIP detail is paged (/status/vips).
 #include "core/prometheus_text.hpp"
+#include "core/vip_page.hpp"
 #include "daemon/runtime.hpp"
 
+#include <algorithm>
 #include <deque>
+#include <optional>
 #include <set>
+#include <string_view>
 
 namespace xvrrp {
 namespace {
@@ -18,6 +28,21 @@ nlohmann::json addresses(const std::vector<IpAddress>& v) {
 }
 
 }  // namespace
+
+// How many of the group's VIPs are on the interface: a walk of the group only when addresses
+// are held at all (route delivery holds none).
+std::size_t Runtime::addresses_held(std::size_t gi) const {
+    if (!addresses_ || addresses_->held().empty()) return 0;
+    const auto& held = addresses_->held();
+    return static_cast<std::size_t>(
+        std::count_if(plan_.groups[gi].vips.begin(), plan_.groups[gi].vips.end(), [&](const IpAddress& v) { return held.count(v) != 0; }));
+}
+
+std::size_t Runtime::routes_held(std::size_t gi) const {
+    if (!routes_ || gi >= prefixes_.size()) return 0;
+    return static_cast<std::size_t>(
+        std::count_if(prefixes_[gi].begin(), prefixes_[gi].end(), [&](const Prefix& p) { return routes_->held().count(p) != 0; }));
+}
 
 // The group's local routes this node holds.
 std::vector<std::string> Runtime::routes_of(std::size_t gi) const {
@@ -50,7 +75,8 @@ nlohmann::json Runtime::status_json() const {
     if (link_)
         j["link"] = {{"up", link_->status().link_up}, {"address_present", link_->status().address_present},
                      {"cause", link_->status().cause}};
-    std::set<IpAddress> held = addresses_ ? addresses_->held() : std::set<IpAddress>{};
+    static const std::set<IpAddress> none;
+    const std::set<IpAddress>& held = addresses_ ? addresses_->held() : none;
     auto groups = nlohmann::json::array();
     for (std::size_t gi = 0; gi < plan_.groups.size(); ++gi) {
         if (!driver_ || !driver_->active(gi)) continue;
@@ -60,6 +86,7 @@ nlohmann::json Runtime::status_json() const {
         for (const auto& v : g.vips)
             if (held.count(v)) on_interface.push_back(v);
         nlohmann::json gj{{"name", g.name},
+                          {"group", g.index},
                           {"vrid", g.vrid},
                           {"state", r.state},
                           {"priority", g.priority},
@@ -134,6 +161,13 @@ nlohmann::json Runtime::counters_json() const {
                        {"timeouts", notifier_->stats().timeouts}, {"dropped", notifier_->stats().dropped}};
     j["netlink"] = {{"batches", netlink_.batches}, {"seconds_sum", netlink_.seconds_sum}, {"seconds_max", netlink_.seconds_max}};
     j["heartbeat_errors"] = heartbeat_errors_;
+    if (http_) {
+        const HttpStats h = http_->stats();
+        j["http"] = {{"accepted", h.accepted},           {"refused", h.refused},
+                     {"timed_out", h.timed_out},         {"accept_errors", h.accept_errors},
+                     {"responses", h.responses},         {"open", h.open},
+                     {"status_renders", status_page_.renders}, {"metrics_renders", metrics_page_.renders}};
+    }
     return j;
 }
 
@@ -163,12 +197,13 @@ std::string Runtime::metrics_text() const {
     auto& reannounced = add("xvrrp_vip_conflict_reannounces_total",
                             "Re-announcements (advert and gratuitous ARP/NA) a VIP conflict caused, rate-limited per group.",
                             "counter");
-    std::set<IpAddress> on_if = addresses_ ? addresses_->held() : std::set<IpAddress>{};
     for (std::size_t gi = 0; gi < plan_.groups.size(); ++gi) {
         if (!driver_ || !driver_->active(gi)) continue;
         const Group& g = plan_.groups[gi];
         GroupRuntime r = driver_->runtime(gi);
-        std::vector<std::pair<std::string, std::string>> l{{"group", g.name}, {"vrid", std::to_string(g.vrid)}};
+        // The group's number, not its name: the name starts with the config name, whose first
+        // 8 bytes are the VRRPv2 password, and this page goes to the network.
+        std::vector<std::pair<std::string, std::string>> l{{"group", std::to_string(g.index)}, {"vrid", std::to_string(g.vrid)}};
         for (const char* s : kStates) {
             auto ls = l;
             ls.emplace_back("state", s);
@@ -179,10 +214,8 @@ std::string Runtime::metrics_text() const {
         sent.samples.push_back({l, static_cast<double>(group_counters_[gi].adverts_sent), ""});
         recv.samples.push_back({l, static_cast<double>(group_counters_[gi].adverts_received), ""});
         absorbed.samples.push_back({l, static_cast<double>(absorbed_count(gi)), ""});
-        double n = 0;
-        for (const auto& v : g.vips) n += on_if.count(v);
-        held.samples.push_back({l, n, ""});
-        routed.samples.push_back({l, static_cast<double>(routes_of(gi).size()), ""});
+        held.samples.push_back({l, static_cast<double>(addresses_held(gi)), ""});
+        routed.samples.push_back({l, static_cast<double>(routes_held(gi)), ""});
         conflicts.samples.push_back({l, static_cast<double>(group_counters_[gi].vip_conflicts), ""});
         reannounced.samples.push_back({l, static_cast<double>(group_counters_[gi].conflict_reannounces), ""});
     }
@@ -248,20 +281,206 @@ std::string Runtime::metrics_text() const {
     nl.samples.push_back({{}, static_cast<double>(netlink_.batches), "_count"});
     auto& nlmax = add("xvrrp_netlink_batch_seconds_max", "Slowest address batch so far.", "gauge");
     nlmax.samples.push_back({{}, netlink_.seconds_max, ""});
+    if (http_) {
+        const HttpStats h = http_->stats();
+        auto& conns = add("xvrrp_http_connections_total",
+                          "HTTP connections: served, refused at a cap (503), closed at the request deadline.", "counter");
+        conns.samples.push_back({{{"outcome", "served"}}, static_cast<double>(h.accepted), ""});
+        conns.samples.push_back({{{"outcome", "refused"}}, static_cast<double>(h.refused), ""});
+        conns.samples.push_back({{{"outcome", "timed_out"}}, static_cast<double>(h.timed_out), ""});
+        auto& errs = add("xvrrp_http_accept_errors_total", "accept() failures (EMFILE and the like back off).", "counter");
+        errs.samples.push_back({{}, static_cast<double>(h.accept_errors), ""});
+        auto& renders = add("xvrrp_http_page_renders_total",
+                            "Renders of the cached network pages (every other request got the cached one).", "counter");
+        renders.samples.push_back({{{"page", "status"}}, static_cast<double>(status_page_.renders), ""});
+        renders.samples.push_back({{{"page", "metrics"}}, static_cast<double>(metrics_page_.renders + 1), ""});
+    }
     return prometheus_text({f.begin(), f.end()});
 }
 
-HttpResponse Runtime::http(const std::string& method, const std::string& target) const {
-    if (method != "GET" && method != "HEAD") return {405, "text/plain; charset=utf-8", "only GET\n"};
-    std::string path = target.substr(0, target.find('?'));
+
+namespace {
+
+HttpResponse json_response(unsigned status, const nlohmann::json& j) {
+    return HttpResponse::shared(status, "application/json", std::make_shared<const std::string>(j.dump(1) + "\n"));
+}
+
+}  // namespace
+
+// What the cached pages depend on beyond their counters: a change re-renders them at once
+// (within kPageMinGap), so a state change shows without waiting for kPageMaxAge.
+std::uint64_t Runtime::page_fingerprint() const {
+    std::uint64_t h = 1469598103934665603ull;
+    auto mix = [&](std::uint64_t v) { h = (h ^ v) * 1099511628211ull; };
+    mix(stopping_);
+    mix(check_passing_);
+    mix(link_ && link_->status().healthy());
+    if (driver_)
+        for (std::size_t gi = 0; gi < plan_.groups.size(); ++gi)
+            if (driver_->active(gi)) {
+                GroupRuntime r = driver_->runtime(gi);
+                mix(gi);
+                mix(r.transitions);
+                mix(r.master);
+            }
+    return h;
+}
+
+std::shared_ptr<const std::string> Runtime::cached_page(PageCache& c, std::string (Runtime::*render)() const) {
+    using namespace std::chrono;
+    const auto now = steady_clock::now();
+    if (c.body) {
+        const auto age = now - c.rendered;
+        // Never more often than kPageMinGap, nor than 20 times the last render's cost: rendering
+        // takes at most 1/20 of the loop whatever the request rate.
+        const auto gap = std::max<steady_clock::duration>(kPageMinGap, c.cost * 20);
+        if (age < gap) return c.body;
+        if (age < kPageMaxAge && c.fingerprint == page_fingerprint()) return c.body;
+    }
+    c.fingerprint = page_fingerprint();
+    c.body = std::make_shared<const std::string>((this->*render)());
+    c.rendered = steady_clock::now();
+    c.cost = c.rendered - now;
+    ++c.renders;
+    return c.body;
+}
+
+std::string Runtime::network_status_text() const { return network_status_json().dump(1) + "\n"; }
+
+// /status for the network: per-group summaries, counts instead of lists; nothing only an operator
+// on the node needs (the control socket has it: status_json).
+nlohmann::json Runtime::network_status_json() const {
+    using namespace std::chrono;
+    const auto now = steady_clock::now();
+    nlohmann::json j;
+    j["generated_unix_ms"] = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    j["mode"] = plan_.unicast ? "unicast" : "multicast";
+    j["vrrp_version"] = plan_.vrrp_version;
+    j["advert_interval_ms"] = plan_.advert_interval.count();
+    j["uptime_s"] = duration_cast<seconds>(now - started_).count();
+    j["stopping"] = stopping_;
+    j["ready"] = readiness().empty();
+    j["dataplane"] = {{"mode", dataplane_ ? std::string(dataplane::to_string(dataplane_->mode())) : "none"}};
+    j["check_passing"] = check_passing_;
+    if (link_) j["link"] = {{"up", link_->status().link_up}, {"address_present", link_->status().address_present}};
+    std::size_t vips = 0;
+    auto groups = nlohmann::json::array();
+    for (std::size_t gi = 0; gi < plan_.groups.size(); ++gi) {
+        if (!driver_ || !driver_->active(gi)) continue;
+        const Group& g = plan_.groups[gi];
+        GroupRuntime r = driver_->runtime(gi);
+        vips += g.vips.size();
+        const GroupCounters& gc = group_counters_[gi];
+        auto last_advert = r.last_advert;
+        if (auto absorbed = last_absorbed(gi); absorbed && (!last_advert || *absorbed > *last_advert)) last_advert = absorbed;
+        nlohmann::json gj{{"group", g.index},
+                          {"vrid", g.vrid},
+                          {"state", r.state},
+                          {"priority", g.priority},
+                          {"vip_count", g.vips.size()},
+                          {"addresses_held_count", addresses_held(gi)},
+                          {"routes_held_count", routes_held(gi)},
+                          {"vips_page", fmt::format("/status/vips?group={}", g.index)},
+                          {"transitions", r.transitions},
+                          {"adverts_sent", gc.adverts_sent},
+                          {"adverts_received", gc.adverts_received},
+                          {"adverts_absorbed", absorbed_count(gi)},
+                          {"master_down_interval_ms", duration_cast<milliseconds>(r.master_down_interval).count()},
+                          {"master_priority", r.master_priority},
+                          {"vip_conflicts", gc.vip_conflicts},
+                          {"conflict_reannounces", gc.conflict_reannounces},
+                          {"conflict_reannounces_held", gc.conflict_reannounces_held},
+                          {"delivery_restored", gc.delivery_restored}};
+        gj["master"] = r.master_address ? nlohmann::json(r.master_address->to_string()) : nlohmann::json(nullptr);
+        gj["last_advert_ms_ago"] =
+            last_advert ? nlohmann::json(duration_cast<milliseconds>(now - *last_advert).count()) : nlohmann::json(nullptr);
+        gj["last_conflict"] = gc.last_conflict ? nlohmann::json{{"vip", gc.last_conflict->vip.to_string()},
+                                                                {"ms_ago", duration_cast<milliseconds>(now - gc.last_conflict->when).count()}}
+                                               : nlohmann::json(nullptr);
+        groups.push_back(std::move(gj));
+    }
+    j["vip_count"] = vips;
+    j["groups"] = std::move(groups);
+    return j;
+}
+
+// /status/vips?group=N&offset=O&limit=L: one page of a group's VIPs, each with whether this node
+// delivers it now (a held local route covers it, or the address is on the interface). The cost is
+// that of one page, at most kVipPageMax VIPs (core/vip_page.hpp).
+HttpResponse Runtime::vips_page(std::string_view query) const {
+    std::string error;
+    auto page = parse_vip_page(query, plan_.groups.size(), error);
+    if (!page) return HttpResponse::text(400, "bad request: " + error + "\n");
+    const std::size_t gi = page->group - 1;
+    if (!driver_ || !driver_->active(gi)) return HttpResponse::text(404, fmt::format("group {} is not running\n", page->group));
+    const Group& g = plan_.groups[gi];
+    static const std::set<IpAddress> none;
+    const std::set<IpAddress>& held = addresses_ ? addresses_->held() : none;
+    const std::size_t from = std::min(page->offset, g.vips.size());
+    const std::size_t to = std::min(g.vips.size(), from + page->limit);
+    auto vips = nlohmann::json::array();
+    for (std::size_t i = from; i < to; ++i) {
+        const IpAddress& v = g.vips[i];
+        vips.push_back({{"address", v.to_string()}, {"local", held.count(v) != 0 || (routes_ && routes_->delivers(v))}});
+    }
+    nlohmann::json j{{"group", g.index}, {"vrid", g.vrid},         {"state", driver_->runtime(gi).state},
+                     {"total", g.vips.size()}, {"offset", from}, {"limit", page->limit},
+                     {"vips", std::move(vips)}};
+    j["next_offset"] = to < g.vips.size() ? nlohmann::json(to) : nlohmann::json(nullptr);
+    return json_response(200, j);
+}
+
+// Why this node is not ready (empty: ready): every running group out of FAULT and INIT, the
+// interface up with the node's address, not stopping.
+std::string Runtime::readiness() const {
+    if (stopping_) return "stopping";
+    if (!link_) return "starting";
+    if (!link_->status().healthy()) return link_->status().cause.empty() ? "link not healthy" : link_->status().cause;
+    std::size_t fault = 0, init = 0, running = 0;
+    if (driver_)
+        for (std::size_t gi = 0; gi < plan_.groups.size(); ++gi) {
+            if (!driver_->active(gi)) continue;
+            ++running;
+            GroupRuntime r = driver_->runtime(gi);
+            fault += r.state == "FAULT";
+            init += r.state == "INIT";
+        }
+    if (fault || init) return fmt::format("{} of {} groups in FAULT, {} in INIT", fault, running, init);
+    return {};
+}
+
+HttpResponse Runtime::http(std::string_view target) {
+    using namespace std::chrono;
+    const auto q = target.find('?');
+    const std::string_view path = target.substr(0, q);
+    const std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
     if (path == "/healthz") {
         // Answering at all proves the loop runs; the data plane must be attached (or kernel mode).
         bool ok = !stopping_ && dataplane_.has_value();
-        return {ok ? 200u : 503u, "text/plain; charset=utf-8", ok ? "ok\n" : "stopping or no data plane\n"};
+        return HttpResponse::text(ok ? 200u : 503u, ok ? "ok\n" : "stopping or no data plane\n");
     }
-    if (path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()};
-    if (path == "/status") return {200, "application/json", status_json().dump(2) + "\n"};
-    return {404, "text/plain; charset=utf-8", "not found: try /healthz, /metrics, /status\n"};
+    if (path == "/livez") {
+        // The loop answers this, and its heartbeat (what keeps XDP answering for owned groups)
+        // was written lately: a loop that stopped writing it, or stalled past it, is not alive.
+        const auto age = steady_clock::now() - heartbeat_at_;
+        const auto limit = std::max<steady_clock::duration>(seconds(1), heartbeat_every_ * 3);
+        if (!dataplane_) return HttpResponse::text(503, "no data plane\n");
+        if (heartbeat_at_ == steady_clock::time_point{} || age > limit)
+            return HttpResponse::text(
+                503, fmt::format("heartbeat {} ms old (limit {} ms)\n",
+                                 heartbeat_at_ == steady_clock::time_point{} ? -1 : duration_cast<milliseconds>(age).count(),
+                                 duration_cast<milliseconds>(limit).count()));
+        return HttpResponse::text(200, "ok\n");
+    }
+    if (path == "/readyz") {
+        std::string why = readiness();
+        return why.empty() ? HttpResponse::text(200, "ready\n") : HttpResponse::text(503, "not ready: " + why + "\n");
+    }
+    if (path == "/metrics")
+        return HttpResponse::shared(200, "text/plain; version=0.0.4; charset=utf-8", cached_page(metrics_page_, &Runtime::metrics_text));
+    if (path == "/status") return HttpResponse::shared(200, "application/json", cached_page(status_page_, &Runtime::network_status_text));
+    if (path == "/status/vips") return vips_page(query);
+    return HttpResponse::text(404, "not found: try /healthz, /livez, /readyz, /metrics, /status, /status/vips?group=N\n");
 }
 
 }  // namespace xvrrp
