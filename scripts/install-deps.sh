@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Installs every build, run and test dependency of xvrrp from Debian bookworm.
-# Idempotent and non-interactive. Usage: scripts/install-deps.sh [--build-only]
+# Installs the build, run and test dependencies of xvrrp from Debian bookworm.
+# Idempotent and non-interactive. Usage: scripts/install-deps.sh [--build-only | --demo]
 #   --build-only  just what compiling needs (the Dockerfile's build stage)
+#   --demo        compiling plus what scripts/demo.sh runs: no qemu, no packet tools, no FRR
+#   (none)        everything scripts/test.sh needs
+# Nothing here installs a kernel or touches /boot: vmtests/fetch-kernels.sh unpacks the guest
+# kernels into the build tree (this script only adds the bookworm-backports apt source they come
+# from, once).
 set -euo pipefail
 
 build_pkgs=(
@@ -15,26 +20,31 @@ build_pkgs=(
   nlohmann-json3-dev libcli11-dev
   libcap-dev
 )
+# The lab (namespaces, the client's probe, keepalived for --daemon keepalived, the timeline plot).
+demo_pkgs=(iproute2 nftables keepalived python3 gnuplot-nox procps util-linux)
 test_pkgs=(
-  iproute2 iptables nftables keepalived frr tcpdump tshark arping iputils-ping
-  qemu-system-x86 linux-image-amd64 busybox-static xdp-tools
-  python3 python3-yaml gnuplot-nox procps util-linux
+  iptables frr tcpdump tshark arping iputils-ping
+  qemu-system-x86 busybox-static xdp-tools xz-utils zstd file
+  python3-yaml
 )
 
-pkgs=("${build_pkgs[@]}")
-[ "${1:-}" = "--build-only" ] || pkgs+=("${test_pkgs[@]}")
+profile=${1:-all}
+case $profile in
+  --build-only) pkgs=("${build_pkgs[@]}") ;;
+  --demo) pkgs=("${build_pkgs[@]}" "${demo_pkgs[@]}") ;;
+  all) pkgs=("${build_pkgs[@]}" "${demo_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "install-deps.sh: unknown argument '$1' (--build-only, --demo, or nothing)" >&2; exit 2 ;;
+esac
 
 if [ "$(id -u)" != 0 ]; then
   echo "install-deps.sh: must run as root (apt-get)" >&2
   exit 1
 fi
 
-# vmtests (issue 8) also boot Debian's 6.12 kernel from bookworm-backports. The suite is added by
-# rewriting the suite name of the existing Debian entry (same mirror, same signing key), never by
-# writing a host name. Installing a kernel package only adds files under /boot and /lib/modules;
-# the versioned package is installed by name so the host's linux-image-amd64 (6.1) stays as it is.
-add_backports_kernel() {
-  compgen -G '/boot/vmlinuz-6.12*' >/dev/null && return 0
+# vmtests also boot Debian's 6.12 kernel from bookworm-backports, downloaded (never installed) by
+# vmtests/fetch-kernels.sh. The suite is added by rewriting the suite name of the existing Debian
+# entry (same mirror, same signing key), never by writing a host name.
+add_backports_source() {
   local src822=/etc/apt/sources.list.d/xvrrp-bookworm-backports.sources
   local srclist=/etc/apt/sources.list.d/xvrrp-bookworm-backports.list
   if [ ! -f "$src822" ] && [ ! -f "$srclist" ]; then
@@ -61,20 +71,8 @@ add_backports_kernel() {
       return 0
     fi
   fi
-  apt-get update -q
-  local kpkg
-  kpkg=$(apt-cache show linux-image-amd64/bookworm-backports 2>/dev/null |
-         sed -nE 's/^Depends:.*(linux-image-6\.12[^ ,]*-amd64).*/\1/p' | head -n1)
-  if [ -z "$kpkg" ]; then
-    echo "install-deps.sh: bookworm-backports has no 6.12 kernel; vmtests will boot the 6.1 kernel only" >&2
-    return 0
-  fi
-  # "pkg/suite" picks the suite for this one package only; "-t bookworm-backports" would also move
-  # the linux-image-amd64 metapackage (the host's kernel choice) to 6.12.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-    "$kpkg/bookworm-backports"
 }
-[ "${1:-}" = "--build-only" ] || add_backports_kernel
+[ "$profile" = all ] && add_backports_source
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -22,7 +22,7 @@ record() { # suite passed failed note...
 # Loaded up front so a missing module shows here by name; anything else the tests need the kernel
 # autoloads through init.sh's modprobe-host.
 for m in veth overlay; do
-  modprobe "$m" 2>"$out/modprobe-$m.err" ||
+  modprobe -d "${XVRRP_VM_MODROOT:-/}" "$m" 2>"$out/modprobe-$m.err" ||
     echo "vmtest-guest: modprobe $m failed: $(cat "$out/modprobe-$m.err")"
 done
 ip link set lo up

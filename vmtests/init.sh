@@ -45,13 +45,25 @@ mount -t tracefs tracefs $r/sys/kernel/tracing 2>/dev/null
 # The kernel's module autoload (ip link add type bridge, 8021q, nf_tables, ...) runs modprobe as
 # a usermode helper in THIS root, the initramfs, which has no modules: hand it to the host's
 # modprobe inside the shared root.
-printf '#!/bin/sh\nexec /bin/chroot %s /sbin/modprobe "$@"\n' $r >/bin/modprobe-host
+# The kernel's modules live under xvrrp.modroot (vmtests/fetch-kernels.sh unpacks them into the
+# build tree, not /lib/modules): modprobe -d looks there.
+modroot=/
+for w in $(cat /proc/cmdline); do case $w in xvrrp.modroot=*) modroot=${w#xvrrp.modroot=} ;; esac; done
+printf '#!/bin/sh\nexec /bin/chroot %s /sbin/modprobe -d %s "$@"\n' $r "$modroot" >/bin/modprobe-host
 chmod 0755 /bin/modprobe-host
 echo /bin/modprobe-host >/proc/sys/kernel/modprobe
 mkdir -p $r/run/vmtest
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 vmout $r/run/vmtest ||
   fail "mount 9p vmout (results export)"
 [ -f $r/run/vmtest/cmd.sh ] || fail "no cmd.sh in the results export"
+# Trees the host root cannot show: a checkout under /tmp or /run, which the guest covers with
+# tmpfs above. run.sh exports each as 9p TAG and lists "TAG PATH" in the results export.
+if [ -f $r/run/vmtest/mounts ]; then
+  while read -r tag path; do
+    mkdir -p "$r$path" && mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=512000,cache=loose "$tag" "$r$path" ||
+      fail "mount 9p $tag on $path"
+  done <$r/run/vmtest/mounts
+fi
 
 say "kernel $(uname -r) up, running the guest command"
 chroot $r /bin/sh /run/vmtest/cmd.sh

@@ -2,15 +2,17 @@
 # Builds the tiny initramfs that boots a Debian kernel virtme-style: busybox-static, the modules a
 # 9p root needs for THIS kernel version (resolved from its modules.dep, so 6.1's netfs/fscache and
 # 6.12's built-in virtio both come out right), and vmtests/init.sh as /init.
-#   vmtests/mkinitramfs.sh KERNEL_VERSION OUTPUT.cpio.gz
+#   vmtests/mkinitramfs.sh KERNEL_VERSION OUTPUT.cpio.gz [MODULES_ROOT]
+# MODULES_ROOT (default /) holds lib/modules/KERNEL_VERSION (vmtests/fetch-kernels.sh's layout).
 set -euo pipefail
 
 die() { echo "mkinitramfs.sh: $*" >&2; exit 1; }
-[ $# -eq 2 ] || die "usage: mkinitramfs.sh KERNEL_VERSION OUTPUT.cpio.gz"
+[ $# -eq 2 ] || [ $# -eq 3 ] || die "usage: mkinitramfs.sh KERNEL_VERSION OUTPUT.cpio.gz [MODULES_ROOT]"
 kver=$1 out=$2
 here=$(cd "$(dirname "$0")" && pwd)
-moddir=/lib/modules/$kver
-[ -f "$moddir/modules.dep" ] || die "no $moddir/modules.dep: is the kernel package for $kver installed?"
+moddir=${3:-}/lib/modules/$kver
+moddir=${moddir#/}; moddir=/$moddir
+[ -f "$moddir/modules.dep" ] || die "no $moddir/modules.dep (vmtests/fetch-kernels.sh unpacks the kernels)"
 busybox=$(command -v busybox) || die "busybox not found (install busybox-static)"
 # The initramfs has no libc: a dynamically linked busybox (package "busybox") cannot run there.
 if ldd "$busybox" >/dev/null 2>&1; then  # ldd fails on a static binary

@@ -2,7 +2,10 @@
 # Boots other kernels under qemu (TCG) with the host root shared read-only over 9p, virtme-style,
 # and runs the kernel-sensitive suites inside each guest.
 #   vmtests/run.sh [KERNEL_IMAGE...]
-# Default kernels: every /boot/vmlinuz-* except the running one (the normal suites cover that).
+# Default kernels: the ones vmtests/fetch-kernels.sh unpacks into BUILD/vm-kernels (Debian's
+# bookworm kernel and bookworm-backports' 6.12; nothing is installed on the host). A KERNEL_IMAGE
+# given here finds its modules in ROOT/lib/modules/VERSION, ROOT being the directory above the
+# image's boot/ (/ for /boot/vmlinuz-VERSION). The checkout may be anywhere, /tmp included.
 # Environment:
 #   XVRRP_BUILD_DIR   build tree whose tests run in the guest (default: <source>/build)
 #   XVRRP_VM_SUITES   suites to run (default "bpf netns@xdp_netns_test xdp-arp coexist two-configs"): a ctest
@@ -28,48 +31,61 @@ die() { echo "vmtests: $*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "must run as root (the guest tests load XDP programs)"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (install qemu-system-x86)"
 [ -f "$build/CTestTestfile.cmake" ] || die "$build is not a configured build tree"
-# The guest sees the host root over 9p but mounts fresh tmpfs on /tmp and /run (vmtests/init.sh).
-for d in "$src" "$build"; do
-  case $d/ in /tmp/*|/run/*) die "$d is under /tmp or /run, which the guest covers with its own tmpfs: put the tree elsewhere" ;; esac
-done
+# The guest sees the host root over 9p but mounts fresh tmpfs on /tmp and /run (vmtests/init.sh):
+# a tree under either is exported to it on its own (virtfs tags srctree, buildtree).
+extra_exports=()
+tree_mounts=""
+add_tree() { # tag dir
+  case $2/ in
+    /tmp/* | /run/*)
+      case $2/ in "$src"/*) [ "$1" = buildtree ] && return 0 ;; esac  # inside the source tree
+      extra_exports+=(-virtfs "local,path=$2,mount_tag=$1,security_model=none,readonly=on,multidevs=remap")
+      tree_mounts+="$1 $2"$'\n' ;;
+  esac
+}
+add_tree srctree "$src"
+add_tree buildtree "$build"
 for s in $suites; do
   [[ $s =~ ^[A-Za-z0-9_-]+(@[A-Za-z0-9_.-]+)?$ ]] || die "suite name '$s' is not a ctest label or a guest script name"
 done
 
 kernels=("$@")
 if [ ${#kernels[@]} -eq 0 ]; then
-  running=$(uname -r)
-  for k in /boot/vmlinuz-*; do
-    [ -f "$k" ] || continue
-    [ "${k#/boot/vmlinuz-}" = "$running" ] && continue
-    kernels+=("$k")
-  done
-  [ ${#kernels[@]} -gt 0 ] ||
-    die "no kernel other than the running $running in /boot (install linux-image-amd64: scripts/install-deps.sh)"
+  mapfile -t kernels < <(bash "$src/vmtests/fetch-kernels.sh" "$build/vm-kernels") ||
+    die "could not fetch the guest kernels (vmtests/fetch-kernels.sh)"
+  [ ${#kernels[@]} -gt 0 ] || die "vmtests/fetch-kernels.sh gave no kernel"
 fi
 
-kernel_version() { # image -> version whose /lib/modules exists
-  local img=$1 v
+modules_root() { # image -> the directory above its boot/ (its lib/modules lives there)
+  local d
+  d=$(cd "$(dirname "$1")/.." && pwd)
+  echo "$d"
+}
+
+kernel_version() { # image -> version whose ROOT/lib/modules exists
+  local img=$1 v root
+  root=$(modules_root "$img")
   v=${img##*/vmlinuz-}
-  if [ "$v" = "$img" ] || [ ! -d "/lib/modules/$v" ]; then
+  if [ "$v" = "$img" ] || [ ! -d "$root/lib/modules/$v" ]; then
     # Not named vmlinuz-VERSION: the bzImage header carries "VERSION (builder) #..."
     v=$(file -bL "$img" | sed -nE 's/.*version ([^ ]+) .*/\1/p')
   fi
-  [ -n "$v" ] && [ -d "/lib/modules/$v" ] || return 1
+  [ -n "$v" ] && [ -d "$root/lib/modules/$v" ] || return 1
   echo "$v"
 }
 
 # One kernel, start to verdict; runs in its own subshell. Prints its report on stdout and exits 0
 # only when every suite passed.
 boot_one() { # image
-  local img=$1 kver work rc=0 line p f note s summary bad=0 qemu_pid= start secs
+  local img=$1 kver work modroot rc=0 line p f note s summary bad=0 qemu_pid= start secs
   if ! kver=$(kernel_version "$img"); then
-    echo "$img: cannot tell its version, or /lib/modules/VERSION is missing"; return 1
+    echo "$img: cannot tell its version, or $(modules_root "$img")/lib/modules/VERSION is missing"; return 1
   fi
   work=$(mktemp -d "${TMPDIR:-/tmp}/xvrrp-vm-$kver.XXXXXX")
   trap '[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; rm -rf "$work"; exit 130' TERM INT
   mkdir "$work/out"
-  if ! "$src/vmtests/mkinitramfs.sh" "$kver" "$work/initramfs.cpio.gz" 2>"$work/mkinitramfs.err"; then
+  modroot=$(modules_root "$img")
+  if ! "$src/vmtests/mkinitramfs.sh" "$kver" "$work/initramfs.cpio.gz" "$modroot" 2>"$work/mkinitramfs.err"; then
     echo "$kver boot problem: initramfs: $(cat "$work/mkinitramfs.err")"; return 1
   fi
   # no_timer_check (below): a starved TCG vCPU fails the kernel's IO-APIC timer check and 6.12
@@ -78,19 +94,22 @@ boot_one() { # image
   # line would become an argument of init, and too many of them panic the kernel at boot.
   {
     echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    printf 'export XVRRP_SOURCE_DIR=%q XVRRP_BUILD_DIR=%q XVRRP_VM_SUITES=%q\n' "$src" "$build" "$suites"
+    printf 'export XVRRP_SOURCE_DIR=%q XVRRP_BUILD_DIR=%q XVRRP_VM_SUITES=%q XVRRP_VM_MODROOT=%q\n' \
+      "$src" "$build" "$suites" "$modroot"
     printf 'exec /bin/bash %q\n' "$src/vmtests/guest-run.sh"
   } >"$work/out/cmd.sh"
+  printf '%s' "$tree_mounts" >"$work/out/mounts"
 
   start=$(date +%s)
   timeout -k 5 "$vm_timeout" qemu-system-x86_64 \
     -machine accel=tcg -cpu max -smp "$smp" -m 2048 \
     -nodefaults -no-user-config -display none -no-reboot \
     -kernel "$img" -initrd "$work/initramfs.cpio.gz" \
-    -append "console=ttyS0 rdinit=/init panic=-1 no_timer_check quiet" \
+    -append "console=ttyS0 rdinit=/init panic=-1 no_timer_check quiet xvrrp.modroot=$modroot" \
     -chardev "file,id=con,path=$work/console.log" -serial chardev:con \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -virtfs "local,path=$work/out,mount_tag=vmout,security_model=none,multidevs=remap" \
+    ${extra_exports[@]+"${extra_exports[@]}"} \
     </dev/null >"$work/qemu.log" 2>&1 &
   qemu_pid=$!
   wait "$qemu_pid" || rc=$?
