@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # The xvrrp demo, the README's first command. On a fresh Debian bookworm machine, as root:
 #   scripts/demo.sh [--daemon xvrrpd|keepalived] [--no-build]
-# installs the dependencies, builds into build/, then runs a real failover in network namespaces:
+# installs what the demo needs (scripts/install-deps.sh --demo: no kernel, no qemu, nothing that
+# changes how the machine boots), builds into build/, then runs a real failover in network namespaces:
 # 3 nodes and a client on a bridge (tests/lab/lab.sh), one embedded OpenShift ipfailover
 # configuration (7 VIPs in 3 groups), the live state table, the master of group 1 losing its
 # cable, the gap every VIP went unanswered as a client measured it (ARP every millisecond), the
 # new table, the cable back, and everything removed again.
 #
-# The node daemon is xvrrpd. While xvrrpd's daemon mode is not in the build yet, the demo runs the
-# same cluster with keepalived 2.2.7 (configured as OpenShift's image configures it) and then
-# prints the plan xvrrpd resolves for the same configuration.
+# The node daemon is xvrrpd; --daemon keepalived runs the same cluster with keepalived 2.2.7
+# (configured as OpenShift's image configures it) and then prints xvrrpd's plan for it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
-daemon=auto
+daemon=xvrrpd
 build=1
 build_dir=${XVRRP_BUILD_DIR:-build}  # the README's build/; another tree's build dir for development
 while [ $# -gt 0 ]; do
@@ -25,14 +25,14 @@ while [ $# -gt 0 ]; do
     *) echo "demo.sh: unknown argument '$1' (--daemon xvrrpd|keepalived, --no-build)" >&2; exit 2 ;;
   esac
 done
-case $daemon in auto | xvrrpd | keepalived) ;; *) echo "demo.sh: --daemon '$daemon': expected xvrrpd or keepalived" >&2; exit 2 ;; esac
+case $daemon in xvrrpd | keepalived) ;; *) echo "demo.sh: --daemon '$daemon': expected xvrrpd or keepalived" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (it creates network namespaces)" >&2; exit 1; }
 
 bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 
 if [ "$build" = 1 ]; then
   bold "== 1/3 installing dependencies (Debian packages) =="
-  bash scripts/install-deps.sh
+  bash scripts/install-deps.sh --demo
   bold "== 2/3 building into build/ =="
   cmake -S . -B "$build_dir" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build "$build_dir" -j"$(nproc)" --target xvrrpd xvrrpctl xvrrp-probe
@@ -56,24 +56,6 @@ config=(
   XVRRP_VRRP_VERSION=3
   XVRRP_ADVERT_INTERVAL=$advert
 )
-
-# Does this build's xvrrpd run as a daemon yet? The placeholder main() answers daemon mode with
-# "daemon mode not built yet"; a real daemon given no VIPs stops at validation (exit 2 naming
-# OPENSHIFT_HA_VIRTUAL_IPS) before it touches anything.
-xvrrpd_runs() {
-  local out
-  out=$(env -i timeout 5 "$LAB_BIN_DIR/xvrrpd" 2>&1 || true)
-  [[ $out != *"not built yet"* ]]
-}
-if [ "$daemon" = auto ]; then
-  if xvrrpd_runs; then
-    daemon=xvrrpd
-  else
-    daemon=keepalived
-    echo "demo.sh: note: this build's xvrrpd has no daemon mode yet; the cluster runs keepalived 2.2.7" \
-      "(configured as OpenShift's image does), and xvrrpd's plan for it follows at the end." >&2
-  fi
-fi
 
 source tests/lab/lab.sh
 LAB_QUIET=1
