@@ -91,6 +91,6 @@ for r in d["rows"]:
         name = $1; gsub(/"/, "", name)
         printf "%s\"%s\": %d", (n++ ? ", " : "{"), name, $2 }
       END { printf "%s", (n ? "}" : "{}") }' "$BENCH_REP_DIR/master-metrics.txt")"
-    bench_fact drops_total "$(awk '/^xvrrp_adverts_dropped_total\{/ { s += $2 } /^xvrrp_xdp_packets_total\{counter="vrrp_drop_/ { s += $2 } END { print s + 0 }' "$BENCH_REP_DIR/master-metrics.txt")"
+    bench_fact drops_total "$(awk '/^xvrrp_adverts_dropped_total\{/ { s += $2 } /^xvrrp_xdp_packets_total\{outcome="vrrp_drop_/ { s += $2 } END { print s + 0 }' "$BENCH_REP_DIR/master-metrics.txt")"
   fi
 }

@@ -14,6 +14,7 @@ Usage: http_probes_netns_test.py --build-dir BUILD [-k SUBSTRING]
 """
 import json
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -128,8 +129,51 @@ def test_network_pages_hide_what_only_the_node_needs():
               f"{n.name}: xvrrpctl status --json lost the operator's details")
 
 
+def test_metrics_build_process_and_takeover_histogram():
+    """/metrics has xvrrp_build_info, the process_* metrics, no label named `counter`, and after a
+    takeover one observation in xvrrp_group_takeover_seconds within Master_Down_Interval and a
+    margin; /status carries its schema version and calls the transport `transport`."""
+    lab_ = lab.new_lab()
+    a, b = lab_.node("a", "192.0.2.1"), lab_.node("b", "192.0.2.2")
+    env = dict(FAST, OPENSHIFT_HA_VIRTUAL_IPS="192.0.2.45", OPENSHIFT_HA_REPLICA_COUNT="2")
+    a.start(env)
+    b.start(env)
+    wait_until(lambda: sorted(list(a.states().values()) + list(b.states().values())) == ["BACKUP", "MASTER"], 5,
+               "one MASTER, one BACKUP")
+    master, backup = (a, b) if list(a.states().values()) == ["MASTER"] else (b, a)
+    m = lab.parse_metrics(get(backup, "/metrics")[1])
+    builds = [labels for (name, labels), v in m.items() if name == "xvrrp_build_info" and v == 1]
+    check(len(builds) == 1 and dict(builds[0]).get("version") and dict(builds[0]).get("abi"), f"build info {builds}")
+    rss = m.get(("process_resident_memory_bytes", frozenset()))
+    fds = m.get(("process_open_fds", frozenset()))
+    cpu = m.get(("process_cpu_seconds_total", frozenset()))
+    check(rss and 1e6 < rss < 1e9 and fds and 5 <= fds < 1000 and cpu is not None and cpu >= 0, f"process {rss} {fds} {cpu}")
+    check(not any(k == "counter" for (_, labels) in m for k, _ in labels), "a label named counter")
+    st = json.loads(get(backup, "/status")[1])
+    check(st["schema_version"] == 2 and st["transport"] == "multicast" and "mode" not in st, f"status head {st}")
+    vrid = str(st["groups"][0]["vrid"])
+    g = lambda labels: frozenset({("group", "1"), ("vrid", vrid), *labels})  # noqa: E731
+    # The start-up may already have counted one (both nodes start as MASTER-state and one can
+    # hear the other before it claims): the kill's takeover is the difference.
+    count0 = m.get(("xvrrp_group_takeover_seconds_count", g(())))
+    sum0 = m.get(("xvrrp_group_takeover_seconds_sum", g(())))
+    inf0 = m.get(("xvrrp_group_takeover_seconds_bucket", g({("le", "+Inf")})))
+    small0 = m.get(("xvrrp_group_takeover_seconds_bucket", g({("le", "0.01")})))
+    check(count0 is not None and count0 == inf0, f"histogram before the kill: count {count0}, +Inf {inf0}")
+    master.stop(signal.SIGKILL)
+    wait_until(lambda: list(backup.states().values()) == ["MASTER"], 3, "the backup takes over")
+    m = lab.parse_metrics(get(backup, "/metrics")[1])
+    count = m.get(("xvrrp_group_takeover_seconds_count", g(()))) - count0
+    total = m.get(("xvrrp_group_takeover_seconds_sum", g(()))) - sum0
+    mdi = json.loads(backup.ctl("status", "--json"))["groups"][0]["master_down_interval_ms"] / 1000
+    print(f"  takeover after SIGKILL of the master: {total * 1000:.0f} ms (Master_Down_Interval {mdi * 1000:.0f} ms)")
+    check(count == 1 and mdi * 0.9 <= total <= mdi + 0.2, f"takeover histogram: count {count}, sum {total}, MDI {mdi}")
+    check(m.get(("xvrrp_group_takeover_seconds_bucket", g({("le", "+Inf")}))) - inf0 == 1 and
+          m.get(("xvrrp_group_takeover_seconds_bucket", g({("le", "0.01")}))) - small0 == 0, "histogram buckets")
+
+
 TESTS = [test_readyz_follows_fault_healthz_and_livez_do_not, test_pages_on_the_node_address_only_unless_told,
-         test_network_pages_hide_what_only_the_node_needs]
+         test_network_pages_hide_what_only_the_node_needs, test_metrics_build_process_and_takeover_histogram]
 
 
 def main():

@@ -825,6 +825,21 @@ void Runtime::transition(std::size_t gi, std::string_view from, std::string_view
     const Group& g = plan_.groups[gi];
     LogFields fields{{{"event", "state_change"}, {"group", g.name}, {"vrid", g.vrid}, {"from", from}, {"to", to}, {"cause", cause}}};
     spdlog::info("{} {}->{}: {}", g.name, from, to, cause);
+    if (from == "BACKUP" && to == "MASTER" && driver_) {
+        // The change's moment on the steady clock (the record waited behind urgent work).
+        const auto changed = std::chrono::steady_clock::now() - (std::chrono::system_clock::now() - at);
+        auto heard = driver_->runtime(gi).last_advert;
+        if (auto absorbed = last_absorbed(gi); absorbed && (!heard || *absorbed > *heard)) heard = absorbed;
+        if (heard && *heard <= changed) {
+            const double s = std::chrono::duration<double>(changed - *heard).count();
+            auto& c = group_counters_[gi];
+            std::size_t b = 0;
+            while (b < kTakeoverBuckets.size() && s > kTakeoverBuckets[b]) ++b;
+            ++c.takeover_buckets[b];
+            c.takeover_seconds_sum += s;
+            ++c.takeovers;
+        }
+    }
     if (events_) {
         StateChange c;
         c.time = at;

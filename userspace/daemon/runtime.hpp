@@ -81,6 +81,10 @@ struct GroupCounters {
     bool announce_waiting = false;
     std::optional<std::uint8_t> master_notify_waiting;  // the MASTER notify, until the VIPs are in
     std::uint64_t delivery_restored = 0;  // addresses and routes put back while MASTER
+    // Takeovers (BACKUP -> MASTER after a master was heard): the last advert heard to the change.
+    std::array<std::uint64_t, 11> takeover_buckets{};  // kTakeoverBuckets, then +Inf
+    double takeover_seconds_sum = 0;
+    std::uint64_t takeovers = 0;
     // VIP conflicts reported by XDP (every report, MASTER or not) and the re-announcements of
     // claimed VIPs they caused, or that the rate limits held back (daemon.cpp on_conflict).
     std::uint64_t vip_conflicts = 0;
@@ -95,6 +99,9 @@ struct GroupCounters {
     std::uint64_t conflict_logs_suppressed = 0;
     std::shared_ptr<boost::asio::steady_timer> reannounce_timer;  // the deferred GARP/NA
 };
+
+// Upper bounds (seconds) of xvrrp_group_takeover_seconds' buckets: 10 ms adverts to 1 s ones.
+inline constexpr std::array<double, 10> kTakeoverBuckets{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 struct NetlinkLatency {
     std::uint64_t batches = 0;

@@ -7,11 +7,17 @@
 // cached, so no request rate or VIP count can keep the loop that sends adverts and writes the
 // liveness heartbeat from doing so. Per-VIP detail is paged (/status/vips).
 #include "core/prometheus_text.hpp"
+#include "xvrrp/abi.h"
 #include "core/vip_page.hpp"
 #include "daemon/runtime.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -20,6 +26,33 @@ namespace xvrrp {
 namespace {
 
 const char* kStates[] = {"INIT", "BACKUP", "MASTER", "FAULT"};
+
+// The version of /status's and the control socket's document: raised when a field changes
+// meaning or goes away (new fields do not raise it).
+constexpr int kStatusSchemaVersion = 2;
+
+struct ProcessSample {
+    std::uint64_t rss_bytes = 0;
+    std::size_t open_fds = 0;
+    double cpu_seconds = 0;
+};
+
+// The daemon's own resource use, as Prometheus' process_* metrics name it.
+ProcessSample process_sample() {
+    ProcessSample p;
+    std::ifstream statm("/proc/self/statm");
+    std::uint64_t size = 0, resident = 0;
+    if (statm >> size >> resident) p.rss_bytes = resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec && it != std::filesystem::directory_iterator();
+         it.increment(ec))
+        ++p.open_fds;
+    rusage ru{};
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        p.cpu_seconds = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                        static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    return p;
+}
 
 nlohmann::json addresses(const std::vector<IpAddress>& v) {
     auto a = nlohmann::json::array();
@@ -60,7 +93,8 @@ nlohmann::json Runtime::status_json() const {
     j["config_name"] = plan_.config_name;
     j["interface"] = plan_.interface;
     j["node_address"] = plan_.node_address.to_string();
-    j["mode"] = plan_.unicast ? "unicast" : "multicast";
+    j["schema_version"] = kStatusSchemaVersion;
+    j["transport"] = plan_.unicast ? "unicast" : "multicast";
     j["unicast_peers"] = addresses(plan_.unicast_peers);
     j["vrrp_version"] = plan_.vrrp_version;
     j["advert_interval_ms"] = plan_.advert_interval.count();
@@ -180,6 +214,15 @@ std::string Runtime::metrics_text() const {
     };
     auto& up = add("xvrrp_up", "1 while the daemon's loop runs.", "gauge");
     up.samples.push_back({{}, stopping_ ? 0.0 : 1.0, ""});
+    auto& build = add("xvrrp_build_info", "Always 1; the labels say which build runs.", "gauge");
+    build.samples.push_back({{{"version", XVRRP_VERSION}, {"abi", std::to_string(XVRRP_ABI_VERSION)}}, 1, ""});
+    const ProcessSample ps = process_sample();
+    auto& rss = add("process_resident_memory_bytes", "Resident memory of the daemon.", "gauge");
+    rss.samples.push_back({{}, static_cast<double>(ps.rss_bytes), ""});
+    auto& fds = add("process_open_fds", "Open file descriptors of the daemon.", "gauge");
+    fds.samples.push_back({{}, static_cast<double>(ps.open_fds), ""});
+    auto& cpu = add("process_cpu_seconds_total", "User and system CPU time of the daemon.", "counter");
+    cpu.samples.push_back({{}, ps.cpu_seconds, ""});
     auto& state = add("xvrrp_group_state", "1 for the state each group is in, 0 for the others.", "gauge");
     auto& prio = add("xvrrp_group_priority", "This node's priority in each group.", "gauge");
     auto& trans = add("xvrrp_group_transitions_total", "State changes per group.", "counter");
@@ -194,6 +237,10 @@ std::string Runtime::metrics_text() const {
     auto& conflicts = add("xvrrp_vip_conflicts_total",
                           "ARP replies, gratuitous ARPs and NAs from another MAC claiming a VIP of the group (XDP modes only).",
                           "counter");
+    auto& takeover = add("xvrrp_group_takeover_seconds",
+                         "Takeovers (BACKUP to MASTER after a master was heard): from the last advert heard to the "
+                         "change.",
+                         "histogram");
     auto& reannounced = add("xvrrp_vip_conflict_reannounces_total",
                             "Re-announcements (advert and gratuitous ARP/NA) a VIP conflict caused, rate-limited per group.",
                             "counter");
@@ -218,6 +265,16 @@ std::string Runtime::metrics_text() const {
         routed.samples.push_back({l, static_cast<double>(routes_held(gi)), ""});
         conflicts.samples.push_back({l, static_cast<double>(group_counters_[gi].vip_conflicts), ""});
         reannounced.samples.push_back({l, static_cast<double>(group_counters_[gi].conflict_reannounces), ""});
+        const GroupCounters& gc = group_counters_[gi];
+        std::uint64_t cumulative = 0;
+        for (std::size_t b = 0; b <= kTakeoverBuckets.size(); ++b) {
+            cumulative += gc.takeover_buckets[b];
+            auto lb = l;
+            lb.emplace_back("le", b < kTakeoverBuckets.size() ? fmt::format("{}", kTakeoverBuckets[b]) : "+Inf");
+            takeover.samples.push_back({lb, static_cast<double>(cumulative), "_bucket"});
+        }
+        takeover.samples.push_back({l, gc.takeover_seconds_sum, "_sum"});
+        takeover.samples.push_back({l, static_cast<double>(gc.takeovers), "_count"});
     }
     if (driver_) {
         // The election driver's one timer (election_driver.cpp): how often the loop wakes for
@@ -246,7 +303,7 @@ std::string Runtime::metrics_text() const {
         auto c = dataplane_->read_counters();
         auto& x = add("xvrrp_xdp_packets_total", "XDP program verdicts and drop reasons (per-CPU counters summed).", "counter");
         for (int i = 0; i < XVRRP_C_COUNT; ++i)
-            x.samples.push_back({{{"counter", std::string(dataplane::counter_name(i))}}, static_cast<double>(c.values[static_cast<std::size_t>(i)]), ""});
+            x.samples.push_back({{{"outcome", std::string(dataplane::counter_name(i))}}, static_cast<double>(c.values[static_cast<std::size_t>(i)]), ""});
         auto& arp = add("xvrrp_arp_answered_total", "ARP requests for owned VIPs answered by XDP.", "counter");
         arp.samples.push_back({{}, static_cast<double>(c[XVRRP_C_ARP_REPLIED]), ""});
         auto& na = add("xvrrp_na_answered_total", "Neighbour Solicitations for owned VIPs answered by XDP.", "counter");
@@ -354,7 +411,8 @@ nlohmann::json Runtime::network_status_json() const {
     const auto now = steady_clock::now();
     nlohmann::json j;
     j["generated_unix_ms"] = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-    j["mode"] = plan_.unicast ? "unicast" : "multicast";
+    j["schema_version"] = kStatusSchemaVersion;
+    j["transport"] = plan_.unicast ? "unicast" : "multicast";
     j["vrrp_version"] = plan_.vrrp_version;
     j["advert_interval_ms"] = plan_.advert_interval.count();
     j["uptime_s"] = duration_cast<seconds>(now - started_).count();
