@@ -127,7 +127,11 @@ std::vector<Seed> make_corpus() {
         {"arp reply from intruder", arp(2, kIntruder, "192.0.2.10", kClient, "192.0.2.1", kClient)},
         {"arp reply from us", arp(2, kMac10, "192.0.2.10", kClient, "192.0.2.1", kClient)},
         {"ns owned", ns("2001:db8::c1", "ff02::1:ff00:10", "2001:db8::10", slla)},
-        {"ns owned no option", ns("2001:db8::c1", "2001:db8::10", "2001:db8::10", {})},
+        {"ns owned no option", [] {  // a unicast NUD probe: to the group's MAC
+             f::Bytes b = ns("2001:db8::c1", "2001:db8::10", "2001:db8::10", {});
+             std::copy(kMac10.begin(), kMac10.end(), b.begin());
+             return b;
+         }()},
         {"ns owned two options", ns("2001:db8::c1", "ff02::1:ff00:11", "2001:db8::11",
                                     [&] { f::Bytes o = f::lladdr_option(14, kZero); o.insert(o.end(), slla.begin(), slla.end()); return o; }())},
         {"ns dad owned", ns("::", "ff02::1:ff00:10", "2001:db8::10", {})},
@@ -154,6 +158,16 @@ std::vector<Seed> make_corpus() {
         {"vrrp v3 second config from its peer", vrrp4(3, 60, {"192.0.2.60"}, "192.0.2.3", "192.0.2.9")},
         {"vrrp v3 second config from the first's peer", vrrp4(3, 60, {"192.0.2.60"}, "192.0.2.2", "192.0.2.9")},
         {"arp request second config", arp(1, kClient, "192.0.2.1", kZero, "192.0.2.60")},
+        // Issue 16: destinations not ours, and requests sent from an owned VIP by another MAC.
+        {"arp request owned to another host", arp(1, kClient, "192.0.2.1", kZero, "192.0.2.10", kRouter)},
+        {"arp request from owned vip by intruder", arp(1, kIntruder, "192.0.2.11", kZero, "192.0.2.1")},
+        {"arp request from owned vip by us", arp(1, kMac10, "192.0.2.11", kZero, "192.0.2.1")},
+        {"ns owned to another host", [] {
+             f::Bytes b = ns("2001:db8::c1", "2001:db8::10", "2001:db8::10", f::lladdr_option(1, kClient));
+             std::copy(kRouter.begin(), kRouter.end(), b.begin());
+             return b;
+         }()},
+        {"ns from owned vip by intruder", ns("2001:db8::11", "ff02::1:ff00:99", "2001:db8::99", slla)},
         {"vrrp v3 ipv6", vrrp6(10, {"2001:db8::10", "2001:db8::11"})},
         {"vrrp v3 ipv6 unicast", vrrp6(40, {"2001:db8::40"})},
         {"udp ipv4", udp4()},

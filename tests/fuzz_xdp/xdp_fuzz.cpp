@@ -212,7 +212,7 @@ int main(int argc, char** argv) {
             ++e[XVRRP_C_PACKETS];
             ++e[static_cast<std::size_t>(want.counter)];
             if (want.tagged) ++e[XVRRP_C_VLAN];
-            if (want.conflict) ++e[want.conflict->family == 4 ? XVRRP_C_ARP_CONFLICT : XVRRP_C_NA_CONFLICT];
+            if (want.conflict && want.conflict_counter) ++e[static_cast<std::size_t>(*want.conflict_counter)];
             ++verdicts[xdp_model::to_string(want.verdict) + " " + testing::counter_name(want.counter)];
 
             std::string problem;
@@ -286,7 +286,9 @@ int main(int argc, char** argv) {
             {Verdict::Pass, XVRRP_C_VRRP_PASS},          {Verdict::Drop, XVRRP_C_ARP_DROP_NOT_OWNED},
             {Verdict::Drop, XVRRP_C_NS_DROP_NOT_OWNED},  {Verdict::Drop, XVRRP_C_ARP_DROP_STALE},
             {Verdict::Pass, XVRRP_C_NS_PASS_MALFORMED},  {Verdict::Pass, XVRRP_C_ARP_PASS_GRATUITOUS},
-            {Verdict::Drop, int{XVRRP_C_VRRP_DROP_BASE} + int{XVRRP_REASON_BAD_CHECKSUM}}};
+            {Verdict::Drop, int{XVRRP_C_VRRP_DROP_BASE} + int{XVRRP_REASON_BAD_CHECKSUM}},
+            {Verdict::Pass, XVRRP_C_ARP_PASS_OTHER_DEST}, {Verdict::Pass, XVRRP_C_NS_PASS_OTHER_DEST},
+            {Verdict::Drop, XVRRP_C_ARP_SENDER_CONFLICT}, {Verdict::Drop, XVRRP_C_NS_SENDER_CONFLICT}};
         for (auto [verdict, counter] : needed_paths) {
             const std::string needed = xdp_model::to_string(verdict) + " " + testing::counter_name(counter);
             if (!verdicts.count(needed)) {

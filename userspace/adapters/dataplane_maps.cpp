@@ -208,7 +208,8 @@ std::string_view counter_name(int index) {
         "ns_replied", "ns_drop_not_owned", "ns_drop_stale", "ns_pass_non_vip",
         "ns_pass_malformed", "na_conflict", "vlan_tagged", "arp_pass_reply", "na_pass",
         "pass_other_vlan", "conflict_ring_full", "ns_no_tailroom", "vrrp_pass", "vrrp_absorbed",
-        "vrrp_pass_foreign", "vrrp_pass_unattributed",
+        "vrrp_pass_foreign", "vrrp_pass_unattributed", "arp_pass_other_dest", "ns_pass_other_dest",
+        "arp_sender_conflict", "ns_sender_conflict",
         // XVRRP_C_VRRP_DROP_BASE + enum xvrrp_reason
         "vrrp_drop_ok_unused", "vrrp_drop_truncated", "vrrp_drop_bad_ttl", "vrrp_drop_bad_version",
         "vrrp_drop_version_mismatch", "vrrp_drop_bad_type", "vrrp_drop_bad_length",
@@ -216,7 +217,7 @@ std::string_view counter_name(int index) {
         "vrrp_drop_interval_mismatch", "vrrp_drop_unknown_vrid", "vrrp_drop_not_a_peer",
         "vrrp_drop_bad_source", "vrrp_drop_fragment", "vrrp_drop_bad_ip_header",
         "vrrp_drop_zero_interval"};
-    static_assert(XVRRP_C_VRRP_DROP_BASE == 25 && XVRRP_REASON_COUNT == 17,
+    static_assert(XVRRP_C_VRRP_DROP_BASE == 29 && XVRRP_REASON_COUNT == 17,
                   "abi.h counters or reasons changed: update the names above");
     if (index < 0 || index >= XVRRP_C_COUNT) return "unknown";
     return names[index];
