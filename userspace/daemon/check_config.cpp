@@ -105,6 +105,7 @@ Result<Plan> resolve_plan(const PlanSource& source, std::uint32_t seed) {
         node = resolved.value();
     }
     Plan plan = make_plan(config.value(), node, seed);
+    if (auto e = refuse_address_collisions(plan)) return *e;
     plan.warnings.insert(plan.warnings.end(), extra_warnings.begin(), extra_warnings.end());
     return plan;
 }
