@@ -212,6 +212,29 @@ TEST_F(DataplaneWire, GratuitousArpFromAnotherMacForOurVipIsReportedToTheControl
     EXPECT_TRUE(d.poll_conflicts().empty()) << "each report is delivered once";
 }
 
+// Issue 16: B asks for A's own address with our VIP as its sender address. That is a claim on
+// the VIP (every host hearing the request learns VIP -> B's MAC): reported to the controller
+// and not answered, although A's kernel would have answered a request for its own address.
+TEST_F(DataplaneWire, ArpRequestSentFromOurVipByAnotherStationIsReportedAndNotAnswered) {
+    InNetns in(lab_->a());
+    auto d = attach(options());
+    serve_vip(d);
+    ASSERT_FALSE(vip_on_a()) << "A's kernel must be willing to answer the request, were it passed";
+    auto before = d.read_counters();
+    Cmd r = run("ip netns exec " + lab_->b() + " arping -c 1 -w 2 -i vB -S " + kVip.to_string() + " 192.0.2.1");
+    EXPECT_EQ(r.out.find("bytes from " + mac_a_), std::string::npos) << "answered:\n" << r.out;
+    pollfd p{d.conflict_fd(), POLLIN, 0};
+    EXPECT_EQ(poll(&p, 1, 2000), 1) << "conflict_fd never became readable";
+    auto conflicts = d.poll_conflicts();
+    ASSERT_FALSE(conflicts.empty());
+    EXPECT_EQ(conflicts[0].vip, kVip);
+    EXPECT_EQ(conflicts[0].vrid, 10);
+    EXPECT_EQ(conflicts[0].mac, to_mac(mac_b_));
+    auto after = d.read_counters();
+    EXPECT_GE(after[XVRRP_C_ARP_SENDER_CONFLICT] - before[XVRRP_C_ARP_SENDER_CONFLICT], 1u);
+    EXPECT_EQ(after[XVRRP_C_ARP_REPLIED], before[XVRRP_C_ARP_REPLIED]);
+}
+
 // ---- adverts through the wire ----------------------------------------------------------------
 
 // An AF_PACKET socket on vB in namespace B: sends frames exactly as built.
@@ -275,6 +298,31 @@ f::Bytes advert_frame(const std::string& src_mac, std::uint8_t vrid, std::uint8_
     opt.ttl = ttl;
     return f::ethernet(f::multicast_mac(kVrrpGroup), f::mac(src_mac), f::kEthIpv4,
                        f::ipv4(kHostB, kVrrpGroup, f::kProtoVrrp, f::vrrp(v, kHostB, kVrrpGroup), opt));
+}
+
+// Issue 16: a veth hands XDP every frame whatever its destination MAC; only one addressed to
+// us (broadcast, the group's MAC) is answered, the rest are the kernel's (which drops a frame
+// for another host).
+TEST_F(DataplaneWire, ArpRequestForAnotherStationsMacIsNotAnswered) {
+    WireSender sender(lab_->b());
+    InNetns in(lab_->a());
+    auto d = attach(options());
+    serve_vip(d);
+    auto request = [&](const std::string& dst) {
+        return f::ethernet(f::mac(dst), f::mac(mac_b_), f::kEthArp,
+                           f::arp(1, f::mac(mac_b_), kHostB, f::mac("00:00:00:00:00:00"), kVip));
+    };
+    auto moved = [&](const f::Bytes& frame, xvrrp_counter c) {
+        auto before = d.read_counters();
+        sender.send(frame);
+        for (int i = 0; i < 100 && d.read_counters()[XVRRP_C_PACKETS] == before[XVRRP_C_PACKETS]; ++i)
+            std::this_thread::sleep_for(10ms);
+        return d.read_counters()[c] - before[c];
+    };
+    EXPECT_EQ(moved(request("02:00:00:00:00:77"), XVRRP_C_ARP_PASS_OTHER_DEST), 1u);
+    EXPECT_EQ(moved(request("02:00:00:00:00:77"), XVRRP_C_ARP_REPLIED), 0u);
+    EXPECT_EQ(moved(request("ff:ff:ff:ff:ff:ff"), XVRRP_C_ARP_REPLIED), 1u);
+    EXPECT_EQ(moved(request(mac_a_), XVRRP_C_ARP_REPLIED), 1u);
 }
 
 TEST_F(DataplaneWire, ValidAdvertReachesTheSocketSpoofedTtl64DoesNotForeignVridPassesUntouched) {
