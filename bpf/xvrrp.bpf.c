@@ -19,13 +19,6 @@
 #include "parsing.h"
 #include "csum.h"
 
-/*
- * The one L2 segment this program serves: 0 = untagged frames (tagged ones
- * pass untouched), else this 802.1Q VLAN ID, for a program attached to the
- * parent of a VLAN interface. Set through the skeleton before load.
- */
-const volatile __u16 cfg_vlan_id = 0;
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XVRRP_MAX_VIPS);
@@ -807,7 +800,11 @@ int xvrrp_xdp(struct xdp_md *ctx)
 	proto = parse_vlan(&nh, data_end, proto, &vid);
 	if (proto < 0)
 		return pass(XVRRP_C_PASS_OTHER);
-	if (vid != cfg_vlan_id)
+	/* The segment of the interface the program is on: untagged frames and priority
+	 * tags (VLAN ID 0, 802.1p). A frame with a VLAN ID belongs to a VLAN device on
+	 * top of this one, whose own generic XDP program sees it untagged
+	 * (docs/dataplane.md, 802.1Q); QinQ is never ours. */
+	if (vid != 0)
 		return pass(XVRRP_C_PASS_OTHER_VLAN);
 
 	if (proto == bpf_htons(ETH_P_ARP))

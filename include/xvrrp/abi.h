@@ -18,7 +18,8 @@
  * controller adopts a pinned data plane only when this matches (xvrrp_meta).
  * 3: one program per interface shared by every config on it (config slots).
  * 4: ARP/NS answered only when addressed to us, sender conflicts reported,
- *    heartbeats from the future are stale; new counters before the drop base. */
+ *    heartbeats from the future are stale; new counters before the drop base;
+ *    no load-time VLAN: the program serves its own interface's segment only. */
 #define XVRRP_ABI_VERSION 4
 /* The liveness gate tolerates a heartbeat this far ahead of bpf_ktime_get_ns():
  * the controller stamps CLOCK_MONOTONIC, the program reads the NMI-safe fast
@@ -79,7 +80,7 @@ enum xvrrp_counter {
 	XVRRP_C_VLAN,               /* frames that carried one 802.1Q tag */
 	XVRRP_C_ARP_PASS_REPLY,     /* ARP replies (and other opcodes): kernel decides */
 	XVRRP_C_NA_PASS,            /* neighbour advertisements: kernel decides */
-	XVRRP_C_PASS_OTHER_VLAN,    /* tagged with a VLAN we do not serve (or untagged when we serve one) */
+	XVRRP_C_PASS_OTHER_VLAN,    /* tagged with a VLAN ID (another segment's), or QinQ: untouched */
 	XVRRP_C_CONFLICT_RING_FULL, /* a conflict event was counted but not queued */
 	XVRRP_C_NS_NO_TAILROOM,     /* NS for an owned VIP too short to grow into the NA: passed */
 	XVRRP_C_VRRP_PASS,          /* valid advert passed to the controller */
@@ -190,8 +191,7 @@ struct xvrrp_advert_seen {
 /* xvrrp_meta: one slot written by the loader that attached the program, never read by it. */
 struct xvrrp_meta {
 	__u32 abi_version;          /* XVRRP_ABI_VERSION of the loader that created the pins */
-	__u16 vlan_id;              /* the load-time VLAN setting of the attached program */
-	__u16 pad;
+	__u32 reserved;             /* 0 (ABI 3: a load-time VLAN ID no controller ever set) */
 };
 
 #ifdef __cplusplus

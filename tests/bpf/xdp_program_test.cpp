@@ -1,6 +1,6 @@
 // The XDP program under BPF_PROG_TEST_RUN, Katran style: a table of fixtures (description,
 // input frame, expected verdict, expected output frame, counters that must move) that anyone
-// can extend with one line, plus a few stateful tests (liveness gate, conflict ring, VLAN).
+// can extend with one line, plus a few stateful tests (liveness gate, conflict ring, VLAN tags).
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
@@ -900,31 +900,38 @@ TEST(SharedProgram, EachConfigHasItsOwnGateItsOwnPeersAndItsOwnRing) {
     EXPECT_EQ(events[1], 1);
 }
 
-TEST(VlanProgram, ServesExactlyItsOneTagAndKeepsItInTheReply) {
-    ProgramUnderTest p(100);
+// 802.1Q: the program serves its own interface's segment, untagged or priority-tagged (VLAN ID
+// 0, kept in the reply); a frame with a VLAN ID is a VLAN device's, whose own program sees it
+// untagged, and passes untouched whatever it is (issue 16: there is no load-time VLAN any more).
+TEST(VlanTags, PriorityTagIsServedAndKeptAnyVlanIdPassesUntouched) {
+    ProgramUnderTest p;
     build_world(p);
-    auto tagged = [](std::uint16_t vid, const Bytes& untagged) {
+    auto tagged = [](std::uint16_t tci, const Bytes& untagged) {
         Bytes b = untagged;
-        const std::uint8_t tag[4] = {0x81, 0x00, static_cast<std::uint8_t>(vid >> 8),
-                                     static_cast<std::uint8_t>(vid)};
+        const std::uint8_t tag[4] = {0x81, 0x00, static_cast<std::uint8_t>(tci >> 8),
+                                     static_cast<std::uint8_t>(tci)};
         b.insert(b.begin() + 12, std::begin(tag), std::end(tag));
         return b;
     };
     Bytes reply = arp_reply_from(kGroup10Mac, kVip10, kClientMac, kClient4);
-    expect_fixture(p, {"tag100_arp", tagged(100, arp_request(kVip10)), XDP_TX, tagged(100, reply),
-                       {XVRRP_C_VLAN, XVRRP_C_ARP_REPLIED}});
-    expect_fixture(p, {"tag100_ns", tagged(100, ns_request(kVip6_10)), XDP_TX,
-                       tagged(100, na_reply(kGroup10Mac, kVip6_10, kClientMac, kClient6)),
+    expect_fixture(p, {"priority_tag_arp", tagged(0xa000, arp_request(kVip10)), XDP_TX,
+                       tagged(0xa000, reply), {XVRRP_C_VLAN, XVRRP_C_ARP_REPLIED}});
+    expect_fixture(p, {"priority_tag_ns", tagged(0x0000, ns_request(kVip6_10)), XDP_TX,
+                       tagged(0x0000, na_reply(kGroup10Mac, kVip6_10, kClientMac, kClient6)),
                        {XVRRP_C_VLAN, XVRRP_C_NS_REPLIED}});
-    expect_fixture(p, {"tag100_vrrp", tagged(100, vrrp4(advert(10))), XDP_PASS, std::nullopt,
-                       {XVRRP_C_VLAN, XVRRP_C_VRRP_PASS}});
-    expect_fixture(p, {"tag100_bad_ttl",
-                       tagged(100, vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 1})), XDP_DROP,
+    expect_fixture(p, {"priority_tag_bad_ttl",
+                       tagged(0, vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 1})), XDP_DROP,
                        std::nullopt, {XVRRP_C_VLAN, drop_reason(XVRRP_REASON_BAD_TTL)}});
-    expect_fixture(p, {"tag200", tagged(200, arp_request(kVip10)), XDP_PASS, std::nullopt,
-                       {XVRRP_C_VLAN, XVRRP_C_PASS_OTHER_VLAN}});
-    expect_fixture(p, {"untagged", arp_request(kVip10), XDP_PASS, std::nullopt,
-                       {XVRRP_C_PASS_OTHER_VLAN}});
+    for (std::uint16_t vid : {1, 100, 4095}) {
+        SCOPED_TRACE("VLAN " + std::to_string(vid));
+        expect_fixture(p, {"vlan_arp", tagged(vid, arp_request(kVip10)), XDP_PASS, std::nullopt,
+                           {XVRRP_C_VLAN, XVRRP_C_PASS_OTHER_VLAN}});
+        expect_fixture(p, {"vlan_ns", tagged(vid, ns_request(kVip6_10)), XDP_PASS, std::nullopt,
+                           {XVRRP_C_VLAN, XVRRP_C_PASS_OTHER_VLAN}});
+        expect_fixture(p, {"vlan_bad_ttl",
+                           tagged(vid, vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 1})),
+                           XDP_PASS, std::nullopt, {XVRRP_C_VLAN, XVRRP_C_PASS_OTHER_VLAN}});
+    }
 }
 
 TEST(Counters, EveryDropReasonTheProgramUsesHasAFixture) {

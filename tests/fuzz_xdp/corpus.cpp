@@ -91,9 +91,8 @@ f::Bytes echo6() {
 
 }  // namespace
 
-xdp_model::World make_world(std::uint16_t vlan_id) {
+xdp_model::World make_world() {
     xdp_model::World w;
-    w.vlan_id = vlan_id;
     w.groups[10] = {true, kMac10, false};
     w.groups[20] = {false, kMac20, false};
     w.groups[30] = {true, kMac30, true};
@@ -174,12 +173,13 @@ std::vector<Seed> make_corpus() {
         {"tcp ipv4", tcp4()},
         {"icmpv6 echo", echo6()},
     };
-    // Tagged copies: VLAN 100 (served by the tagged instance), VLAN 0 (priority tag) and QinQ.
+    // Tagged copies: VLAN 100 (another segment's), VLAN 0 (priority tag, served) and QinQ.
     const std::size_t untagged = c.size();
-    for (std::size_t i = 0; i < untagged; i += 3) c.push_back({c[i].name + " vlan 100", tagged(c[i].frame, kServedVlan)});
+    for (std::size_t i = 0; i < untagged; i += 3) c.push_back({c[i].name + " vlan 100", tagged(c[i].frame, kOtherVlan)});
     c.push_back({"arp request owned vlan 0", tagged(c[0].frame, 0)});
-    c.push_back({"ns owned vlan 100", tagged(c[10].frame, kServedVlan)});
-    c.push_back({"arp request owned qinq", tagged(tagged(c[0].frame, kServedVlan), kServedVlan)});
+    c.push_back({"ns owned vlan 100", tagged(c[10].frame, kOtherVlan)});
+    c.push_back({"ns owned vlan 0", tagged(c[10].frame, 0)});
+    c.push_back({"arp request owned qinq", tagged(tagged(c[0].frame, 0), kOtherVlan)});
     // Ethernet minimum size: short frames arrive padded to 60 bytes.
     for (std::size_t i = 0; i < 4; ++i) {
         f::Bytes padded = c[i].frame;

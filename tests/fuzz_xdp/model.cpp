@@ -368,8 +368,8 @@ Expectation decide_untagged(const World& w, const Bytes& f) {
     if (f.size() < kEthLen) return pass(f, XVRRP_C_PASS_OTHER, "shorter than an Ethernet header");
     std::uint16_t type = be16(f, 12);
     std::size_t at = kEthLen;
-    // One 802.1Q/802.1ad tag is served when it carries the program's VLAN; a second tag (QinQ)
-    // never matches, so stacked frames pass untouched.
+    // The interface's own segment: untagged, or one 802.1Q/802.1ad priority tag (VLAN ID 0). A
+    // VLAN ID is a VLAN device's segment, and a second tag (QinQ) never matches: untouched.
     std::uint32_t vid = 0;
     if (type == kEth8021Q || type == kEth8021AD) {
         if (f.size() < at + 4) return pass(f, XVRRP_C_PASS_OTHER, "truncated VLAN tag");
@@ -378,7 +378,7 @@ Expectation decide_untagged(const World& w, const Bytes& f) {
         if (type == kEth8021Q || type == kEth8021AD) vid = 0x10000;
         at += 4;
     }
-    if (vid != w.vlan_id) return pass(f, XVRRP_C_PASS_OTHER_VLAN, "not the VLAN this program serves");
+    if (vid != 0) return pass(f, XVRRP_C_PASS_OTHER_VLAN, "tagged with a VLAN ID, or QinQ: another segment's");
     switch (type) {
         case kEthArp: return arp(w, f, at);
         case kEthIpv4: return ipv4(w, f, at);

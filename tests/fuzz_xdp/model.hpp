@@ -36,13 +36,12 @@ struct VridConfig {
     std::uint8_t config = 0;    // the config (slot) serving the VRID: peers are per config
 };
 
-// What the controller wrote into the maps, plus the program's load-time VLAN.
+// What the controller wrote into the maps.
 struct World {
     std::map<IpAddress, std::uint8_t> vips;  // VIP -> VRID of its group
     std::map<std::uint8_t, GroupState> groups;
     std::map<std::uint8_t, VridConfig> vrids;
     std::set<std::pair<std::uint8_t, IpAddress>> peers;  // (config, unicast peer)
-    std::uint16_t vlan_id = 0;  // 0: untagged frames only
 };
 
 // A VIP someone else claimed (ARP reply, gratuitous ARP or NA from a MAC not the group's, or an

@@ -335,7 +335,6 @@ Status pin_and_record(Maps& m, const Options& opts, xvrrp_bpf* skel, int prog_fd
     std::uint32_t key = 0;
     xvrrp_meta meta{};
     meta.abi_version = XVRRP_ABI_VERSION;
-    meta.vlan_id = opts.vlan_id;
     if (result.ok() && bpf_map_update_elem(bpf_map__fd(skel->maps.xvrrp_meta), &key, &meta, BPF_ANY))
         result = {fmt::format("writing the data plane metadata: {}", errno_text(errno))};
     if (!result.ok()) {
@@ -357,14 +356,13 @@ Status set_pin_paths(Maps& m, xvrrp_bpf* skel) {
     return {};
 }
 
-// The object opened, its VLAN set and its maps' pin paths in m.pin_dir; nullptr with `error`.
-xvrrp_bpf* open_skeleton(Maps& m, const Options& opts, Status& error) {
+// The object opened and its maps' pin paths in m.pin_dir; nullptr with `error`.
+xvrrp_bpf* open_skeleton(Maps& m, Status& error) {
     xvrrp_bpf* skel = xvrrp_bpf__open();
     if (!skel) {
         error = {fmt::format("opening the XDP object: {}", errno_text(errno))};
         return nullptr;
     }
-    skel->rodata->cfg_vlan_id = opts.vlan_id;
     if (error = set_pin_paths(m, skel); !error) {
         xvrrp_bpf__destroy(skel);
         return nullptr;
@@ -375,7 +373,7 @@ xvrrp_bpf* open_skeleton(Maps& m, const Options& opts, Status& error) {
 // Loads the program with libbpf and swaps it for `old` in one netlink request.
 AttachResult load_and_replace(Maps& m, const Options& opts, const Replace& old) {
     AttachResult out;
-    xvrrp_bpf* skel = open_skeleton(m, opts, out.status);
+    xvrrp_bpf* skel = open_skeleton(m, out.status);
     if (!skel) return out;
     BpfLogCapture capture;
     if (int rc = xvrrp_bpf__load(skel); rc != 0) {
@@ -408,7 +406,7 @@ AttachResult load_and_attach(Maps& m, const Options& opts, bool direct) {
     SkipDispatcher skip(direct);
     AttachResult out;
     Status& result = out.status;
-    xvrrp_bpf* skel = open_skeleton(m, opts, out.status);
+    xvrrp_bpf* skel = open_skeleton(m, out.status);
     if (!skel) return out;
     xdp_program* prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
     if (long err = libxdp_get_error(prog)) {
@@ -510,7 +508,7 @@ Status attach_fresh(Maps& m, const Options& opts, const std::optional<Replace>& 
 enum class Shared { Usable, Absent };
 
 // The interface's pins, when another config (or a previous run of this one) attached the program:
-// usable when its ABI and VLAN match ours and it still runs on this interface. Pins of a program
+// usable when its ABI matches ours and it still runs on this interface. Pins of a program
 // that no longer runs here are removed. A program of ours with another ABI that still runs is
 // handed back in `old` to be replaced in place, unless another config still uses it.
 Outcome<Shared> open_shared(Maps& m, const Options& opts, std::optional<Replace>& old) {
@@ -547,10 +545,6 @@ Outcome<Shared> open_shared(Maps& m, const Options& opts, std::optional<Replace>
         }
         return Shared::Absent;
     }
-    if (meta.vlan_id != opts.vlan_id)
-        return Error{fmt::format("the xvrrp program on {} serves VLAN {} (XVRRP_VLAN_ID of the configs "
-                                 "using it) and this config VLAN {}: configs sharing an interface "
-                                 "serve the same VLAN", opts.interface, meta.vlan_id, opts.vlan_id)};
     m.attach_mode = at.value().mode;
     m.under_dispatcher = at.value().where == Attachment::Where::UnderDispatcher;
     return Shared::Usable;

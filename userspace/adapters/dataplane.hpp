@@ -36,7 +36,6 @@ struct Options {
     std::string interface;                          // the VRRP interface
     std::string config_name;                        // this config's slot name
     ::xvrrp::Dataplane requested = ::xvrrp::Dataplane::Xdp;  // XVRRP_DATAPLANE
-    std::uint16_t vlan_id = 0;                      // 0: untagged frames; else one 802.1Q VLAN
     std::string pin_root = "/sys/fs/bpf/xvrrp";     // must be on a bpffs mount
 };
 
@@ -112,7 +111,7 @@ struct Maps;  // the open map descriptors (dataplane.cpp)
 class Dataplane {
 public:
     // Attaches the program to opts.interface, or joins the one pinned for that interface by
-    // another config (same ABI version and VLAN setting), and takes this config's slot: the one a
+    // another config (same ABI version), and takes this config's slot: the one a
     // previous run of it left (adopted) or a free one. Leftovers of ours are recovered: a program
     // of an older ABI (pinned per config) or one whose pins are gone is replaced in place
     // (XDP_FLAGS_REPLACE), never a program that is not ours. `xdp` tries native mode and falls
