@@ -581,6 +581,49 @@ TEST_F(DataplaneWire, AdoptionWithAChangedPlanServesOnlyTheNewPlan) {
     EXPECT_TRUE(arping_answered(mac_a_, 1, vip11)) << last_arping_;
 }
 
+// Issue 16: a heartbeat "from the future" (a garbage stamp) closes the program's gate, so no
+// group behind it is served; the next controller must not resume any of them as MASTER either.
+TEST_F(DataplaneWire, HeartbeatFromTheFutureClosesTheGateAndNothingIsResumed) {
+    InNetns in(lab_->a());
+    const std::string pins = dp::interface_pin_dir(options());
+    {
+        auto first = attach(options());
+        serve_vip(first, 60s);
+        first.detach(true);
+    }
+    int fd = bpf_obj_get((pins + "/configs").c_str());
+    ASSERT_GE(fd, 0) << "configs not pinned";
+    bool found = false;
+    for (std::uint32_t k = 0; k < XVRRP_MAX_CONFIGS; ++k) {
+        xvrrp_config_slot c{};
+        ASSERT_EQ(bpf_map_lookup_elem(fd, &k, &c), 0);
+        if (!c.in_use || std::string(c.name) != "netns-test") continue;
+        timespec ts{};
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        c.heartbeat_ns = static_cast<std::uint64_t>(ts.tv_sec + 3600) * 1'000'000'000ull;  // an hour ahead
+        ASSERT_EQ(bpf_map_update_elem(fd, &k, &c, BPF_EXIST), 0);
+        found = true;
+    }
+    close(fd);
+    ASSERT_TRUE(found) << "no slot named netns-test";
+    auto before_drops = [&] {
+        int sfd = bpf_obj_get((pins + "/stats").c_str());
+        std::uint64_t sum = 0;
+        std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(libbpf_num_possible_cpus()));
+        std::uint32_t key = XVRRP_C_ARP_DROP_STALE;
+        if (sfd >= 0 && bpf_map_lookup_elem(sfd, &key, per_cpu.data()) == 0)
+            for (auto v : per_cpu) sum += v;
+        close(sfd);
+        return sum;
+    };
+    const std::uint64_t stale_before = before_drops();
+    EXPECT_FALSE(arping_answered(mac_a_, 1)) << "answered behind a heartbeat from the future: " << last_arping_;
+    EXPECT_GE(before_drops() - stale_before, 1u);
+    auto second = attach(options());
+    EXPECT_TRUE(second.adopted()) << second.describe();
+    EXPECT_FALSE(second.still_served(10)) << "the gate was closed: nothing to resume";
+}
+
 // A fresh, empty bpffs over /sys/fs/bpf for the rest of a test: the pod-local one of a new pod.
 class FreshBpffs {
 public:

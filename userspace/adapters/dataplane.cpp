@@ -194,6 +194,16 @@ std::uint64_t monotonic_ns() {
     return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
+// The age of a heartbeat as the program's liveness gate reads it (bpf group_stale): none for one
+// never written, and none for one further in the future than the clocks can disagree
+// (XVRRP_HEARTBEAT_FUTURE_SLACK_NS): garbage, which closes the gate and proves nobody alive.
+std::optional<std::uint64_t> heartbeat_age(std::uint64_t beat, std::uint64_t now) {
+    if (beat == 0) return std::nullopt;
+    if (beat > now)
+        return beat - now <= XVRRP_HEARTBEAT_FUTURE_SLACK_NS ? std::optional<std::uint64_t>(0) : std::nullopt;
+    return now - beat;
+}
+
 // The program `fd`'s name, and the ids of its maps.
 std::string program_name(int fd, std::array<std::uint32_t, 32>& map_ids, std::uint32_t& nr_maps) {
     bpf_prog_info info{};
@@ -223,7 +233,7 @@ std::optional<Error> live_other_config(int fd, std::uint32_t id, const Options& 
         for (std::uint32_t k = 0; configs && k < mi.max_entries; ++k) {
             xvrrp_config_slot c{};
             if (bpf_map_lookup_elem(mfd, &k, &c) != 0 || !c.in_use || c.name_hash == mine) continue;
-            if (c.heartbeat_ns != 0 && now - std::min<std::uint64_t>(now, c.heartbeat_ns) < kAliveNs) {
+            if (auto age = heartbeat_age(c.heartbeat_ns, now); age && *age < kAliveNs) {
                 close(mfd);
                 std::string name(c.name, strnlen(c.name, sizeof(c.name)));
                 return Error{fmt::format(
@@ -751,11 +761,10 @@ Outcome<Dataplane> Dataplane::attach(const Options& opts) {
     m->ring_reader = ring_buffer__new(m->ring, on_conflict, &m->pending, nullptr);
     if (!m->ring_reader) return Error{fmt::format("conflict ring buffer: {}", errno_text(errno))};
     if (Status s = load_caches(*m); !s) return Error{s.error};
-    if (dp.adopted_ && previous_heartbeat != 0) {
-        const std::uint64_t age = monotonic_ns() - std::min(monotonic_ns(), previous_heartbeat);
+    if (auto age = heartbeat_age(previous_heartbeat, monotonic_ns()); dp.adopted_ && age) {
         for (std::uint32_t v = 1; v < XVRRP_VRID_SLOTS; ++v) {
             const xvrrp_group& g = m->groups_cache[v];
-            dp.still_served_[v] = m->ours(static_cast<std::uint8_t>(v)) && g.owned && age < g.master_down_ns;
+            dp.still_served_[v] = m->ours(static_cast<std::uint8_t>(v)) && g.owned && *age <= g.master_down_ns;
         }
     }
     dp.maps_ = std::move(m);
@@ -901,8 +910,7 @@ Outcome<std::optional<std::uint32_t>> Dataplane::alive_controller(const Options&
     for (std::uint8_t i = 0; i < XVRRP_MAX_CONFIGS; ++i) {
         const volatile xvrrp_config_slot& c = m->config_slots[i];
         if (!c.in_use || !slot_is(c, opts.config_name)) continue;
-        const std::uint64_t beat = c.heartbeat_ns;
-        if (beat != 0 && now - std::min(now, beat) < kAliveNs) return Pid{c.pid};
+        if (auto age = heartbeat_age(c.heartbeat_ns, now); age && *age < kAliveNs) return Pid{c.pid};
     }
     return Pid{};
 }
