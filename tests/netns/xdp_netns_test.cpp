@@ -22,6 +22,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <thread>
 
@@ -622,6 +623,76 @@ TEST_F(DataplaneWire, HeartbeatFromTheFutureClosesTheGateAndNothingIsResumed) {
     auto second = attach(options());
     EXPECT_TRUE(second.adopted()) << second.describe();
     EXPECT_FALSE(second.still_served(10)) << "the gate was closed: nothing to resume";
+}
+
+// A controller whose CLOCK_MONOTONIC is an hour ahead of the host's (a time namespace, Linux
+// 5.6+): vm_dataplane_hold (the Dataplane adapter serving kVip, heartbeat every 200 ms) started
+// through `unshare -T --monotonic 3600` in namespace A, in its own process group.
+class HolderInTimeNamespace {
+public:
+    HolderInTimeNamespace(const std::string& ns, const std::string& dir) : log_(dir + "/hold.log") {
+        const std::string hold =
+            std::filesystem::read_symlink("/proc/self/exe").parent_path().string() + "/vm_dataplane_hold";
+        if (!std::filesystem::exists(hold))
+            throw std::runtime_error(hold + " is missing: build the vm_dataplane_hold target first");
+        if (run("unshare -T --monotonic 1 --fork true").status != 0)
+            throw std::runtime_error("unshare -T --monotonic failed: this kernel or util-linux has no time namespaces");
+        pid_ = fork();
+        if (pid_ == 0) {
+            setpgid(0, 0);
+            int log = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (log >= 0) {
+                dup2(log, 1);
+                dup2(log, 2);
+            }
+            // nsenter keeps this process's mount namespace, where the test's bpffs is mounted.
+            execlp("nsenter", "nsenter", ("--net=/run/netns/" + ns).c_str(), "unshare", "-T", "--monotonic",
+                   "3600", "--fork", hold.c_str(), "vA", kVip.to_string().c_str(), "10",
+                   static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        if (pid_ < 0) throw std::runtime_error("fork failed");
+        setpgid(pid_, pid_);
+    }
+    ~HolderInTimeNamespace() { stop(); }
+    bool ready() {
+        for (int i = 0; i < 100; ++i) {
+            if (log().find("ready") != std::string::npos) return true;
+            std::this_thread::sleep_for(50ms);
+        }
+        return false;
+    }
+    void stop() {
+        if (pid_ <= 0) return;
+        kill(-pid_, SIGTERM);  // unshare ignores it and waits: the holder detaches, then both exit
+        int st;
+        waitpid(pid_, &st, 0);
+        pid_ = -1;
+    }
+    std::string log() const {
+        std::ifstream in(log_);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }
+
+private:
+    std::string log_;
+    pid_t pid_ = -1;
+};
+
+// Issue 16: with a heartbeat from the future closing the gate, a controller in a time namespace
+// must stamp the program's clock, not its own shifted one, or its VIPs would never be answered.
+TEST_F(DataplaneWire, ControllerInATimeNamespaceAheadOfTheHostIsStillAnswered) {
+    char tmpl[] = "/tmp/xvrrp-timens-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    const std::string dir = tmpl;
+    {
+        HolderInTimeNamespace holder(lab_->a(), dir);
+        ASSERT_TRUE(holder.ready()) << holder.log();
+        EXPECT_TRUE(arping_answered(mac_a_, 1)) << "not answered: " << last_arping_ << "\nholder:\n" << holder.log();
+        holder.stop();
+        EXPECT_NE(holder.log().find("detached"), std::string::npos) << holder.log();
+    }
+    std::filesystem::remove_all(dir);
 }
 
 // A fresh, empty bpffs over /sys/fs/bpf for the rest of a test: the pod-local one of a new pod.

@@ -188,11 +188,7 @@ Outcome<std::optional<Replace>> legacy_program(const Options& opts, int ifindex,
 // largest Master_Down_Interval at the slowest advert interval the generator allows is ~3.1 s).
 constexpr std::uint64_t kAliveNs = 5'000'000'000ull;
 
-std::uint64_t monotonic_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns()
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
-}
+std::uint64_t monotonic_ns() { return program_clock_ns(); }
 
 // The age of a heartbeat as the program's liveness gate reads it (bpf group_stale): none for one
 // never written, and none for one further in the future than the clocks can disagree

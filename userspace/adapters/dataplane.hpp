@@ -179,7 +179,8 @@ public:
     // `source`. One write, only when the armed advert changes.
     Status absorb_repeats(const IpAddress& source, std::span<const std::uint8_t> vrrp);
     Status stop_absorbing(Family family, std::uint8_t vrid);
-    // The newest absorbed repeat of this group, CLOCK_MONOTONIC nanoseconds (0: none yet), and
+    // The newest absorbed repeat of this group, this process's CLOCK_MONOTONIC nanoseconds (0:
+    // none yet; the program's stamp shifted by a time namespace's offset, if any), and
     // how many were absorbed; read from the mapped xvrrp_advert_seen, no system call.
     std::uint64_t last_absorbed_ns(Family family, std::uint8_t vrid) const;
     std::uint64_t absorbed_count(Family family, std::uint8_t vrid) const;

@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <map>
+#include <string>
 
 #include "adapters/dataplane.hpp"
 #include "adapters/dataplane_internal.hpp"
@@ -435,13 +437,29 @@ Status Dataplane::disown_group(std::uint8_t vrid) {
     return s;
 }
 
+std::int64_t timens_monotonic_offset_ns() {
+    static const std::int64_t offset = []() -> std::int64_t {
+        std::ifstream in("/proc/self/timens_offsets");  // absent before Linux 5.6: no namespace
+        std::string clock;
+        long long sec = 0, nsec = 0;
+        while (in >> clock >> sec >> nsec)
+            if (clock == "monotonic") return static_cast<std::int64_t>(sec) * 1'000'000'000 + nsec;
+        return std::int64_t{0};
+    }();
+    return offset;
+}
+
+std::uint64_t program_clock_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    const std::int64_t ns = static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    return static_cast<std::uint64_t>(ns - timens_monotonic_offset_ns());
+}
+
 Status Dataplane::heartbeat() {
     if (!maps_) return {};
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns()
     // One aligned 64-bit store into the mapped slot: the program reads old or new, never a mix.
-    maps_->config_slots[maps_->slot].heartbeat_ns =
-        static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+    maps_->config_slots[maps_->slot].heartbeat_ns = program_clock_ns();
     return {};
 }
 
@@ -477,7 +495,9 @@ Status Dataplane::stop_absorbing(Family family, std::uint8_t vrid) {
 }
 
 std::uint64_t Dataplane::last_absorbed_ns(Family family, std::uint8_t vrid) const {
-    return maps_ && maps_->seen ? maps_->seen[advert_slot(family, vrid)].ns : 0;
+    const std::uint64_t ns = maps_ && maps_->seen ? maps_->seen[advert_slot(family, vrid)].ns : 0;
+    // The program's stamp, on this process's CLOCK_MONOTONIC (a time namespace shifts it).
+    return ns == 0 ? 0 : static_cast<std::uint64_t>(static_cast<std::int64_t>(ns) + timens_monotonic_offset_ns());
 }
 
 std::uint64_t Dataplane::absorbed_count(Family family, std::uint8_t vrid) const {
