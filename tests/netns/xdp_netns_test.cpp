@@ -695,6 +695,38 @@ TEST_F(DataplaneWire, ControllerInATimeNamespaceAheadOfTheHostIsStillAnswered) {
     std::filesystem::remove_all(dir);
 }
 
+// Issue 16 bumped the ABI (3 -> 4): an upgrade finds the older program attached with its pins at
+// the same place and must swap it in place, not join it.
+TEST_F(DataplaneWire, ProgramOfTheOlderAbiIsReplacedInPlaceOnUpgrade) {
+    InNetns in(lab_->a());
+    const std::string pins = dp::interface_pin_dir(options());
+    {
+        auto first = attach(options());
+        serve_vip(first, 60s);
+        first.detach(true);
+    }
+    const std::uint32_t old_id = attached_id();
+    ASSERT_NE(old_id, 0u);
+    int fd = bpf_obj_get((pins + "/meta").c_str());
+    ASSERT_GE(fd, 0) << "meta not pinned";
+    std::uint32_t key = 0;
+    xvrrp_meta meta{};
+    ASSERT_EQ(bpf_map_lookup_elem(fd, &key, &meta), 0);
+    EXPECT_EQ(meta.abi_version, static_cast<std::uint32_t>(XVRRP_ABI_VERSION));
+    meta.abi_version = XVRRP_ABI_VERSION - 1;  // what the previous release pinned
+    ASSERT_EQ(bpf_map_update_elem(fd, &key, &meta, BPF_ANY), 0);
+    close(fd);
+
+    auto next = attach(options());
+    EXPECT_FALSE(next.adopted()) << "an older ABI's maps are not adopted: " << next.describe();
+    EXPECT_NE(attached_id(), old_id) << "the older program is still attached";
+    EXPECT_NE(attached_id(), 0u);
+    serve_vip(next);
+    EXPECT_TRUE(arping_answered(mac_a_, 1)) << last_arping_;
+    next.detach(false);
+    EXPECT_FALSE(lab_->has_xdp(lab_->a(), "vA"));
+}
+
 // A fresh, empty bpffs over /sys/fs/bpf for the rest of a test: the pod-local one of a new pod.
 class FreshBpffs {
 public:
