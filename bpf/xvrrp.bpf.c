@@ -19,13 +19,6 @@
 #include "parsing.h"
 #include "csum.h"
 
-/*
- * The one L2 segment this program serves: 0 = untagged frames (tagged ones
- * pass untouched), else this 802.1Q VLAN ID, for a program attached to the
- * parent of a VLAN interface. Set through the skeleton before load.
- */
-const volatile __u16 cfg_vlan_id = 0;
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XVRRP_MAX_VIPS);
@@ -150,9 +143,11 @@ static __always_inline int vrrp_drop(enum xvrrp_reason reason)
  * Liveness gate: a group is answered only while the controller's heartbeat
  * is younger than the group's Master_Down_Interval, the moment a peer takes
  * over (RFC 5798 section 6.4.2). Each config sharing the interface has its own
- * heartbeat: one dead controller silences its own groups only. A heartbeat
- * "from the future" (written on another CPU between our read of the clock and
- * of the map) is fresh.
+ * heartbeat: one dead controller silences its own groups only. The map is read
+ * before the clock, so a stamp the controller took from the same clock is never
+ * ahead of "now" by more than the fast clock's lag (abi.h): one further ahead is
+ * garbage (a corrupted slot, a stamp from another clock or boot) and would keep
+ * the gate open for as long as it stays ahead, so it is stale.
  */
 static __always_inline int group_stale(const struct xvrrp_group *grp)
 {
@@ -166,8 +161,8 @@ static __always_inline int group_stale(const struct xvrrp_group *grp)
 	if (seen == 0)
 		return 1;
 	now = bpf_ktime_get_ns();
-	if (now <= seen)
-		return 0;
+	if (seen > now)
+		return seen - now > XVRRP_HEARTBEAT_FUTURE_SLACK_NS;
 	return now - seen > grp->master_down_ns;
 }
 
@@ -217,7 +212,8 @@ static __always_inline void report_conflict(__u8 family, __u8 vrid, __u8 config,
 	bpf_ringbuf_submit(ev, 0);
 }
 
-static __always_inline void check_conflict4(const __u8 *spa, const __u8 *sha)
+/* 1 (and reported under `counter`) when spa is an owned VIP claimed for another MAC than its group's. */
+static __always_inline int check_conflict4(const __u8 *spa, const __u8 *sha, __u32 counter)
 {
 	__u32 addr;
 	struct xvrrp_vip *vip;
@@ -226,10 +222,24 @@ static __always_inline void check_conflict4(const __u8 *spa, const __u8 *sha)
 	__builtin_memcpy(&addr, spa, 4);
 	vip = bpf_map_lookup_elem(&xvrrp_vip4, &addr);
 	if (!vip)
-		return;
+		return 0;
 	grp = group_of(vip);
-	if (grp && grp->owned && !mac_equal(sha, grp->mac))
-		report_conflict(4, vip->vrid, grp->config, sha, spa, XVRRP_C_ARP_CONFLICT);
+	if (!grp || !grp->owned || mac_equal(sha, grp->mac))
+		return 0;
+	report_conflict(4, vip->vrid, grp->config, sha, spa, counter);
+	return 1;
+}
+
+/*
+ * Requests are answered only when sent to us: to broadcast (an ARP request,
+ * RFC 826) or to the group's MAC (a unicast refresh, RFC 1122 2.3.2.1). One
+ * the NIC let through for another station (promiscuous mode, a flooding
+ * switch, a bridge) or to a multicast group is not ours to answer.
+ */
+static __always_inline int arp_dest_ours(const __u8 *dst, const __u8 *grp_mac)
+{
+	return (dst[0] & dst[1] & dst[2] & dst[3] & dst[4] & dst[5]) == 0xff ||
+	       mac_equal(dst, grp_mac);
 }
 
 /* ARP request -> reply in place (RFC 826): swap the roles, sender = VIP. */
@@ -245,14 +255,19 @@ static __always_inline int handle_arp(struct hdr_cursor *nh, void *data_end, str
 	if (op < 0)
 		return pass(XVRRP_C_ARP_PASS_MALFORMED);
 	if (op != ARP_OP_REQUEST) {
-		check_conflict4(arp->spa, arp->sha);
+		check_conflict4(arp->spa, arp->sha, XVRRP_C_ARP_CONFLICT);
 		return pass(XVRRP_C_ARP_PASS_REPLY);
 	}
 	/* Gratuitous ARP announces the sender's own binding: the kernel's business. */
 	if (__builtin_memcmp(arp->spa, arp->tpa, 4) == 0) {
-		check_conflict4(arp->spa, arp->sha);
+		check_conflict4(arp->spa, arp->sha, XVRRP_C_ARP_CONFLICT);
 		return pass(XVRRP_C_ARP_PASS_GRATUITOUS);
 	}
+	/* A request from an owned VIP by another station: it uses our address, and every
+	 * host that hears the request learns the VIP at its MAC (RFC 826 merge). Reported,
+	 * never answered, whatever its target and destination. */
+	if (check_conflict4(arp->spa, arp->sha, XVRRP_C_ARP_SENDER_CONFLICT))
+		return XDP_DROP;
 	__builtin_memcpy(&tpa, arp->tpa, 4);
 	vip = bpf_map_lookup_elem(&xvrrp_vip4, &tpa);
 	if (!vip)
@@ -262,6 +277,10 @@ static __always_inline int handle_arp(struct hdr_cursor *nh, void *data_end, str
 		return drop(XVRRP_C_ARP_DROP_NOT_OWNED);
 	if (group_stale(grp))
 		return drop(XVRRP_C_ARP_DROP_STALE);
+	/* Checked only now: a group not owned or behind a closed gate is never left to a
+	 * kernel that might answer from a lingering address. */
+	if (!arp_dest_ours(eth->h_dest, grp->mac))
+		return pass(XVRRP_C_ARP_PASS_OTHER_DEST);
 
 	/* An ARP probe (sender 0.0.0.0, RFC 5227) gets the same unicast reply as from Linux. */
 	__builtin_memcpy(eth->h_dest, arp->sha, ETH_ALEN);
@@ -452,8 +471,20 @@ static __always_inline int reply_na(struct xdp_md *ctx, __u32 l3off, const __u8 
 	return XDP_TX;
 }
 
+/*
+ * An NS is answered only when sent to the solicited-node multicast MAC of its
+ * target (33:33:ff + the target's last 24 bits, RFC 4861 section 7.2.2 and
+ * RFC 2464 section 7) or, as a unicast NUD probe, to the group's MAC.
+ */
+static __always_inline int nd_dest_ours(const __u8 *dst, const __u8 *grp_mac, const __u8 *target)
+{
+	return (dst[0] == 0x33 && dst[1] == 0x33 && dst[2] == 0xff && dst[3] == target[13] &&
+		dst[4] == target[14] && dst[5] == target[15]) ||
+	       mac_equal(dst, grp_mac);
+}
+
 static __always_inline int handle_nd(struct xdp_md *ctx, struct hdr_cursor *nh, void *data_end,
-				     struct ipv6hdr *ip6h, __u32 l3off)
+				     struct ethhdr *eth, struct ipv6hdr *ip6h, __u32 l3off)
 {
 	struct nd_msg *nd;
 	struct xvrrp_vip6_key key;
@@ -461,30 +492,44 @@ static __always_inline int handle_nd(struct xdp_md *ctx, struct hdr_cursor *nh, 
 	struct xvrrp_group *grp;
 	__u32 len = bpf_ntohs(ip6h->payload_len);
 	struct nd_opts opts;
+	const __u8 *claimed;
 	int type, verdict;
 
 	type = parse_nd(nh, data_end, &nd);
 	if (type != ICMPV6_NS && type != ICMPV6_NA)
 		return pass(XVRRP_C_PASS_OTHER);
-	__builtin_memcpy(key.addr, nd->target, 16);
+	/* Someone else claiming an owned VIP: an NA for it as target, with another MAC in its
+	 * target link-layer option, or an NS sent from it as source by another station (its
+	 * Ethernet source; an NS's source link-layer option names the same station). */
+	claimed = type == ICMPV6_NA ? nd->target : (const __u8 *)&ip6h->saddr;
+	__builtin_memcpy(key.addr, claimed, 16);
 	vip = bpf_map_lookup_elem(&xvrrp_vip6, &key);
-	if (type == ICMPV6_NA) {
+	if (!vip || !(grp = group_of(vip)) || !grp->owned) {
+		/* no claim on an owned VIP */
+	} else if (type == ICMPV6_NS) {
+		if (!mac_equal(eth->h_source, grp->mac)) {
+			/* Never answered, whatever its target (see handle_arp). */
+			report_conflict(6, vip->vrid, grp->config, eth->h_source, claimed,
+					XVRRP_C_NS_SENDER_CONFLICT);
+			return XDP_DROP;
+		}
+	} else if (len <= ND_MAX_WORDS * 4) {
 		/* The claim is read from the message as payload_len bounds it (a frame may
 		 * carry padding after it); longer NAs than the walk covers are the kernel's. */
-		if (len <= ND_MAX_WORDS * 4 && vip && (grp = group_of(vip)) && grp->owned) {
-			__u32 avail = data_end - (void *)nd;
-			__u32 msg = len < avail ? len : avail;
+		__u32 avail = data_end - (void *)nd;
+		__u32 msg = len < avail ? len : avail;
 
-			if (msg > sizeof(*nd)) {
-				nd_walk_options(nd, msg - sizeof(*nd), data_end, ND_OPT_TARGET_LL,
-						&opts);
-				if (opts.found && !mac_equal(opts.mac, grp->mac))
-					report_conflict(6, vip->vrid, grp->config, opts.mac,
-							nd->target, XVRRP_C_NA_CONFLICT);
-			}
+		if (msg > sizeof(*nd)) {
+			nd_walk_options(nd, msg - sizeof(*nd), data_end, ND_OPT_TARGET_LL, &opts);
+			if (opts.found && !mac_equal(opts.mac, grp->mac))
+				report_conflict(6, vip->vrid, grp->config, opts.mac, claimed,
+						XVRRP_C_NA_CONFLICT);
 		}
-		return pass(XVRRP_C_NA_PASS);
 	}
+	if (type == ICMPV6_NA)
+		return pass(XVRRP_C_NA_PASS);
+	__builtin_memcpy(key.addr, nd->target, 16);
+	vip = bpf_map_lookup_elem(&xvrrp_vip6, &key);
 	if (!vip)
 		return pass(XVRRP_C_NS_PASS_NON_VIP);
 	/* RFC 4861 section 7.1.1 validity; an invalid NS is the kernel's to drop. The upper
@@ -515,6 +560,9 @@ static __always_inline int handle_nd(struct xdp_md *ctx, struct hdr_cursor *nh, 
 	if (ipv6_is_unspecified((__u32 *)&ip6h->saddr) &&
 	    (!ipv6_is_solicited_node((__u32 *)&ip6h->daddr) || opts.has_source_ll))
 		return pass(XVRRP_C_NS_PASS_MALFORMED);
+	/* As for ARP, only after the ownership and gate drops. */
+	if (!nd_dest_ours(eth->h_dest, grp->mac, nd->target))
+		return pass(XVRRP_C_NS_PASS_OTHER_DEST);
 	verdict = reply_na(ctx, l3off, grp->mac, &opts);
 	count(verdict == XDP_TX ? XVRRP_C_NS_REPLIED : XVRRP_C_NS_NO_TAILROOM);
 	return verdict;
@@ -752,7 +800,11 @@ int xvrrp_xdp(struct xdp_md *ctx)
 	proto = parse_vlan(&nh, data_end, proto, &vid);
 	if (proto < 0)
 		return pass(XVRRP_C_PASS_OTHER);
-	if (vid != cfg_vlan_id)
+	/* The segment of the interface the program is on: untagged frames and priority
+	 * tags (VLAN ID 0, 802.1p). A frame with a VLAN ID belongs to a VLAN device on
+	 * top of this one, whose own generic XDP program sees it untagged
+	 * (docs/dataplane.md, 802.1Q); QinQ is never ours. */
+	if (vid != 0)
 		return pass(XVRRP_C_PASS_OTHER_VLAN);
 
 	if (proto == bpf_htons(ETH_P_ARP))
@@ -765,7 +817,7 @@ int xvrrp_xdp(struct xdp_md *ctx)
 	if (proto == bpf_htons(ETH_P_IPV6)) {
 		switch (parse_ipv6(&nh, data_end, &ip6h)) {
 		case IPPROTO_ICMPV6:
-			return handle_nd(ctx, &nh, data_end, ip6h, (void *)ip6h - data);
+			return handle_nd(ctx, &nh, data_end, eth, ip6h, (void *)ip6h - data);
 		case IPPROTO_VRRP_NUM:
 			return handle_vrrp6(&nh, data_end, ip6h);
 		}

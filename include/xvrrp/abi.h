@@ -16,8 +16,16 @@
 #define IPPROTO_VRRP_NUM 112
 /* Bumped whenever a map layout or the program's meaning changes: a restarted
  * controller adopts a pinned data plane only when this matches (xvrrp_meta).
- * 3: one program per interface shared by every config on it (config slots). */
-#define XVRRP_ABI_VERSION 3
+ * 3: one program per interface shared by every config on it (config slots).
+ * 4: ARP/NS answered only when addressed to us, sender conflicts reported,
+ *    heartbeats from the future are stale; new counters before the drop base;
+ *    no load-time VLAN: the program serves its own interface's segment only. */
+#define XVRRP_ABI_VERSION 4
+/* The liveness gate tolerates a heartbeat this far ahead of bpf_ktime_get_ns():
+ * the controller stamps CLOCK_MONOTONIC, the program reads the NMI-safe fast
+ * copy of the same clock, which may lag it by a few microseconds. Anything
+ * further ahead is garbage and closes the gate. */
+#define XVRRP_HEARTBEAT_FUTURE_SLACK_NS 1000000ull
 /* Configs that can share one interface's program: each holds a slot in
  * xvrrp_configs (its heartbeat and name) and its own conflict ring. */
 #define XVRRP_MAX_CONFIGS 8
@@ -72,13 +80,17 @@ enum xvrrp_counter {
 	XVRRP_C_VLAN,               /* frames that carried one 802.1Q tag */
 	XVRRP_C_ARP_PASS_REPLY,     /* ARP replies (and other opcodes): kernel decides */
 	XVRRP_C_NA_PASS,            /* neighbour advertisements: kernel decides */
-	XVRRP_C_PASS_OTHER_VLAN,    /* tagged with a VLAN we do not serve (or untagged when we serve one) */
+	XVRRP_C_PASS_OTHER_VLAN,    /* tagged with a VLAN ID (another segment's), or QinQ: untouched */
 	XVRRP_C_CONFLICT_RING_FULL, /* a conflict event was counted but not queued */
 	XVRRP_C_NS_NO_TAILROOM,     /* NS for an owned VIP too short to grow into the NA: passed */
 	XVRRP_C_VRRP_PASS,          /* valid advert passed to the controller */
 	XVRRP_C_VRRP_ABSORBED,      /* valid advert identical to the followed master's: timestamped, dropped */
 	XVRRP_C_VRRP_PASS_FOREIGN,  /* VRRP for a VRID no config here serves: another daemon's, untouched */
 	XVRRP_C_VRRP_PASS_UNATTRIBUTED, /* VRRP whose VRID cannot be read (fragment, short): untouched */
+	XVRRP_C_ARP_PASS_OTHER_DEST, /* request for an owned VIP not sent to broadcast or the group's MAC */
+	XVRRP_C_NS_PASS_OTHER_DEST,  /* NS for an owned VIP not sent to its solicited-node MAC or the group's */
+	XVRRP_C_ARP_SENDER_CONFLICT, /* ARP request whose sender IP is an owned VIP, from another MAC: reported, dropped */
+	XVRRP_C_NS_SENDER_CONFLICT,  /* NS whose IPv6 source is an owned VIP, from another MAC: reported, dropped */
 	XVRRP_C_VRRP_DROP_BASE,     /* + enum xvrrp_reason (> 0) */
 	XVRRP_C_COUNT = (int)XVRRP_C_VRRP_DROP_BASE + (int)XVRRP_REASON_COUNT
 };
@@ -141,7 +153,9 @@ struct xvrrp_config_slot {
 
 /*
  * xvrrp_conflicts ring buffer record: an ARP reply, gratuitous ARP or NA
- * that claims one of our owned VIPs for a MAC that is not the group's.
+ * that claims one of our owned VIPs for a MAC that is not the group's, or an
+ * ARP request or NS sent from one of them (sender IP / IPv6 source) by such a
+ * MAC. Which of these it was is in the counters, not in the record.
  */
 struct xvrrp_conflict {
 	__u8 family;                /* 4 or 6 */
@@ -177,8 +191,7 @@ struct xvrrp_advert_seen {
 /* xvrrp_meta: one slot written by the loader that attached the program, never read by it. */
 struct xvrrp_meta {
 	__u32 abi_version;          /* XVRRP_ABI_VERSION of the loader that created the pins */
-	__u16 vlan_id;              /* the load-time VLAN setting of the attached program */
-	__u16 pad;
+	__u32 reserved;             /* 0 (ABI 3: a load-time VLAN ID no controller ever set) */
 };
 
 #ifdef __cplusplus

@@ -28,10 +28,9 @@ std::uint32_t advert_slot(bool v6, std::uint8_t vrid) { return (v6 ? XVRRP_VRID_
 
 }  // namespace
 
-ProgramUnderTest::ProgramUnderTest(std::uint16_t vlan_id) {
+ProgramUnderTest::ProgramUnderTest() {
     skel_ = xvrrp_bpf__open();
     if (!skel_) throw std::runtime_error(std::string("xvrrp_bpf__open: ") + std::strerror(errno));
-    skel_->rodata->cfg_vlan_id = vlan_id;
     int rc = xvrrp_bpf__load(skel_);
     if (rc) {
         xvrrp_bpf__destroy(skel_);

@@ -23,7 +23,7 @@ class ProgramUnderTest {
 public:
     // Opens and loads the skeleton; throws std::runtime_error with libbpf's reason (and a hint
     // when not root) so a test fails with a message rather than skipping.
-    explicit ProgramUnderTest(std::uint16_t vlan_id = 0);
+    ProgramUnderTest();
     ~ProgramUnderTest();
     ProgramUnderTest(const ProgramUnderTest&) = delete;
     ProgramUnderTest& operator=(const ProgramUnderTest&) = delete;

@@ -1,6 +1,6 @@
 // The XDP program under BPF_PROG_TEST_RUN, Katran style: a table of fixtures (description,
 // input frame, expected verdict, expected output frame, counters that must move) that anyone
-// can extend with one line, plus a few stateful tests (liveness gate, conflict ring, VLAN).
+// can extend with one line, plus a few stateful tests (liveness gate, conflict ring, VLAN tags).
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
@@ -227,6 +227,45 @@ std::vector<Fixture> fixtures() {
             {XVRRP_C_ARP_PASS_MALFORMED});
     }
 
+    // Issue 16: a request is answered only when addressed to us (broadcast or the group's
+    // MAC); one for another station or a multicast group passes to the kernel untouched. Not
+    // owned and stale still drop first, whatever the destination.
+    const f::Mac kOtherHost = mac("02:00:00:00:00:77");
+    add("arp_request_owned_vip_to_another_unicast_mac_passes",
+        arp_frame(1, kClientMac, kClient4, kZeroMac, kVip10, kOtherHost), XDP_PASS, std::nullopt,
+        {XVRRP_C_ARP_PASS_OTHER_DEST});
+    add("arp_request_owned_vip_to_a_multicast_mac_passes",
+        arp_frame(1, kClientMac, kClient4, kZeroMac, kVip10, mac("01:00:5e:00:00:01")), XDP_PASS,
+        std::nullopt, {XVRRP_C_ARP_PASS_OTHER_DEST});
+    add("arp_request_owned_vip_to_a_near_broadcast_mac_passes",
+        arp_frame(1, kClientMac, kClient4, kZeroMac, kVip10, mac("ff:ff:ff:ff:ff:fe")), XDP_PASS,
+        std::nullopt, {XVRRP_C_ARP_PASS_OTHER_DEST});
+    add("arp_request_owned_vip_unicast_to_the_group_mac_is_answered",
+        arp_frame(1, kClientMac, kClient4, kZeroMac, kVip10, kGroup10Mac), XDP_TX,
+        arp_reply_from(kGroup10Mac, kVip10, kClientMac, kClient4), {XVRRP_C_ARP_REPLIED});
+    add("arp_request_owned_vip_to_another_group_mac_passes",
+        arp_frame(1, kClientMac, kClient4, kZeroMac, kVip10, kGroup20Mac), XDP_PASS, std::nullopt,
+        {XVRRP_C_ARP_PASS_OTHER_DEST});
+    add("arp_request_not_owned_vip_to_another_mac_is_still_dropped",
+        arp_frame(1, kClientMac, kClient4, kZeroMac, kVip20, kOtherHost), XDP_DROP, std::nullopt,
+        {XVRRP_C_ARP_DROP_NOT_OWNED});
+    add("arp_request_stale_vip_to_another_mac_is_still_dropped",
+        arp_frame(1, kClientMac, kClient4, kZeroMac, kVip30, kOtherHost), XDP_DROP, std::nullopt,
+        {XVRRP_C_ARP_DROP_STALE});
+    // An ARP request sent FROM an owned VIP by another MAC claims it: reported, never answered.
+    add("arp_request_from_owned_vip_by_other_mac_is_a_conflict_not_answered",
+        arp_frame(1, kIntruderMac, kVip10, kZeroMac, kClient4), XDP_DROP, std::nullopt,
+        {XVRRP_C_ARP_SENDER_CONFLICT});
+    add("arp_request_for_owned_vip_from_another_owned_vip_is_a_conflict_not_answered",
+        arp_frame(1, kIntruderMac, kVip30, kZeroMac, kVip10), XDP_DROP, std::nullopt,
+        {XVRRP_C_ARP_SENDER_CONFLICT});
+    add("arp_request_from_owned_vip_by_our_mac_is_no_conflict",
+        arp_frame(1, kGroup10Mac, kVip10, kZeroMac, kClient4), XDP_PASS, std::nullopt,
+        {XVRRP_C_ARP_PASS_NON_VIP});
+    add("arp_request_from_not_owned_vip_is_no_conflict",
+        arp_frame(1, kIntruderMac, kVip20, kZeroMac, kVip10), XDP_TX,
+        arp_reply_from(kGroup10Mac, kVip10, kIntruderMac, kVip20), {XVRRP_C_ARP_REPLIED});
+
     // 802.1Q: this program serves untagged frames; tagged ones are another segment's.
     add("vlan_tagged_arp_for_owned_vip_passes_untouched",
         f::ethernet(kBroadcast, kClientMac, f::kEthArp,
@@ -271,6 +310,51 @@ std::vector<Fixture> fixtures() {
         ns_frame(kClient6, f::solicited_node(kVip6_10), kVip6_10, f::lladdr_option(1, kClientMac),
                  64),
         XDP_PASS, std::nullopt, {XVRRP_C_NS_PASS_MALFORMED});
+    // Issue 16: only an NS to the solicited-node MAC of its own target, or to the group's
+    // MAC, is answered.
+    add("ns_owned_vip_to_another_unicast_mac_passes",
+        ns_frame(kClient6, kVip6_10, kVip6_10, f::lladdr_option(1, kClientMac), 255, false,
+                 mac("02:00:00:00:00:77")),
+        XDP_PASS, std::nullopt, {XVRRP_C_NS_PASS_OTHER_DEST});
+    add("ns_owned_vip_to_another_targets_solicited_node_mac_passes",
+        ns_frame(kClient6, f::solicited_node(kVip6_10), kVip6_10, f::lladdr_option(1, kClientMac),
+                 255, false, f::multicast_mac(f::solicited_node(kNonVip6))),
+        XDP_PASS, std::nullopt, {XVRRP_C_NS_PASS_OTHER_DEST});
+    add("ns_owned_vip_to_the_all_nodes_mac_passes",
+        ns_frame(kClient6, f::solicited_node(kVip6_10), kVip6_10, f::lladdr_option(1, kClientMac),
+                 255, false, mac("33:33:00:00:00:01")),
+        XDP_PASS, std::nullopt, {XVRRP_C_NS_PASS_OTHER_DEST});
+    add("ns_owned_vip_unicast_to_the_group_mac_is_answered",
+        ns_frame(kClient6, kVip6_10, kVip6_10, f::lladdr_option(1, kClientMac), 255, false,
+                 kGroup10Mac),
+        XDP_TX, na_reply(kGroup10Mac, kVip6_10, kClientMac, kClient6), {XVRRP_C_NS_REPLIED});
+    add("ns_dad_to_another_mac_passes",
+        ns_frame(kUnspecified6, f::solicited_node(kVip6_10), kVip6_10, {}, 255, false,
+                 mac("02:00:00:00:00:77")),
+        XDP_PASS, std::nullopt, {XVRRP_C_NS_PASS_OTHER_DEST});
+    add("ns_not_owned_vip_to_another_mac_is_still_dropped",
+        ns_frame(kClient6, kVip6_20, kVip6_20, f::lladdr_option(1, kClientMac), 255, false,
+                 mac("02:00:00:00:00:77")),
+        XDP_DROP, std::nullopt, {XVRRP_C_NS_DROP_NOT_OWNED});
+    // An NS sent FROM an owned VIP by another station claims it: reported, never answered.
+    add("ns_from_owned_vip_by_other_mac_is_a_conflict_not_answered",
+        ns_frame(kVip6_10, f::solicited_node(kNonVip6), kNonVip6, f::lladdr_option(1, kClientMac)),
+        XDP_DROP, std::nullopt, {XVRRP_C_NS_SENDER_CONFLICT});
+    add("ns_for_owned_vip_from_another_owned_vip_is_a_conflict_not_answered",
+        ns_frame(kVip6_30, f::solicited_node(kVip6_10), kVip6_10, f::lladdr_option(1, kClientMac)),
+        XDP_DROP, std::nullopt, {XVRRP_C_NS_SENDER_CONFLICT});
+    {
+        const IpAddress dst = f::solicited_node(kNonVip6);
+        Bytes icmp = f::icmpv6(kVip6_10, dst, 135, 0,
+                               f::nd_body(0, kNonVip6, f::lladdr_option(1, kGroup10Mac)));
+        add("ns_from_owned_vip_by_our_mac_is_no_conflict",
+            f::ethernet(f::multicast_mac(dst), kGroup10Mac, f::kEthIpv6,
+                        f::ipv6(kVip6_10, dst, f::kProtoIcmpv6, 255, icmp)),
+            XDP_PASS, std::nullopt, {XVRRP_C_NS_PASS_NON_VIP});
+    }
+    add("ns_from_not_owned_vip_is_no_conflict",
+        ns_frame(kVip6_20, f::solicited_node(kNonVip6), kNonVip6, f::lladdr_option(1, kClientMac)),
+        XDP_PASS, std::nullopt, {XVRRP_C_NS_PASS_NON_VIP});
     add("na_owned_vip_other_mac_is_a_conflict",
         na_frame(kIntruderMac, mac("33:33:00:00:00:01"), ip("fe80::66"), kAllNodes6, kOverride,
                  kVip6_10, f::lladdr_option(2, kIntruderMac)),
@@ -615,8 +699,33 @@ TEST(LivenessGate, StaleHeartbeatStopsAnswersAndFreshOneResumesThem) {
                        {XVRRP_C_NS_DROP_STALE}});
     p.set_heartbeat_ns(ProgramUnderTest::monotonic_ns() - kMasterDownNs + 1'000'000'000);
     expect_fixture(p, {"younger", arp_request(kVip10), XDP_TX, reply, {XVRRP_C_ARP_REPLIED}});
-    p.set_heartbeat_ns(ProgramUnderTest::monotonic_ns() + 1'000'000);  // written on another CPU
-    expect_fixture(p, {"future", arp_request(kVip10), XDP_TX, reply, {XVRRP_C_ARP_REPLIED}});
+    // A stamp a hair ahead of the program's clock (its NMI-safe copy lags CLOCK_MONOTONIC by
+    // microseconds): within XVRRP_HEARTBEAT_FUTURE_SLACK_NS, fresh.
+    p.set_heartbeat_ns(ProgramUnderTest::monotonic_ns() + 100'000);
+    expect_fixture(p, {"just_ahead", arp_request(kVip10), XDP_TX, reply, {XVRRP_C_ARP_REPLIED}});
+}
+
+// Issue 16: a heartbeat "from the future" is garbage (a corrupted slot, another clock, another
+// boot); it would otherwise hold the gate open until the clock caught up with it.
+TEST(LivenessGate, HeartbeatFromTheFutureClosesTheGate) {
+    ProgramUnderTest p;
+    build_world(p);
+    for (std::uint64_t ahead : std::vector<std::uint64_t>{XVRRP_HEARTBEAT_FUTURE_SLACK_NS + 50'000'000,
+                                                          10'000'000'000, kMasterDownNs * 1000}) {
+        SCOPED_TRACE(std::to_string(ahead) + " ns ahead");
+        p.set_heartbeat_ns(ProgramUnderTest::monotonic_ns() + ahead);
+        expect_fixture(p, {"arp", arp_request(kVip10), XDP_DROP, std::nullopt,
+                           {XVRRP_C_ARP_DROP_STALE}});
+        expect_fixture(p, {"ns", ns_request(kVip6_10), XDP_DROP, std::nullopt,
+                           {XVRRP_C_NS_DROP_STALE}});
+    }
+    p.set_heartbeat_ns(~0ull);
+    expect_fixture(p, {"max", arp_request(kVip10), XDP_DROP, std::nullopt,
+                       {XVRRP_C_ARP_DROP_STALE}});
+    p.set_heartbeat_ns(ProgramUnderTest::monotonic_ns());  // a sane stamp opens it again
+    expect_fixture(p, {"now", arp_request(kVip10), XDP_TX,
+                       arp_reply_from(kGroup10Mac, kVip10, kClientMac, kClient4),
+                       {XVRRP_C_ARP_REPLIED}});
 }
 
 // Repeat absorption (abi.h xvrrp_advert_filter): with a group's filter armed, a valid advert
@@ -707,9 +816,28 @@ TEST(ConflictRing, ConflictingGratuitousArpAndNaAreQueuedForTheController) {
     p.run(arp_frame(1, kGroup10Mac, kVip10, kZeroMac, kVip10));  // ours: no event
     p.run(na_frame(kIntruderMac, mac("33:33:00:00:00:01"), ip("fe80::66"), kAllNodes6, kOverride,
                    kVip6_10, f::lladdr_option(2, kIntruderMac)));
-    EXPECT_EQ(ring_buffer__consume(rb), 2);
+    // Issue 16: requests sent from an owned VIP by another station.
+    EXPECT_EQ(p.run(arp_frame(1, kIntruderMac, kVip10, kZeroMac, kClient4)).verdict, XDP_DROP);
+    EXPECT_EQ(p.run(arp_frame(1, kGroup10Mac, kVip10, kZeroMac, kClient4)).verdict, XDP_PASS);
+    EXPECT_EQ(p.run(ns_frame(kVip6_10, f::solicited_node(kNonVip6), kNonVip6,
+                             f::lladdr_option(1, kClientMac)))
+                  .verdict,
+              XDP_DROP);
+    EXPECT_EQ(ring_buffer__consume(rb), 4);
     ring_buffer__free(rb);
-    ASSERT_EQ(seen.size(), 2u);
+    ASSERT_EQ(seen.size(), 4u);
+    EXPECT_EQ(seen[2].family, 4);
+    EXPECT_EQ(seen[2].vrid, 10);
+    EXPECT_EQ(f::Mac(std::to_array(seen[2].mac)), kIntruderMac);
+    EXPECT_EQ(IpAddress::v4_bytes(seen[2].addr), kVip10);
+    EXPECT_EQ(seen[3].family, 6);
+    EXPECT_EQ(seen[3].vrid, 10);
+    EXPECT_EQ(f::Mac(std::to_array(seen[3].mac)), kClientMac);  // the NS's Ethernet source
+    {
+        std::array<std::uint8_t, 16> a;
+        std::copy(std::begin(seen[3].addr), std::end(seen[3].addr), a.begin());
+        EXPECT_EQ(IpAddress::v6(a), kVip6_10);
+    }
     EXPECT_EQ(seen[0].family, 4);
     EXPECT_EQ(seen[0].vrid, 10);
     EXPECT_EQ(f::Mac(std::to_array(seen[0].mac)), kIntruderMac);
@@ -772,31 +900,38 @@ TEST(SharedProgram, EachConfigHasItsOwnGateItsOwnPeersAndItsOwnRing) {
     EXPECT_EQ(events[1], 1);
 }
 
-TEST(VlanProgram, ServesExactlyItsOneTagAndKeepsItInTheReply) {
-    ProgramUnderTest p(100);
+// 802.1Q: the program serves its own interface's segment, untagged or priority-tagged (VLAN ID
+// 0, kept in the reply); a frame with a VLAN ID is a VLAN device's, whose own program sees it
+// untagged, and passes untouched whatever it is (issue 16: there is no load-time VLAN any more).
+TEST(VlanTags, PriorityTagIsServedAndKeptAnyVlanIdPassesUntouched) {
+    ProgramUnderTest p;
     build_world(p);
-    auto tagged = [](std::uint16_t vid, const Bytes& untagged) {
+    auto tagged = [](std::uint16_t tci, const Bytes& untagged) {
         Bytes b = untagged;
-        const std::uint8_t tag[4] = {0x81, 0x00, static_cast<std::uint8_t>(vid >> 8),
-                                     static_cast<std::uint8_t>(vid)};
+        const std::uint8_t tag[4] = {0x81, 0x00, static_cast<std::uint8_t>(tci >> 8),
+                                     static_cast<std::uint8_t>(tci)};
         b.insert(b.begin() + 12, std::begin(tag), std::end(tag));
         return b;
     };
     Bytes reply = arp_reply_from(kGroup10Mac, kVip10, kClientMac, kClient4);
-    expect_fixture(p, {"tag100_arp", tagged(100, arp_request(kVip10)), XDP_TX, tagged(100, reply),
-                       {XVRRP_C_VLAN, XVRRP_C_ARP_REPLIED}});
-    expect_fixture(p, {"tag100_ns", tagged(100, ns_request(kVip6_10)), XDP_TX,
-                       tagged(100, na_reply(kGroup10Mac, kVip6_10, kClientMac, kClient6)),
+    expect_fixture(p, {"priority_tag_arp", tagged(0xa000, arp_request(kVip10)), XDP_TX,
+                       tagged(0xa000, reply), {XVRRP_C_VLAN, XVRRP_C_ARP_REPLIED}});
+    expect_fixture(p, {"priority_tag_ns", tagged(0x0000, ns_request(kVip6_10)), XDP_TX,
+                       tagged(0x0000, na_reply(kGroup10Mac, kVip6_10, kClientMac, kClient6)),
                        {XVRRP_C_VLAN, XVRRP_C_NS_REPLIED}});
-    expect_fixture(p, {"tag100_vrrp", tagged(100, vrrp4(advert(10))), XDP_PASS, std::nullopt,
-                       {XVRRP_C_VLAN, XVRRP_C_VRRP_PASS}});
-    expect_fixture(p, {"tag100_bad_ttl",
-                       tagged(100, vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 1})), XDP_DROP,
+    expect_fixture(p, {"priority_tag_bad_ttl",
+                       tagged(0, vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 1})), XDP_DROP,
                        std::nullopt, {XVRRP_C_VLAN, drop_reason(XVRRP_REASON_BAD_TTL)}});
-    expect_fixture(p, {"tag200", tagged(200, arp_request(kVip10)), XDP_PASS, std::nullopt,
-                       {XVRRP_C_VLAN, XVRRP_C_PASS_OTHER_VLAN}});
-    expect_fixture(p, {"untagged", arp_request(kVip10), XDP_PASS, std::nullopt,
-                       {XVRRP_C_PASS_OTHER_VLAN}});
+    for (std::uint16_t vid : {1, 100, 4095}) {
+        SCOPED_TRACE("VLAN " + std::to_string(vid));
+        expect_fixture(p, {"vlan_arp", tagged(vid, arp_request(kVip10)), XDP_PASS, std::nullopt,
+                           {XVRRP_C_VLAN, XVRRP_C_PASS_OTHER_VLAN}});
+        expect_fixture(p, {"vlan_ns", tagged(vid, ns_request(kVip6_10)), XDP_PASS, std::nullopt,
+                           {XVRRP_C_VLAN, XVRRP_C_PASS_OTHER_VLAN}});
+        expect_fixture(p, {"vlan_bad_ttl",
+                           tagged(vid, vrrp4(advert(10), kPeer4, kVrrpGroup4, {.ttl = 1})),
+                           XDP_PASS, std::nullopt, {XVRRP_C_VLAN, XVRRP_C_PASS_OTHER_VLAN}});
+    }
 }
 
 TEST(Counters, EveryDropReasonTheProgramUsesHasAFixture) {

@@ -70,6 +70,9 @@ expect_bad XVRRP_DATAPLANE "${n[@]}" $vips XVRRP_DATAPLANE=dpdk
 expect_bad XVRRP_LOG_FORMAT "${n[@]}" $vips XVRRP_LOG_FORMAT=xml
 expect_bad XVRRP_V2_AUTH "${n[@]}" $vips XVRRP_V2_AUTH=md5
 expect_bad --node-ip --node-ip 192.0.2 -- $vips
+# A VIP that is a node's own address (this node's, or a unicast peer's) is refused by the plan.
+expect_bad OPENSHIFT_HA_VIRTUAL_IPS "${n[@]}" OPENSHIFT_HA_VIRTUAL_IPS=192.0.2.101,192.0.2.11
+expect_bad OPENSHIFT_HA_VIRTUAL_IPS "${n[@]}" $vips OPENSHIFT_HA_UNICAST_PEERS=192.0.2.11,192.0.2.103
 # Without --node-ip the named interface is looked up (read-only) and must exist.
 expect_bad OPENSHIFT_HA_NETWORK_INTERFACE -- $vips OPENSHIFT_HA_NETWORK_INTERFACE=xvnope0
 printf 'OPENSHIFT_HA_VIRTUAL_IPS=192.0.2.1\nnot a line\n' >"$tmp/bad.env"

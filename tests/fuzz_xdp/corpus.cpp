@@ -91,9 +91,8 @@ f::Bytes echo6() {
 
 }  // namespace
 
-xdp_model::World make_world(std::uint16_t vlan_id) {
+xdp_model::World make_world() {
     xdp_model::World w;
-    w.vlan_id = vlan_id;
     w.groups[10] = {true, kMac10, false};
     w.groups[20] = {false, kMac20, false};
     w.groups[30] = {true, kMac30, true};
@@ -127,7 +126,11 @@ std::vector<Seed> make_corpus() {
         {"arp reply from intruder", arp(2, kIntruder, "192.0.2.10", kClient, "192.0.2.1", kClient)},
         {"arp reply from us", arp(2, kMac10, "192.0.2.10", kClient, "192.0.2.1", kClient)},
         {"ns owned", ns("2001:db8::c1", "ff02::1:ff00:10", "2001:db8::10", slla)},
-        {"ns owned no option", ns("2001:db8::c1", "2001:db8::10", "2001:db8::10", {})},
+        {"ns owned no option", [] {  // a unicast NUD probe: to the group's MAC
+             f::Bytes b = ns("2001:db8::c1", "2001:db8::10", "2001:db8::10", {});
+             std::copy(kMac10.begin(), kMac10.end(), b.begin());
+             return b;
+         }()},
         {"ns owned two options", ns("2001:db8::c1", "ff02::1:ff00:11", "2001:db8::11",
                                     [&] { f::Bytes o = f::lladdr_option(14, kZero); o.insert(o.end(), slla.begin(), slla.end()); return o; }())},
         {"ns dad owned", ns("::", "ff02::1:ff00:10", "2001:db8::10", {})},
@@ -154,18 +157,29 @@ std::vector<Seed> make_corpus() {
         {"vrrp v3 second config from its peer", vrrp4(3, 60, {"192.0.2.60"}, "192.0.2.3", "192.0.2.9")},
         {"vrrp v3 second config from the first's peer", vrrp4(3, 60, {"192.0.2.60"}, "192.0.2.2", "192.0.2.9")},
         {"arp request second config", arp(1, kClient, "192.0.2.1", kZero, "192.0.2.60")},
+        // Issue 16: destinations not ours, and requests sent from an owned VIP by another MAC.
+        {"arp request owned to another host", arp(1, kClient, "192.0.2.1", kZero, "192.0.2.10", kRouter)},
+        {"arp request from owned vip by intruder", arp(1, kIntruder, "192.0.2.11", kZero, "192.0.2.1")},
+        {"arp request from owned vip by us", arp(1, kMac10, "192.0.2.11", kZero, "192.0.2.1")},
+        {"ns owned to another host", [] {
+             f::Bytes b = ns("2001:db8::c1", "2001:db8::10", "2001:db8::10", f::lladdr_option(1, kClient));
+             std::copy(kRouter.begin(), kRouter.end(), b.begin());
+             return b;
+         }()},
+        {"ns from owned vip by intruder", ns("2001:db8::11", "ff02::1:ff00:99", "2001:db8::99", slla)},
         {"vrrp v3 ipv6", vrrp6(10, {"2001:db8::10", "2001:db8::11"})},
         {"vrrp v3 ipv6 unicast", vrrp6(40, {"2001:db8::40"})},
         {"udp ipv4", udp4()},
         {"tcp ipv4", tcp4()},
         {"icmpv6 echo", echo6()},
     };
-    // Tagged copies: VLAN 100 (served by the tagged instance), VLAN 0 (priority tag) and QinQ.
+    // Tagged copies: VLAN 100 (another segment's), VLAN 0 (priority tag, served) and QinQ.
     const std::size_t untagged = c.size();
-    for (std::size_t i = 0; i < untagged; i += 3) c.push_back({c[i].name + " vlan 100", tagged(c[i].frame, kServedVlan)});
+    for (std::size_t i = 0; i < untagged; i += 3) c.push_back({c[i].name + " vlan 100", tagged(c[i].frame, kOtherVlan)});
     c.push_back({"arp request owned vlan 0", tagged(c[0].frame, 0)});
-    c.push_back({"ns owned vlan 100", tagged(c[10].frame, kServedVlan)});
-    c.push_back({"arp request owned qinq", tagged(tagged(c[0].frame, kServedVlan), kServedVlan)});
+    c.push_back({"ns owned vlan 100", tagged(c[10].frame, kOtherVlan)});
+    c.push_back({"ns owned vlan 0", tagged(c[10].frame, 0)});
+    c.push_back({"arp request owned qinq", tagged(tagged(c[0].frame, 0), kOtherVlan)});
     // Ethernet minimum size: short frames arrive padded to 60 bytes.
     for (std::size_t i = 0; i < 4; ++i) {
         f::Bytes padded = c[i].frame;

@@ -10,11 +10,11 @@
 
 namespace xvrrp::xdp_fuzz {
 
-inline constexpr std::uint16_t kServedVlan = 100;  // the tagged program instance's VLAN
+inline constexpr std::uint16_t kOtherVlan = 100;  // a VLAN ID on tagged copies: another segment's
 
 // Groups 10 (owned), 20 (not owned), 30 (owned, heartbeat always stale), 40 (unicast VRID)
-// with IPv4 and IPv6 VIPs; `vlan_id` as the program was loaded.
-xdp_model::World make_world(std::uint16_t vlan_id);
+// with IPv4 and IPv6 VIPs.
+xdp_model::World make_world();
 
 struct Seed {
     std::string name;

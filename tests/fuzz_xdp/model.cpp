@@ -101,11 +101,20 @@ Expectation arp(const World& w, const Bytes& f, std::size_t at) {
     if (op != 1) {
         Expectation e = pass(f, XVRRP_C_ARP_PASS_REPLY, "ARP reply or other opcode: the kernel decides");
         e.conflict = claim(w, spa, sha);
+        e.conflict_counter = XVRRP_C_ARP_CONFLICT;
         return e;
     }
     if (spa == tpa) {
         Expectation e = pass(f, XVRRP_C_ARP_PASS_GRATUITOUS, "gratuitous ARP passes to the kernel");
         e.conflict = claim(w, spa, sha);
+        e.conflict_counter = XVRRP_C_ARP_CONFLICT;
+        return e;
+    }
+    // Issue 16: a request sent from an owned VIP by another MAC claims the VIP (every host that
+    // hears it learns the binding, RFC 826): reported and never answered, whatever it asks.
+    if (auto c = claim(w, spa, sha)) {
+        Expectation e = drop(f, XVRRP_C_ARP_SENDER_CONFLICT, "ARP request sent from an owned VIP by another MAC");
+        e.conflict = c;
         return e;
     }
     auto vrid = vip_vrid(w, tpa);
@@ -113,6 +122,11 @@ Expectation arp(const World& w, const Bytes& f, std::size_t at) {
     const GroupState* g = group_of(w, *vrid);
     if (!g || !g->owned) return drop(f, XVRRP_C_ARP_DROP_NOT_OWNED, "ARP request for a VIP of a group not owned");
     if (g->stale) return drop(f, XVRRP_C_ARP_DROP_STALE, "ARP request for an owned VIP behind a stale heartbeat");
+    // Issue 16: answered only when addressed to us, broadcast or the group's MAC.
+    static constexpr Mac broadcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    const Mac dest = mac_at(f, 0);
+    if (dest != broadcast && dest != g->mac)
+        return pass(f, XVRRP_C_ARP_PASS_OTHER_DEST, "ARP request for an owned VIP sent to another MAC");
     Bytes out = f;
     put_mac(out, 0, sha);
     put_mac(out, 6, g->mac);
@@ -250,12 +264,19 @@ Expectation icmpv6(const World& w, const Bytes& f, std::size_t at, std::size_t l
         if (len > kMaxNsLen) return e;
         auto opts = nd_options(f, at + kNdLen, std::min(f.size(), l3 + kIpv6Len + len), 2);
         if (opts.lladdr) e.conflict = claim(w, target, *opts.lladdr);
+        e.conflict_counter = XVRRP_C_NA_CONFLICT;
+        return e;
+    }
+    const IpAddress src = v6_at(f, l3 + 8), dst = v6_at(f, l3 + 24);
+    // Issue 16: an NS sent from an owned VIP by another station (its Ethernet source) claims it.
+    if (auto c = claim(w, src, mac_at(f, 6))) {
+        Expectation e = drop(f, XVRRP_C_NS_SENDER_CONFLICT, "NS sent from an owned VIP by another MAC");
+        e.conflict = c;
         return e;
     }
     auto vrid = vip_vrid(w, target);
     if (!vrid) return pass(f, XVRRP_C_NS_PASS_NON_VIP, "NS for a non-VIP passes untouched");
     // RFC 4861 section 7.1.1: an invalid NS is silently discarded, by the kernel.
-    const IpAddress src = v6_at(f, l3 + 8), dst = v6_at(f, l3 + 24);
     const bool dad = src == IpAddress::v6({});
     const auto malformed = [&](const std::string& why) {
         return pass(f, XVRRP_C_NS_PASS_MALFORMED, "invalid NS (" + why + ") left to the kernel");
@@ -280,6 +301,13 @@ Expectation icmpv6(const World& w, const Bytes& f, std::size_t at, std::size_t l
     if (!opts.valid) return malformed("an option of length 0 or past the end of the message");
     if (dad && !solicited_node_multicast(dst)) return malformed("from :: but not to a solicited-node address");
     if (dad && opts.has_source_ll) return malformed("from :: with a source link-layer address option");
+    // Issue 16: answered only when sent to the solicited-node MAC of its target (RFC 2464
+    // section 7: 33:33 and the group's last 32 bits, ff + the target's last 24) or the group's MAC.
+    const Mac dest = mac_at(f, 0);
+    const auto& t = target.bytes();
+    const Mac solicited{0x33, 0x33, 0xff, t[13], t[14], t[15]};
+    if (dest != solicited && dest != g->mac)
+        return pass(f, XVRRP_C_NS_PASS_OTHER_DEST, "NS for an owned VIP sent to another MAC");
 
     // RFC 4861 section 7.2.4: solicited NA to the soliciting node (its source link-layer address
     // if given); RFC 4862 section 5.4.3: to all-nodes for duplicate address detection, S clear.
@@ -340,8 +368,8 @@ Expectation decide_untagged(const World& w, const Bytes& f) {
     if (f.size() < kEthLen) return pass(f, XVRRP_C_PASS_OTHER, "shorter than an Ethernet header");
     std::uint16_t type = be16(f, 12);
     std::size_t at = kEthLen;
-    // One 802.1Q/802.1ad tag is served when it carries the program's VLAN; a second tag (QinQ)
-    // never matches, so stacked frames pass untouched.
+    // The interface's own segment: untagged, or one 802.1Q/802.1ad priority tag (VLAN ID 0). A
+    // VLAN ID is a VLAN device's segment, and a second tag (QinQ) never matches: untouched.
     std::uint32_t vid = 0;
     if (type == kEth8021Q || type == kEth8021AD) {
         if (f.size() < at + 4) return pass(f, XVRRP_C_PASS_OTHER, "truncated VLAN tag");
@@ -350,7 +378,7 @@ Expectation decide_untagged(const World& w, const Bytes& f) {
         if (type == kEth8021Q || type == kEth8021AD) vid = 0x10000;
         at += 4;
     }
-    if (vid != w.vlan_id) return pass(f, XVRRP_C_PASS_OTHER_VLAN, "not the VLAN this program serves");
+    if (vid != 0) return pass(f, XVRRP_C_PASS_OTHER_VLAN, "tagged with a VLAN ID, or QinQ: another segment's");
     switch (type) {
         case kEthArp: return arp(w, f, at);
         case kEthIpv4: return ipv4(w, f, at);

@@ -36,16 +36,16 @@ struct VridConfig {
     std::uint8_t config = 0;    // the config (slot) serving the VRID: peers are per config
 };
 
-// What the controller wrote into the maps, plus the program's load-time VLAN.
+// What the controller wrote into the maps.
 struct World {
     std::map<IpAddress, std::uint8_t> vips;  // VIP -> VRID of its group
     std::map<std::uint8_t, GroupState> groups;
     std::map<std::uint8_t, VridConfig> vrids;
     std::set<std::pair<std::uint8_t, IpAddress>> peers;  // (config, unicast peer)
-    std::uint16_t vlan_id = 0;  // 0: untagged frames only
 };
 
-// A VIP someone else claimed (ARP reply, gratuitous ARP or NA from a MAC not the group's).
+// A VIP someone else claimed (ARP reply, gratuitous ARP or NA from a MAC not the group's, or an
+// ARP request or NS sent from it by such a MAC).
 struct Conflict {
     std::uint8_t family = 4;
     std::uint8_t vrid = 0;
@@ -60,7 +60,10 @@ struct Expectation {
     Bytes out;                        // the buffer after the run (the input unless answered)
     int counter = 0;                  // enum xvrrp_counter bumped for the decision
     bool tagged = false;              // carried an 802.1Q/802.1ad tag: XVRRP_C_VLAN moves too
-    std::optional<Conflict> conflict; // also counted (XVRRP_C_ARP_CONFLICT / XVRRP_C_NA_CONFLICT)
+    std::optional<Conflict> conflict; // reported in the config's ring
+    // Counted with the report (XVRRP_C_ARP_CONFLICT / XVRRP_C_NA_CONFLICT) on top of `counter`;
+    // nullopt where the report's counter is the decision's own (a request sent from our VIP).
+    std::optional<int> conflict_counter;
     std::string rule;                 // which rule decided, for failure messages
 };
 

@@ -8,8 +8,10 @@
 
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -56,7 +58,13 @@ void enter_private_mounts_with_bpffs() {
 
 Lab::Lab() {
     static std::atomic<int> serial{0};
-    std::string prefix = "xv" + std::to_string(getpid()) + "-xdp" + std::to_string(serial++) + "-";
+    // XVRRP_NETNS_PREFIX (default "xv") lets runs sharing a machine keep their namespaces apart.
+    const char* mine = std::getenv("XVRRP_NETNS_PREFIX");
+    for (const char* c = mine; c && *c; ++c)
+        if (!std::isalnum(static_cast<unsigned char>(*c)))
+            throw std::runtime_error(std::string("XVRRP_NETNS_PREFIX=\"") + mine + "\": letters and digits only");
+    std::string prefix = std::string(mine && *mine ? mine : "xv") + std::to_string(getpid()) + "-xdp" +
+                         std::to_string(serial++) + "-";
     a_ = prefix + "a";
     b_ = prefix + "b";
     try {

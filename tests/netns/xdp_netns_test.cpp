@@ -22,6 +22,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <thread>
 
@@ -212,6 +213,29 @@ TEST_F(DataplaneWire, GratuitousArpFromAnotherMacForOurVipIsReportedToTheControl
     EXPECT_TRUE(d.poll_conflicts().empty()) << "each report is delivered once";
 }
 
+// Issue 16: B asks for A's own address with our VIP as its sender address. That is a claim on
+// the VIP (every host hearing the request learns VIP -> B's MAC): reported to the controller
+// and not answered, although A's kernel would have answered a request for its own address.
+TEST_F(DataplaneWire, ArpRequestSentFromOurVipByAnotherStationIsReportedAndNotAnswered) {
+    InNetns in(lab_->a());
+    auto d = attach(options());
+    serve_vip(d);
+    ASSERT_FALSE(vip_on_a()) << "A's kernel must be willing to answer the request, were it passed";
+    auto before = d.read_counters();
+    Cmd r = run("ip netns exec " + lab_->b() + " arping -c 1 -w 2 -i vB -S " + kVip.to_string() + " 192.0.2.1");
+    EXPECT_EQ(r.out.find("bytes from " + mac_a_), std::string::npos) << "answered:\n" << r.out;
+    pollfd p{d.conflict_fd(), POLLIN, 0};
+    EXPECT_EQ(poll(&p, 1, 2000), 1) << "conflict_fd never became readable";
+    auto conflicts = d.poll_conflicts();
+    ASSERT_FALSE(conflicts.empty());
+    EXPECT_EQ(conflicts[0].vip, kVip);
+    EXPECT_EQ(conflicts[0].vrid, 10);
+    EXPECT_EQ(conflicts[0].mac, to_mac(mac_b_));
+    auto after = d.read_counters();
+    EXPECT_GE(after[XVRRP_C_ARP_SENDER_CONFLICT] - before[XVRRP_C_ARP_SENDER_CONFLICT], 1u);
+    EXPECT_EQ(after[XVRRP_C_ARP_REPLIED], before[XVRRP_C_ARP_REPLIED]);
+}
+
 // ---- adverts through the wire ----------------------------------------------------------------
 
 // An AF_PACKET socket on vB in namespace B: sends frames exactly as built.
@@ -275,6 +299,31 @@ f::Bytes advert_frame(const std::string& src_mac, std::uint8_t vrid, std::uint8_
     opt.ttl = ttl;
     return f::ethernet(f::multicast_mac(kVrrpGroup), f::mac(src_mac), f::kEthIpv4,
                        f::ipv4(kHostB, kVrrpGroup, f::kProtoVrrp, f::vrrp(v, kHostB, kVrrpGroup), opt));
+}
+
+// Issue 16: a veth hands XDP every frame whatever its destination MAC; only one addressed to
+// us (broadcast, the group's MAC) is answered, the rest are the kernel's (which drops a frame
+// for another host).
+TEST_F(DataplaneWire, ArpRequestForAnotherStationsMacIsNotAnswered) {
+    WireSender sender(lab_->b());
+    InNetns in(lab_->a());
+    auto d = attach(options());
+    serve_vip(d);
+    auto request = [&](const std::string& dst) {
+        return f::ethernet(f::mac(dst), f::mac(mac_b_), f::kEthArp,
+                           f::arp(1, f::mac(mac_b_), kHostB, f::mac("00:00:00:00:00:00"), kVip));
+    };
+    auto moved = [&](const f::Bytes& frame, xvrrp_counter c) {
+        auto before = d.read_counters();
+        sender.send(frame);
+        for (int i = 0; i < 100 && d.read_counters()[XVRRP_C_PACKETS] == before[XVRRP_C_PACKETS]; ++i)
+            std::this_thread::sleep_for(10ms);
+        return d.read_counters()[c] - before[c];
+    };
+    EXPECT_EQ(moved(request("02:00:00:00:00:77"), XVRRP_C_ARP_PASS_OTHER_DEST), 1u);
+    EXPECT_EQ(moved(request("02:00:00:00:00:77"), XVRRP_C_ARP_REPLIED), 0u);
+    EXPECT_EQ(moved(request("ff:ff:ff:ff:ff:ff"), XVRRP_C_ARP_REPLIED), 1u);
+    EXPECT_EQ(moved(request(mac_a_), XVRRP_C_ARP_REPLIED), 1u);
 }
 
 TEST_F(DataplaneWire, ValidAdvertReachesTheSocketSpoofedTtl64DoesNotForeignVridPassesUntouched) {
@@ -531,6 +580,151 @@ TEST_F(DataplaneWire, AdoptionWithAChangedPlanServesOnlyTheNewPlan) {
     EXPECT_GE(second.read_counters()[XVRRP_C_ARP_PASS_NON_VIP] - before[XVRRP_C_ARP_PASS_NON_VIP], 1u)
         << "its VIP must be gone from the map, not merely disowned";
     EXPECT_TRUE(arping_answered(mac_a_, 1, vip11)) << last_arping_;
+}
+
+// Issue 16: a heartbeat "from the future" (a garbage stamp) closes the program's gate, so no
+// group behind it is served; the next controller must not resume any of them as MASTER either.
+TEST_F(DataplaneWire, HeartbeatFromTheFutureClosesTheGateAndNothingIsResumed) {
+    InNetns in(lab_->a());
+    const std::string pins = dp::interface_pin_dir(options());
+    {
+        auto first = attach(options());
+        serve_vip(first, 60s);
+        first.detach(true);
+    }
+    int fd = bpf_obj_get((pins + "/configs").c_str());
+    ASSERT_GE(fd, 0) << "configs not pinned";
+    bool found = false;
+    for (std::uint32_t k = 0; k < XVRRP_MAX_CONFIGS; ++k) {
+        xvrrp_config_slot c{};
+        ASSERT_EQ(bpf_map_lookup_elem(fd, &k, &c), 0);
+        if (!c.in_use || std::string(c.name) != "netns-test") continue;
+        timespec ts{};
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        c.heartbeat_ns = static_cast<std::uint64_t>(ts.tv_sec + 3600) * 1'000'000'000ull;  // an hour ahead
+        ASSERT_EQ(bpf_map_update_elem(fd, &k, &c, BPF_EXIST), 0);
+        found = true;
+    }
+    close(fd);
+    ASSERT_TRUE(found) << "no slot named netns-test";
+    auto before_drops = [&] {
+        int sfd = bpf_obj_get((pins + "/stats").c_str());
+        std::uint64_t sum = 0;
+        std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(libbpf_num_possible_cpus()));
+        std::uint32_t key = XVRRP_C_ARP_DROP_STALE;
+        if (sfd >= 0 && bpf_map_lookup_elem(sfd, &key, per_cpu.data()) == 0)
+            for (auto v : per_cpu) sum += v;
+        close(sfd);
+        return sum;
+    };
+    const std::uint64_t stale_before = before_drops();
+    EXPECT_FALSE(arping_answered(mac_a_, 1)) << "answered behind a heartbeat from the future: " << last_arping_;
+    EXPECT_GE(before_drops() - stale_before, 1u);
+    auto second = attach(options());
+    EXPECT_TRUE(second.adopted()) << second.describe();
+    EXPECT_FALSE(second.still_served(10)) << "the gate was closed: nothing to resume";
+}
+
+// A controller whose CLOCK_MONOTONIC is an hour ahead of the host's (a time namespace, Linux
+// 5.6+): vm_dataplane_hold (the Dataplane adapter serving kVip, heartbeat every 200 ms) started
+// through `unshare -T --monotonic 3600` in namespace A, in its own process group.
+class HolderInTimeNamespace {
+public:
+    HolderInTimeNamespace(const std::string& ns, const std::string& dir) : log_(dir + "/hold.log") {
+        const std::string hold =
+            std::filesystem::read_symlink("/proc/self/exe").parent_path().string() + "/vm_dataplane_hold";
+        if (!std::filesystem::exists(hold))
+            throw std::runtime_error(hold + " is missing: build the vm_dataplane_hold target first");
+        if (run("unshare -T --monotonic 1 --fork true").status != 0)
+            throw std::runtime_error("unshare -T --monotonic failed: this kernel or util-linux has no time namespaces");
+        pid_ = fork();
+        if (pid_ == 0) {
+            setpgid(0, 0);
+            int log = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (log >= 0) {
+                dup2(log, 1);
+                dup2(log, 2);
+            }
+            // nsenter keeps this process's mount namespace, where the test's bpffs is mounted.
+            execlp("nsenter", "nsenter", ("--net=/run/netns/" + ns).c_str(), "unshare", "-T", "--monotonic",
+                   "3600", "--fork", hold.c_str(), "vA", kVip.to_string().c_str(), "10",
+                   static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        if (pid_ < 0) throw std::runtime_error("fork failed");
+        setpgid(pid_, pid_);
+    }
+    ~HolderInTimeNamespace() { stop(); }
+    bool ready() {
+        for (int i = 0; i < 100; ++i) {
+            if (log().find("ready") != std::string::npos) return true;
+            std::this_thread::sleep_for(50ms);
+        }
+        return false;
+    }
+    void stop() {
+        if (pid_ <= 0) return;
+        kill(-pid_, SIGTERM);  // unshare ignores it and waits: the holder detaches, then both exit
+        int st;
+        waitpid(pid_, &st, 0);
+        pid_ = -1;
+    }
+    std::string log() const {
+        std::ifstream in(log_);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }
+
+private:
+    std::string log_;
+    pid_t pid_ = -1;
+};
+
+// Issue 16: with a heartbeat from the future closing the gate, a controller in a time namespace
+// must stamp the program's clock, not its own shifted one, or its VIPs would never be answered.
+TEST_F(DataplaneWire, ControllerInATimeNamespaceAheadOfTheHostIsStillAnswered) {
+    char tmpl[] = "/tmp/xvrrp-timens-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    const std::string dir = tmpl;
+    {
+        HolderInTimeNamespace holder(lab_->a(), dir);
+        ASSERT_TRUE(holder.ready()) << holder.log();
+        EXPECT_TRUE(arping_answered(mac_a_, 1)) << "not answered: " << last_arping_ << "\nholder:\n" << holder.log();
+        holder.stop();
+        EXPECT_NE(holder.log().find("detached"), std::string::npos) << holder.log();
+    }
+    std::filesystem::remove_all(dir);
+}
+
+// Issue 16 bumped the ABI (3 -> 4): an upgrade finds the older program attached with its pins at
+// the same place and must swap it in place, not join it.
+TEST_F(DataplaneWire, ProgramOfTheOlderAbiIsReplacedInPlaceOnUpgrade) {
+    InNetns in(lab_->a());
+    const std::string pins = dp::interface_pin_dir(options());
+    {
+        auto first = attach(options());
+        serve_vip(first, 60s);
+        first.detach(true);
+    }
+    const std::uint32_t old_id = attached_id();
+    ASSERT_NE(old_id, 0u);
+    int fd = bpf_obj_get((pins + "/meta").c_str());
+    ASSERT_GE(fd, 0) << "meta not pinned";
+    std::uint32_t key = 0;
+    xvrrp_meta meta{};
+    ASSERT_EQ(bpf_map_lookup_elem(fd, &key, &meta), 0);
+    EXPECT_EQ(meta.abi_version, static_cast<std::uint32_t>(XVRRP_ABI_VERSION));
+    meta.abi_version = XVRRP_ABI_VERSION - 1;  // what the previous release pinned
+    ASSERT_EQ(bpf_map_update_elem(fd, &key, &meta, BPF_ANY), 0);
+    close(fd);
+
+    auto next = attach(options());
+    EXPECT_FALSE(next.adopted()) << "an older ABI's maps are not adopted: " << next.describe();
+    EXPECT_NE(attached_id(), old_id) << "the older program is still attached";
+    EXPECT_NE(attached_id(), 0u);
+    serve_vip(next);
+    EXPECT_TRUE(arping_answered(mac_a_, 1)) << last_arping_;
+    next.detach(false);
+    EXPECT_FALSE(lab_->has_xdp(lab_->a(), "vA"));
 }
 
 // A fresh, empty bpffs over /sys/fs/bpf for the rest of a test: the pod-local one of a new pod.

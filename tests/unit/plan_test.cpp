@@ -295,3 +295,37 @@ TEST(PlanGroups, AdvertsListWhatFitsAndTheGroupKeepsEveryAddress) {
     Plan small = plan_for(config({{"OPENSHIFT_HA_VIRTUAL_IPS", "192.0.2.10-12"}}), "192.0.2.1", {0});
     EXPECT_EQ(small.groups[0].advertised().size(), 1u);  // one group per address by default
 }
+
+// Issue 16 item 7: a VIP moves between nodes, so it must be no node's own address.
+TEST(PlanRefusal, VipEqualToTheNodeAddressIsRefusedNamingBoth) {
+    Config c = config({{"OPENSHIFT_HA_VIRTUAL_IPS", "192.0.2.101,192.0.2.10,192.0.2.102"}});
+    auto e = refuse_address_collisions(plan_for(c, "192.0.2.10", {0}));
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->variable, "OPENSHIFT_HA_VIRTUAL_IPS");
+    EXPECT_EQ(e->value, "192.0.2.10");
+    EXPECT_NE(e->accepted.find("VIP 192.0.2.10 of group "), std::string::npos) << e->message();
+    EXPECT_NE(e->accepted.find("this node's own address on eth0"), std::string::npos) << e->message();
+}
+
+TEST(PlanRefusal, VipEqualToAUnicastPeerIsRefusedNamingThePeer) {
+    Config c = config({{"OPENSHIFT_HA_VIRTUAL_IPS", "192.0.2.101-103"},
+                       {"OPENSHIFT_HA_UNICAST_PEERS", "192.0.2.10,192.0.2.102"}});
+    auto e = refuse_address_collisions(plan_for(c, "192.0.2.10", {0}));
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->value, "192.0.2.102");
+    EXPECT_NE(e->accepted.find("unicast peer"), std::string::npos) << e->message();
+}
+
+TEST(PlanRefusal, VipEqualToTheAdvertSourceIsRefused) {
+    Config c = config({{"OPENSHIFT_HA_VIRTUAL_IPS", "192.0.2.101-103"}, {"MULTICAST_SOURCE_IPADDRESS", "192.0.2.102"}});
+    auto e = refuse_address_collisions(plan_for(c, "192.0.2.10", {0}));
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->value, "192.0.2.102");
+    EXPECT_NE(e->accepted.find("advert source"), std::string::npos) << e->message();
+}
+
+TEST(PlanRefusal, DistinctAddressesAreAccepted) {
+    Config c = config({{"OPENSHIFT_HA_VIRTUAL_IPS", "192.0.2.101-103,2001:db8::10"},
+                       {"OPENSHIFT_HA_UNICAST_PEERS", "192.0.2.10,192.0.2.11"}});
+    EXPECT_EQ(refuse_address_collisions(plan_for(c, "192.0.2.10", {0})), std::nullopt);
+}

@@ -188,10 +188,16 @@ Outcome<std::optional<Replace>> legacy_program(const Options& opts, int ifindex,
 // largest Master_Down_Interval at the slowest advert interval the generator allows is ~3.1 s).
 constexpr std::uint64_t kAliveNs = 5'000'000'000ull;
 
-std::uint64_t monotonic_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns()
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+std::uint64_t monotonic_ns() { return program_clock_ns(); }
+
+// The age of a heartbeat as the program's liveness gate reads it (bpf group_stale): none for one
+// never written, and none for one further in the future than the clocks can disagree
+// (XVRRP_HEARTBEAT_FUTURE_SLACK_NS): garbage, which closes the gate and proves nobody alive.
+std::optional<std::uint64_t> heartbeat_age(std::uint64_t beat, std::uint64_t now) {
+    if (beat == 0) return std::nullopt;
+    if (beat > now)
+        return beat - now <= XVRRP_HEARTBEAT_FUTURE_SLACK_NS ? std::optional<std::uint64_t>(0) : std::nullopt;
+    return now - beat;
 }
 
 // The program `fd`'s name, and the ids of its maps.
@@ -223,7 +229,7 @@ std::optional<Error> live_other_config(int fd, std::uint32_t id, const Options& 
         for (std::uint32_t k = 0; configs && k < mi.max_entries; ++k) {
             xvrrp_config_slot c{};
             if (bpf_map_lookup_elem(mfd, &k, &c) != 0 || !c.in_use || c.name_hash == mine) continue;
-            if (c.heartbeat_ns != 0 && now - std::min<std::uint64_t>(now, c.heartbeat_ns) < kAliveNs) {
+            if (auto age = heartbeat_age(c.heartbeat_ns, now); age && *age < kAliveNs) {
                 close(mfd);
                 std::string name(c.name, strnlen(c.name, sizeof(c.name)));
                 return Error{fmt::format(
@@ -335,7 +341,6 @@ Status pin_and_record(Maps& m, const Options& opts, xvrrp_bpf* skel, int prog_fd
     std::uint32_t key = 0;
     xvrrp_meta meta{};
     meta.abi_version = XVRRP_ABI_VERSION;
-    meta.vlan_id = opts.vlan_id;
     if (result.ok() && bpf_map_update_elem(bpf_map__fd(skel->maps.xvrrp_meta), &key, &meta, BPF_ANY))
         result = {fmt::format("writing the data plane metadata: {}", errno_text(errno))};
     if (!result.ok()) {
@@ -357,14 +362,13 @@ Status set_pin_paths(Maps& m, xvrrp_bpf* skel) {
     return {};
 }
 
-// The object opened, its VLAN set and its maps' pin paths in m.pin_dir; nullptr with `error`.
-xvrrp_bpf* open_skeleton(Maps& m, const Options& opts, Status& error) {
+// The object opened and its maps' pin paths in m.pin_dir; nullptr with `error`.
+xvrrp_bpf* open_skeleton(Maps& m, Status& error) {
     xvrrp_bpf* skel = xvrrp_bpf__open();
     if (!skel) {
         error = {fmt::format("opening the XDP object: {}", errno_text(errno))};
         return nullptr;
     }
-    skel->rodata->cfg_vlan_id = opts.vlan_id;
     if (error = set_pin_paths(m, skel); !error) {
         xvrrp_bpf__destroy(skel);
         return nullptr;
@@ -375,7 +379,7 @@ xvrrp_bpf* open_skeleton(Maps& m, const Options& opts, Status& error) {
 // Loads the program with libbpf and swaps it for `old` in one netlink request.
 AttachResult load_and_replace(Maps& m, const Options& opts, const Replace& old) {
     AttachResult out;
-    xvrrp_bpf* skel = open_skeleton(m, opts, out.status);
+    xvrrp_bpf* skel = open_skeleton(m, out.status);
     if (!skel) return out;
     BpfLogCapture capture;
     if (int rc = xvrrp_bpf__load(skel); rc != 0) {
@@ -408,7 +412,7 @@ AttachResult load_and_attach(Maps& m, const Options& opts, bool direct) {
     SkipDispatcher skip(direct);
     AttachResult out;
     Status& result = out.status;
-    xvrrp_bpf* skel = open_skeleton(m, opts, out.status);
+    xvrrp_bpf* skel = open_skeleton(m, out.status);
     if (!skel) return out;
     xdp_program* prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
     if (long err = libxdp_get_error(prog)) {
@@ -510,7 +514,7 @@ Status attach_fresh(Maps& m, const Options& opts, const std::optional<Replace>& 
 enum class Shared { Usable, Absent };
 
 // The interface's pins, when another config (or a previous run of this one) attached the program:
-// usable when its ABI and VLAN match ours and it still runs on this interface. Pins of a program
+// usable when its ABI matches ours and it still runs on this interface. Pins of a program
 // that no longer runs here are removed. A program of ours with another ABI that still runs is
 // handed back in `old` to be replaced in place, unless another config still uses it.
 Outcome<Shared> open_shared(Maps& m, const Options& opts, std::optional<Replace>& old) {
@@ -547,10 +551,6 @@ Outcome<Shared> open_shared(Maps& m, const Options& opts, std::optional<Replace>
         }
         return Shared::Absent;
     }
-    if (meta.vlan_id != opts.vlan_id)
-        return Error{fmt::format("the xvrrp program on {} serves VLAN {} (XVRRP_VLAN_ID of the configs "
-                                 "using it) and this config VLAN {}: configs sharing an interface "
-                                 "serve the same VLAN", opts.interface, meta.vlan_id, opts.vlan_id)};
     m.attach_mode = at.value().mode;
     m.under_dispatcher = at.value().where == Attachment::Where::UnderDispatcher;
     return Shared::Usable;
@@ -757,11 +757,10 @@ Outcome<Dataplane> Dataplane::attach(const Options& opts) {
     m->ring_reader = ring_buffer__new(m->ring, on_conflict, &m->pending, nullptr);
     if (!m->ring_reader) return Error{fmt::format("conflict ring buffer: {}", errno_text(errno))};
     if (Status s = load_caches(*m); !s) return Error{s.error};
-    if (dp.adopted_ && previous_heartbeat != 0) {
-        const std::uint64_t age = monotonic_ns() - std::min(monotonic_ns(), previous_heartbeat);
+    if (auto age = heartbeat_age(previous_heartbeat, monotonic_ns()); dp.adopted_ && age) {
         for (std::uint32_t v = 1; v < XVRRP_VRID_SLOTS; ++v) {
             const xvrrp_group& g = m->groups_cache[v];
-            dp.still_served_[v] = m->ours(static_cast<std::uint8_t>(v)) && g.owned && age < g.master_down_ns;
+            dp.still_served_[v] = m->ours(static_cast<std::uint8_t>(v)) && g.owned && *age <= g.master_down_ns;
         }
     }
     dp.maps_ = std::move(m);
@@ -907,8 +906,7 @@ Outcome<std::optional<std::uint32_t>> Dataplane::alive_controller(const Options&
     for (std::uint8_t i = 0; i < XVRRP_MAX_CONFIGS; ++i) {
         const volatile xvrrp_config_slot& c = m->config_slots[i];
         if (!c.in_use || !slot_is(c, opts.config_name)) continue;
-        const std::uint64_t beat = c.heartbeat_ns;
-        if (beat != 0 && now - std::min(now, beat) < kAliveNs) return Pid{c.pid};
+        if (auto age = heartbeat_age(c.heartbeat_ns, now); age && *age < kAliveNs) return Pid{c.pid};
     }
     return Pid{};
 }

@@ -36,7 +36,6 @@ struct Options {
     std::string interface;                          // the VRRP interface
     std::string config_name;                        // this config's slot name
     ::xvrrp::Dataplane requested = ::xvrrp::Dataplane::Xdp;  // XVRRP_DATAPLANE
-    std::uint16_t vlan_id = 0;                      // 0: untagged frames; else one 802.1Q VLAN
     std::string pin_root = "/sys/fs/bpf/xvrrp";     // must be on a bpffs mount
 };
 
@@ -112,7 +111,7 @@ struct Maps;  // the open map descriptors (dataplane.cpp)
 class Dataplane {
 public:
     // Attaches the program to opts.interface, or joins the one pinned for that interface by
-    // another config (same ABI version and VLAN setting), and takes this config's slot: the one a
+    // another config (same ABI version), and takes this config's slot: the one a
     // previous run of it left (adopted) or a free one. Leftovers of ours are recovered: a program
     // of an older ABI (pinned per config) or one whose pins are gone is replaced in place
     // (XDP_FLAGS_REPLACE), never a program that is not ours. `xdp` tries native mode and falls
@@ -180,7 +179,8 @@ public:
     // `source`. One write, only when the armed advert changes.
     Status absorb_repeats(const IpAddress& source, std::span<const std::uint8_t> vrrp);
     Status stop_absorbing(Family family, std::uint8_t vrid);
-    // The newest absorbed repeat of this group, CLOCK_MONOTONIC nanoseconds (0: none yet), and
+    // The newest absorbed repeat of this group, this process's CLOCK_MONOTONIC nanoseconds (0:
+    // none yet; the program's stamp shifted by a time namespace's offset, if any), and
     // how many were absorbed; read from the mapped xvrrp_advert_seen, no system call.
     std::uint64_t last_absorbed_ns(Family family, std::uint8_t vrid) const;
     std::uint64_t absorbed_count(Family family, std::uint8_t vrid) const;

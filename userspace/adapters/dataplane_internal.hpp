@@ -109,4 +109,12 @@ Status release_config(Maps& m);
 // FNV-1a of a config name (xvrrp_config_slot.name_hash).
 std::uint64_t name_hash(std::string_view name);
 
+// bpf_ktime_get_ns() reads the host's CLOCK_MONOTONIC. A controller in a time namespace (Linux
+// 5.6+) reads it shifted by its namespace's offset (/proc/self/timens_offsets): left as is, its
+// heartbeat would be ahead of the program's clock (the gate reads that as garbage and closes) or
+// behind it (the gate closes early or never opens). The offset, read once; 0 outside one.
+std::int64_t timens_monotonic_offset_ns();
+// The program's clock, read from here: CLOCK_MONOTONIC minus that offset.
+std::uint64_t program_clock_ns();
+
 }  // namespace xvrrp::dataplane

@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <map>
+#include <string>
 
 #include "adapters/dataplane.hpp"
 #include "adapters/dataplane_internal.hpp"
@@ -208,7 +210,8 @@ std::string_view counter_name(int index) {
         "ns_replied", "ns_drop_not_owned", "ns_drop_stale", "ns_pass_non_vip",
         "ns_pass_malformed", "na_conflict", "vlan_tagged", "arp_pass_reply", "na_pass",
         "pass_other_vlan", "conflict_ring_full", "ns_no_tailroom", "vrrp_pass", "vrrp_absorbed",
-        "vrrp_pass_foreign", "vrrp_pass_unattributed",
+        "vrrp_pass_foreign", "vrrp_pass_unattributed", "arp_pass_other_dest", "ns_pass_other_dest",
+        "arp_sender_conflict", "ns_sender_conflict",
         // XVRRP_C_VRRP_DROP_BASE + enum xvrrp_reason
         "vrrp_drop_ok_unused", "vrrp_drop_truncated", "vrrp_drop_bad_ttl", "vrrp_drop_bad_version",
         "vrrp_drop_version_mismatch", "vrrp_drop_bad_type", "vrrp_drop_bad_length",
@@ -216,7 +219,7 @@ std::string_view counter_name(int index) {
         "vrrp_drop_interval_mismatch", "vrrp_drop_unknown_vrid", "vrrp_drop_not_a_peer",
         "vrrp_drop_bad_source", "vrrp_drop_fragment", "vrrp_drop_bad_ip_header",
         "vrrp_drop_zero_interval"};
-    static_assert(XVRRP_C_VRRP_DROP_BASE == 25 && XVRRP_REASON_COUNT == 17,
+    static_assert(XVRRP_C_VRRP_DROP_BASE == 29 && XVRRP_REASON_COUNT == 17,
                   "abi.h counters or reasons changed: update the names above");
     if (index < 0 || index >= XVRRP_C_COUNT) return "unknown";
     return names[index];
@@ -434,13 +437,29 @@ Status Dataplane::disown_group(std::uint8_t vrid) {
     return s;
 }
 
+std::int64_t timens_monotonic_offset_ns() {
+    static const std::int64_t offset = []() -> std::int64_t {
+        std::ifstream in("/proc/self/timens_offsets");  // absent before Linux 5.6: no namespace
+        std::string clock;
+        long long sec = 0, nsec = 0;
+        while (in >> clock >> sec >> nsec)
+            if (clock == "monotonic") return static_cast<std::int64_t>(sec) * 1'000'000'000 + nsec;
+        return std::int64_t{0};
+    }();
+    return offset;
+}
+
+std::uint64_t program_clock_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    const std::int64_t ns = static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    return static_cast<std::uint64_t>(ns - timens_monotonic_offset_ns());
+}
+
 Status Dataplane::heartbeat() {
     if (!maps_) return {};
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns()
     // One aligned 64-bit store into the mapped slot: the program reads old or new, never a mix.
-    maps_->config_slots[maps_->slot].heartbeat_ns =
-        static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+    maps_->config_slots[maps_->slot].heartbeat_ns = program_clock_ns();
     return {};
 }
 
@@ -476,7 +495,9 @@ Status Dataplane::stop_absorbing(Family family, std::uint8_t vrid) {
 }
 
 std::uint64_t Dataplane::last_absorbed_ns(Family family, std::uint8_t vrid) const {
-    return maps_ && maps_->seen ? maps_->seen[advert_slot(family, vrid)].ns : 0;
+    const std::uint64_t ns = maps_ && maps_->seen ? maps_->seen[advert_slot(family, vrid)].ns : 0;
+    // The program's stamp, on this process's CLOCK_MONOTONIC (a time namespace shifts it).
+    return ns == 0 ? 0 : static_cast<std::uint64_t>(static_cast<std::int64_t>(ns) + timens_monotonic_offset_ns());
 }
 
 std::uint64_t Dataplane::absorbed_count(Family family, std::uint8_t vrid) const {

@@ -159,6 +159,28 @@ std::uint32_t plan_seed(const Config& config, const IpAddress& node) {
     return fnv1a_32(std::span(b.data(), node.size()), fnv1a_32(config.config_name));
 }
 
+std::optional<ConfigError> refuse_address_collisions(const Plan& p) {
+    for (const Group& g : p.groups) {
+        for (const IpAddress& vip : g.vips) {
+            std::string what;
+            if (vip == p.node_address)
+                what = fmt::format("this node's own address on {}", p.interface);
+            else if (vip == p.advert_source)
+                what = "this node's advert source address (UNICAST_SOURCE_IPADDRESS / MULTICAST_SOURCE_IPADDRESS)";
+            else if (std::find(p.unicast_peers.begin(), p.unicast_peers.end(), vip) != p.unicast_peers.end())
+                what = "the address of a unicast peer (OPENSHIFT_HA_UNICAST_PEERS)";
+            else
+                continue;
+            return ConfigError{"OPENSHIFT_HA_VIRTUAL_IPS", vip.to_string(),
+                               fmt::format("VIP {} of group {} is {}: a VIP moves between nodes and must be no "
+                                           "node's own address (the master would answer ARP/NS for it, and could "
+                                           "remove it from the interface on releasing the VIP)",
+                                           vip.to_string(), g.name, what)};
+        }
+    }
+    return std::nullopt;
+}
+
 Plan make_plan(const Config& config, const NodeIdentity& node, std::uint32_t seed) {
     std::mt19937 engine(seed);
     return make_plan(config, node, RandomDraw([&engine] { return static_cast<std::uint32_t>(engine()); }));

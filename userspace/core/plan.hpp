@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -78,6 +79,11 @@ struct Plan {
 using RandomDraw = std::function<std::uint32_t()>;
 
 Plan make_plan(const Config& config, const NodeIdentity& node, const RandomDraw& draw);
+// What a plan must not do, known only once the node's address is: a VIP equal to this node's
+// address, its advert source or a unicast peer's address. Owning such a VIP would answer ARP/NS
+// for a node's own address and, on release, delete it from the interface. The error names the
+// VIP, its group and what it collides with; nullopt when the plan is sound.
+std::optional<ConfigError> refuse_address_collisions(const Plan& plan);
 // Same, with the draws taken from a std::mt19937 seeded with `seed` (reproducible).
 Plan make_plan(const Config& config, const NodeIdentity& node, std::uint32_t seed);
 // The seed a node's plan is drawn with: FNV-1a of the config name and the node address, so the

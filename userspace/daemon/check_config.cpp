@@ -104,6 +104,7 @@ Result<Plan> resolve_plan(const PlanSource& source) {
         node = resolved.value();
     }
     Plan plan = make_plan(config.value(), node, plan_seed(config.value(), node.address));
+    if (auto e = refuse_address_collisions(plan)) return *e;
     plan.warnings.insert(plan.warnings.end(), extra_warnings.begin(), extra_warnings.end());
     return plan;
 }
