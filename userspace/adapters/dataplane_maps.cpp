@@ -16,6 +16,7 @@
 
 #include "adapters/dataplane.hpp"
 #include "adapters/dataplane_internal.hpp"
+#include "core/fnv.hpp"
 
 namespace xvrrp::dataplane {
 
@@ -141,9 +142,7 @@ Status release_vrids(Maps& m, const std::array<bool, XVRRP_VRID_SLOTS>& drop, st
 }  // namespace
 
 std::uint64_t name_hash(std::string_view name) {
-    std::uint64_t h = 14695981039346656037ull;
-    for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
-    return h;
+    return fnv1a_64(name);
 }
 
 Status load_caches(Maps& m) {
