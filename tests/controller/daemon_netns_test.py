@@ -704,6 +704,45 @@ def test_second_daemon_refused_and_missing_capability_named():
     check(not a.holds("192.0.2.95"), "a refused start-up changed the host")
 
 
+def test_ctl_version_group_and_vip_filters_plan_and_watch():
+    """xvrrpctl --version; status --group (number, name, vrid:N) and --vip keep only those groups,
+    an unknown one exits 2 naming it; plan prints the running plan (text as --check-config, and
+    JSON); status --watch redraws until stopped."""
+    lab = new_lab()
+    a = lab.node("a", "192.0.2.1")
+    a.start(dict(FAST, OPENSHIFT_HA_VIRTUAL_IPS="192.0.2.70-72", OPENSHIFT_HA_VIP_GROUPS="3"))
+    wait_until(lambda: set(a.states().values()) == {"MASTER"} and len(a.states()) == 3, 5, "three groups MASTER")
+    ctl = os.path.join(BUILD, "bin", "xvrrpctl")
+    out = sh([ctl, "--version"]).stdout
+    check(re.fullmatch(r"xvrrpctl \d+\.\d+\.\d+\n", out), f"--version: {out!r}")
+
+    def rows(*args):
+        table = a.ctl("status", *args)
+        return [l.split()[0] for l in table.splitlines() if l.startswith("OpenShift_IPFailover_VIP_")]
+    check(rows() == ["OpenShift_IPFailover_VIP_1", "OpenShift_IPFailover_VIP_2", "OpenShift_IPFailover_VIP_3"], f"{rows()}")
+    check(rows("--group", "2") == ["OpenShift_IPFailover_VIP_2"], f"--group 2: {rows('--group', '2')}")
+    check(rows("--group", "OpenShift_IPFailover_VIP_3", "--group", "vrid:11") ==
+          ["OpenShift_IPFailover_VIP_1", "OpenShift_IPFailover_VIP_3"], "--group by name and vrid")
+    check(rows("--vip", "192.0.2.72") == ["OpenShift_IPFailover_VIP_3"], f"--vip: {rows('--vip', '192.0.2.72')}")
+    doc = json.loads(a.ctl("status", "--json", "--vip", "192.0.2.71"))
+    check([g["name"] for g in doc["groups"]] == ["OpenShift_IPFailover_VIP_2"], "--json --vip")
+    bad = a.exec([ctl, "--runtime-dir", a.rundir, "status", "--group", "9"], check_rc=False)
+    check(bad.returncode == 2 and "--group 9: no such group" in bad.stderr, f"unknown group: {bad.returncode} {bad.stderr!r}")
+    bad = a.exec([ctl, "--runtime-dir", a.rundir, "status", "--vip", "192.0.2.99"], check_rc=False)
+    check(bad.returncode == 2 and "no group of this config has it" in bad.stderr, f"unknown VIP: {bad.stderr!r}")
+    plan_text = a.ctl("plan")
+    check("OpenShift_IPFailover_VIP_3" in plan_text and "priority scheme" in plan_text, f"plan:\n{plan_text}")
+    plan = json.loads(a.ctl("plan", "--json"))
+    check([g["vips"] for g in plan["groups"]] == [["192.0.2.70"], ["192.0.2.71"], ["192.0.2.72"]], f"plan --json {plan}")
+    w = subprocess.Popen(["ip", "netns", "exec", a.ns, ctl, "--runtime-dir", a.rundir, "status", "--watch", "0.2"],
+                         stdout=subprocess.PIPE, text=True)
+    time.sleep(1.1)
+    w.terminate()
+    screens = w.communicate(timeout=5)[0].count("\033[2J")
+    check(screens >= 3, f"--watch 0.2 drew {screens} screens in 1.1 s")
+    check(a.stop() == 0, "SIGTERM exit status")
+
+
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
 
 

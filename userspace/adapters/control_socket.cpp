@@ -103,6 +103,8 @@ struct Connection : std::enable_shared_from_this<Connection> {
                 send(h.status() + "\n", true);
             } else if (cmd == "counters" && h.counters) {
                 send(h.counters() + "\n", true);
+            } else if (cmd == "plan" && h.plan) {
+                send(h.plan() + "\n", true);
             } else if (cmd == "events" && h.follow) {
                 deadline.cancel();
                 std::weak_ptr<Connection> weak = shared_from_this();

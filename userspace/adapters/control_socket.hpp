@@ -3,6 +3,7 @@
 // which streams every new events-file line until the client goes away.
 //   status    -> one JSON document (the full one: plan, paths, every VIP)
 //   counters  -> one JSON document of counters
+//   plan      -> the running plan: {"text": the --check-config table, "json": its JSON form}
 //   events    -> JSON lines, one per state change, as they happen
 // Anything else, or a request over the limits below, gets one {"error": "..."} line and a close.
 //
@@ -35,6 +36,7 @@ public:
     struct Handlers {
         std::function<std::string()> status;
         std::function<std::string()> counters;
+        std::function<std::string()> plan;
         // Registers a follower that receives each new line; returns an id for unfollow.
         std::function<int(std::function<void(const std::string&)>)> follow;
         std::function<void(int)> unfollow;

@@ -1,7 +1,14 @@
 // xvrrpctl: command-line client of xvrrpd's control socket (<runtime dir>/<config>.sock).
-//   xvrrpctl status [--json]     groups, states and addresses (text table or the daemon's JSON)
+//   xvrrpctl status [--json] [--group G]... [--vip ADDR]... [--watch [S]]
+//                                groups, states and addresses (text table or the daemon's JSON),
+//                                optionally only some groups, redrawn every S seconds
+//   xvrrpctl plan [--json]       the plan the daemon runs (as --check-config prints it)
 //   xvrrpctl counters            every counter, as JSON
 //   xvrrpctl events --follow     state changes as JSON lines, as they happen (Ctrl-C to stop)
+//   xvrrpctl --version
+#include "core/config.hpp"
+#include "core/ip_address.hpp"
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -26,17 +33,10 @@ std::string env_or(const char* name, const std::string& fallback) {
     return v && *v ? v : fallback;
 }
 
-// The daemon names its socket after the scrubbed config name (keepalived's instance base).
-std::string scrub(const std::string& name) {
-    std::string out;
-    for (char c : name)
-        if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-') out += c == '-' ? '_' : c;
-    return out;
-}
 
 // The socket to talk to: the named config's, or the only one in the runtime directory.
 std::string find_socket(const std::string& dir, const std::string& config, std::string& error) {
-    if (!config.empty()) return dir + "/" + scrub(config) + ".sock";
+    if (!config.empty()) return dir + "/" + xvrrp::scrub_name(config) + ".sock";  // as the daemon names it
     std::vector<std::string> found;
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec))
@@ -100,9 +100,55 @@ bool exchange(const std::string& path, const std::string& command, const std::fu
     return true;
 }
 
+// Keeps the groups a --group (number, name or VRID) or --vip selects; all of them without either.
+// An unknown selector is an error naming it.
+bool select_groups(nlohmann::json& s, const std::vector<std::string>& groups, const std::vector<std::string>& vips,
+                   std::string& error) {
+    if (groups.empty() && vips.empty()) return true;
+    std::vector<xvrrp::IpAddress> want_vips;
+    for (const auto& v : vips) {
+        auto a = xvrrp::IpAddress::parse(v);
+        if (!a) {
+            error = "--vip " + v + ": not an IP address";
+            return false;
+        }
+        want_vips.push_back(*a);
+    }
+    std::set<std::string> matched;
+    auto kept = nlohmann::json::array();
+    for (const auto& g : s["groups"]) {
+        bool keep = false;
+        for (const auto& sel : groups) {
+            const bool hit = sel == g.value("name", "") || sel == std::to_string(g.value("group", 0)) ||
+                             sel == "vrid:" + std::to_string(g.value("vrid", 0));
+            if (hit) matched.insert("--group " + sel);
+            keep = keep || hit;
+        }
+        for (std::size_t i = 0; i < want_vips.size(); ++i)
+            for (const auto& v : g["vips"])
+                if (xvrrp::IpAddress::parse(v.get<std::string>()) == want_vips[i]) {
+                    matched.insert("--vip " + vips[i]);
+                    keep = true;
+                }
+        if (keep) kept.push_back(g);
+    }
+    for (const auto& sel : groups)
+        if (!matched.contains("--group " + sel)) {
+            error = "--group " + sel + ": no such group (a number as in the GROUP column of the plan, a name, or vrid:N)";
+            return false;
+        }
+    for (const auto& v : vips)
+        if (!matched.contains("--vip " + v)) {
+            error = "--vip " + v + ": no group of this config has it";
+            return false;
+        }
+    s["groups"] = std::move(kept);
+    return true;
+}
+
 void print_status_table(const nlohmann::json& s) {
     std::cout << fmt::format("config {}  interface {}  node {}  {}  VRRPv{} every {} ms\n", s.value("config_name", "?"),
-                             s.value("interface", "?"), s.value("node_address", "?"), s.value("mode", "?"),
+                             s.value("interface", "?"), s.value("node_address", "?"), s.value("transport", "?"),
                              s.value("vrrp_version", 0), s.value("advert_interval_ms", 0));
     if (s.contains("dataplane")) std::cout << "data plane: " << s["dataplane"].value("describe", "") << "\n";
     if (s.contains("check"))
@@ -139,19 +185,40 @@ int main(int argc, char** argv) {
     std::string config = env_or("OPENSHIFT_HA_CONFIG_NAME", "");
     app.add_option("--runtime-dir", runtime_dir, "xvrrpd's runtime directory (XVRRP_RUNTIME_DIR)");
     app.add_option("--config", config, "The config name (OPENSHIFT_HA_CONFIG_NAME) when several run");
-    bool json = false, follow = false;
+    bool json = false, follow = false, version = false;
+    std::vector<std::string> groups, vips;
+    double watch = 0;
+    app.add_flag("--version", version, "Print the version");
     auto* status = app.add_subcommand("status", "Groups, states and addresses");
     status->add_flag("--json", json, "The daemon's JSON document");
+    status->add_option("--group,-g", groups, "Only this group: its number, its name, or vrid:N (repeatable)");
+    status->add_option("--vip", vips, "Only the group holding this VIP (repeatable)");
+    status->add_option("--watch,-w", watch, "Redraw every this many seconds until Ctrl-C")
+        ->expected(0, 1)
+        ->default_str("1")
+        ->check(CLI::Range(0.1, 3600.0));
+    auto* plan = app.add_subcommand("plan", "The plan the daemon runs (as --check-config prints it)");
+    plan->add_flag("--json", json, "As JSON");
     app.add_subcommand("counters", "Every counter, as JSON");
     auto* events = app.add_subcommand("events", "State changes as JSON lines");
     events->add_flag("--follow,-f", follow, "Keep printing new state changes as they happen");
-    app.require_subcommand(1);
+    app.require_subcommand(0, 1);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         int rc = app.exit(e);
         return rc == 0 ? 0 : 2;
     }
+    if (version) {
+        std::cout << "xvrrpctl " << XVRRP_VERSION << "\n";
+        return 0;
+    }
+    if (app.get_subcommands().empty()) {
+        std::cerr << app.help() << "xvrrpctl: a subcommand is required\n";
+        return 2;
+    }
+    const bool watching = status->count("--watch") > 0;
+    if (watching && watch <= 0) watch = 1;
     std::string error;
     std::string path = find_socket(runtime_dir, config, error);
     if (path.empty()) {
@@ -160,15 +227,40 @@ int main(int argc, char** argv) {
     }
     bool ok = true;
     if (*status) {
+        for (;;) {
+            std::string doc;
+            ok = exchange(path, "status", [&](const std::string& l) { doc += l; }, error);
+            if (!ok) break;
+            nlohmann::json j;
+            try {
+                j = nlohmann::json::parse(doc);
+            } catch (const std::exception& e) {
+                std::cerr << "xvrrpctl: unreadable answer from " << path << ": " << e.what() << "\n";
+                return 1;
+            }
+            if (!select_groups(j, groups, vips, error)) {
+                std::cerr << "xvrrpctl: " << error << "\n";
+                return 2;
+            }
+            if (watching) std::cout << "\033[H\033[2J";  // home, clear: one screen per refresh
+            if (json)
+                std::cout << j.dump(2) << "\n";
+            else
+                print_status_table(j);
+            std::cout.flush();
+            if (!watching) break;
+            usleep(static_cast<useconds_t>(watch * 1e6));
+        }
+    } else if (*plan) {
         std::string doc;
-        ok = exchange(path, "status", [&](const std::string& l) { doc += l; }, error);
+        ok = exchange(path, "plan", [&](const std::string& l) { doc += l; }, error);
         if (ok) {
             try {
                 auto j = nlohmann::json::parse(doc);
                 if (json)
-                    std::cout << j.dump(2) << "\n";
+                    std::cout << j.at("json").dump(2) << "\n";
                 else
-                    print_status_table(j);
+                    std::cout << j.at("text").get<std::string>();
             } catch (const std::exception& e) {
                 std::cerr << "xvrrpctl: unreadable answer from " << path << ": " << e.what() << "\n";
                 return 1;

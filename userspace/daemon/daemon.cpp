@@ -218,6 +218,10 @@ void Runtime::start() {
     ControlSocket::Handlers h;
     h.status = [this] { return status_json().dump(); };
     h.counters = [this] { return counters_json().dump(); };
+    h.plan = [this] {
+        return nlohmann::json{{"text", format_plan_text(plan_)}, {"json", plan_to_json(plan_)}}.dump(
+            -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    };
     h.follow = [this](std::function<void(const std::string&)> f) { return events_->follow(std::move(f)); };
     h.unfollow = [this](int id) {
         if (events_) events_->unfollow(id);
