@@ -1,4 +1,5 @@
 #include "adapters/firewall.hpp"
+#include "core/config.hpp"
 #include "netns_fixture.hpp"
 
 #include <boost/asio/io_context.hpp>

@@ -98,11 +98,6 @@ TableRemoval remove_table_if_present(const std::string& table) {
     return r;
 }
 
-std::string nft_table_name(const std::string& base) {
-    std::string out = "xvrrp_";
-    for (char c : base) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
-    return out;
-}
 
 std::string nft_ruleset(const std::string& table, const std::vector<IpAddress>& peers) {
     // "add table" then "delete table" makes the delete safe when no table exists, and the whole

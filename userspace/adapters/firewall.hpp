@@ -18,8 +18,6 @@ namespace xvrrp {
 
 // The nft script that (re)creates the table. Pure text, exposed for tests.
 std::string nft_ruleset(const std::string& table, const std::vector<IpAddress>& peers);
-// "xvrrp_" + the name with anything outside [A-Za-z0-9_] turned into '_'.
-std::string nft_table_name(const std::string& instance_base);
 
 // `xvrrpd --cleanup`: deletes table inet `table` when it exists (blocking, nft run directly).
 // `existed` says whether there was one; a non-empty `error` names the nft command that failed.

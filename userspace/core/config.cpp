@@ -650,6 +650,12 @@ std::vector<unsigned> assign_vrids(unsigned offset, const std::set<unsigned>& ex
     return ids;
 }
 
+std::string nft_table_name(const std::string& base) {
+    std::string out = "xvrrp_";
+    for (char c : base) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
+    return out;
+}
+
 std::string scrub_name(std::string_view name) {
     std::string out;
     for (char c : name) {

@@ -143,6 +143,9 @@ std::vector<unsigned> assign_vrids(unsigned offset, const std::set<unsigned>& ex
 
 // keepalived-style name scrub: drop characters outside [A-Za-z0-9_-], then '-' -> '_'.
 std::string scrub_name(std::string_view name);
+// The config's nft table (family inet): "xvrrp_" + the name with anything outside [A-Za-z0-9_]
+// turned into '_'.
+std::string nft_table_name(const std::string& instance_base);
 
 std::string_view to_string(PriorityScheme s);
 std::string_view to_string(Dataplane d);

@@ -73,7 +73,7 @@ std::string format_plan_text(const Plan& p) {
     line("priority scheme", fmt::format("{} (replicas {})", to_string(p.priority_scheme), p.replica_count));
     line("check", format_check(p.check));
     line("notify", p.notify_command.empty() ? std::string("none") : join(p.notify_command, " "));
-    line("firewall rule", p.firewall_rule ? "accept VRRP multicast (nft table inet keepalived)" : "none");
+    line("firewall rule", p.firewall_rule ? fmt::format("accept VRRP (nft table inet {})", nft_table_name(p.instance_base)) : "none");
     line("dataplane", std::string(to_string(p.dataplane)));
     line("vip delivery", p.vip_addresses ? "local routes, then interface addresses" : "local routes only");
     line("runtime dir", p.runtime_dir);
