@@ -79,7 +79,11 @@ lab_state_table "${config[@]}"
 read -r _ _ group1 < <(for kv in "${config[@]}"; do export "${kv?}"; done; lab_groups | head -n 1)
 victim=$(lab_vip_holders "${group1%%,*}")
 victim=${victim#n}
-lab_probe_start demo --vips "$(IFS=,; echo "${vips[*]}")" --timeline "$LAB_DIR/demo-timeline.csv"
+# The service too, not only ARP: every node runs a TCP listener on 8080 that answers with its name,
+# and the client opens a connection to every VIP every 20 ms.
+lab_tcp_listeners_start 8080
+lab_probe_start demo --vips "$(IFS=,; echo "${vips[*]}")" --timeline "$LAB_DIR/demo-timeline.csv" \
+  --tcp 8080 --tcp-vips "$(IFS=,; echo "${vips[*]}")" --tcp-interval-ms 20
 sleep 1
 bold "Pulling the cable of n$victim (master of group 1) ..."
 lab_cable_pull "$victim"
@@ -94,6 +98,23 @@ mdi=$(lab_calc "int((3 * $advert + $advert) * 1000)")
 echo "  (VRRPv3 advert interval ${advert}s: the backup takes over after Master_Down_Interval =" \
   "3 intervals + skew, at most ${mdi} ms after the last advert; groups whose master kept its cable" \
   "should not move. \"splits\" counts moments two nodes answered one VIP at once.)"
+bold "Measured by the client over TCP (a new connection to every VIP every 20 ms, answered by the node's name):"
+"$LAB_PY" tests/lab/probe_check.py --kind tcp --marks "$LAB_DIR/marks" "$(lab_probe_json demo)" --table | sed '$d'
+
+# The picture: who served each VIP around the pull, as the client saw it, ARP and TCP.
+for kind in arp tcp; do
+  bold "Timeline ($kind), -0.5 s to +1.5 s around the pull:"
+  "$LAB_PY" tests/lab/timeline_text.py "$LAB_DIR/demo-timeline.csv" "$LAB_DIR/marks" "$(lab_probe_json demo)" --kind "$kind"
+done
+out_dir="$repo/$build_dir/demo"
+mkdir -p "$out_dir"
+cp "$LAB_DIR/demo-timeline.csv" "$LAB_DIR/marks" "$out_dir/"
+cp "$(lab_probe_json demo)" "$out_dir/demo.json"
+for kind in arp tcp; do
+  TIMELINE_KIND=$kind bash bench/plot/timeline.sh "$out_dir/demo-timeline.csv" "$out_dir/marks" \
+    "$out_dir/timeline-$kind.png" "demo: $kind answers around n$victim's cable pull" -500 1500 >/dev/null ||
+    echo "demo.sh: could not draw the $kind timeline (gnuplot)" >&2
+done
 
 bold "State table after the failover:"
 lab_state_table "${config[@]}"
@@ -116,3 +137,5 @@ if [ "$daemon" = keepalived ]; then
 fi
 
 bold "Cleaning up (namespaces, processes) ..."
+lab_tcp_listeners_stop
+lab_on_exit "echo; echo \"The failover's timelines (ARP and TCP, PNG) and raw data: $out_dir\""
