@@ -140,6 +140,27 @@ assert j["msg"].startswith("OPENSHIFT_HA_VIRTUAL_IPS=\"nope\""), j' "$tmp/err"; 
     fi
 done
 
+# --check-config --diff: 0 for the same plan, 1 and one line per difference, 2 for a bad file.
+env -i PATH=/usr/bin:/bin OPENSHIFT_HA_VIRTUAL_IPS=192.0.2.50-53 OPENSHIFT_HA_VIP_GROUPS=2 \
+    "$bin" --check-config --json --node-ip 192.0.2.11 >"$tmp/old.json"
+env -i PATH=/usr/bin:/bin OPENSHIFT_HA_VIRTUAL_IPS=192.0.2.50-53 OPENSHIFT_HA_VIP_GROUPS=2 \
+    "$bin" --check-config --diff "$tmp/old.json" --node-ip 192.0.2.11 >"$tmp/out" 2>&1
+[ $? -eq 0 ] && grep -q "the same plan" "$tmp/out" || fail "--diff of the same plan: $(cat "$tmp/out")"
+env -i PATH=/usr/bin:/bin OPENSHIFT_HA_VIRTUAL_IPS=192.0.2.50-52,192.0.2.60 OPENSHIFT_HA_VIP_GROUPS=2 XVRRP_VRRP_VERSION=3 \
+    "$bin" --check-config --diff "$tmp/old.json" --node-ip 192.0.2.11 >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -ne 1 ] || ! grep -q "vrrp_version: 2 -> 3" "$tmp/out" ||
+   ! grep -q "IPv4 VRID 2 (OpenShift_IPFailover_VIP_2): VIPs 2 -> 2, +1 (192.0.2.60), -1 (192.0.2.53)" "$tmp/out"; then
+    fail "--diff of a changed plan: exit $rc: $(cat "$tmp/out")"
+else
+    echo "ok: --diff: $(tr '\n' ' ' <"$tmp/out")"
+fi
+echo '{"groups": 1' >"$tmp/bad.json"
+env -i PATH=/usr/bin:/bin OPENSHIFT_HA_VIRTUAL_IPS=192.0.2.50 "$bin" --check-config --diff "$tmp/bad.json" --node-ip 192.0.2.11 \
+    >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 2 ] && grep -q -- '--diff="' "$tmp/err" && [ ! -s "$tmp/out" ] || fail "--diff of a bad file: exit $rc: $(cat "$tmp/err")"
+
 # --list-env: every accepted name, each documented in docs/configuration.md.
 if "$bin" --list-env >"$tmp/vars"; then
     [ "$(wc -l <"$tmp/vars")" -ge 25 ] || fail "--list-env printed only $(wc -l <"$tmp/vars") names"

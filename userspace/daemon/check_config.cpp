@@ -7,10 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
 #include <ostream>
 
 namespace xvrrp {
@@ -179,6 +183,104 @@ int run_check_config(const PlanSource& source, bool json, std::ostream& out, std
         out << format_plan_text(plan.value());
     }
     return 0;
+}
+
+namespace {
+
+std::string group_key(const nlohmann::json& g) {
+    const auto& vips = g.value("vips", nlohmann::json::array());
+    const bool v6 = !vips.empty() && vips[0].get<std::string>().find(':') != std::string::npos;
+    return fmt::format("{} VRID {}", v6 ? "IPv6" : "IPv4", g.value("vrid", 0));
+}
+
+std::string brief(const nlohmann::json& v) {
+    std::string s = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return s.size() > 60 ? s.substr(0, 57) + "..." : s;
+}
+
+std::string vip_change(const nlohmann::json& before, const nlohmann::json& after) {
+    std::set<std::string> b, a;
+    for (const auto& v : before) b.insert(v.get<std::string>());
+    for (const auto& v : after) a.insert(v.get<std::string>());
+    std::vector<std::string> added, removed;
+    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(added));
+    std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(removed));
+    auto few = [](const std::vector<std::string>& v) {
+        std::vector<std::string> head(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(3, v.size())));
+        return fmt::format("{}{}", fmt::join(head, " "), v.size() > 3 ? " ..." : "");
+    };
+    std::string out = fmt::format("VIPs {} -> {}", b.size(), a.size());
+    if (!added.empty()) out += fmt::format(", +{} ({})", added.size(), few(added));
+    if (!removed.empty()) out += fmt::format(", -{} ({})", removed.size(), few(removed));
+    if (added.empty() && removed.empty()) out += " (same addresses, another order)";
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::string> plan_differences(const nlohmann::json& before, const nlohmann::json& after) {
+    std::vector<std::string> d;
+    std::set<std::string> keys;
+    for (const auto& [k, v] : before.items()) keys.insert(k);
+    for (const auto& [k, v] : after.items()) keys.insert(k);
+    for (const auto& k : keys) {
+        if (k == "groups" || k == "warnings") continue;
+        const auto b = before.contains(k) ? before[k] : nlohmann::json();
+        const auto a = after.contains(k) ? after[k] : nlohmann::json();
+        if (b != a) d.push_back(fmt::format("{}: {} -> {}", k, brief(b), brief(a)));
+    }
+    std::map<std::string, nlohmann::json> bg, ag;
+    for (const auto& g : before.value("groups", nlohmann::json::array())) bg[group_key(g)] = g;
+    for (const auto& g : after.value("groups", nlohmann::json::array())) ag[group_key(g)] = g;
+    for (const auto& [key, g] : bg)
+        if (!ag.contains(key)) d.push_back(fmt::format("{} ({}): removed", key, g.value("name", "?")));
+    for (const auto& [key, g] : ag) {
+        auto it = bg.find(key);
+        if (it == bg.end()) {
+            d.push_back(fmt::format("{} ({}): added, priority {}, {} VIP(s)", key, g.value("name", "?"), g.value("priority", 0),
+                                    g.value("vips", nlohmann::json::array()).size()));
+            continue;
+        }
+        for (const auto& [field, value] : g.items()) {
+            const auto old = it->second.contains(field) ? it->second[field] : nlohmann::json();
+            if (old == value) continue;
+            d.push_back(fmt::format("{} ({}): {}", key, g.value("name", "?"),
+                                    field == "vips" ? vip_change(old, value) : fmt::format("{} {} -> {}", field, brief(old), brief(value))));
+        }
+    }
+    return d;
+}
+
+int run_plan_diff(const PlanSource& source, const std::string& old_path, std::ostream& out, std::ostream& err) {
+    std::ifstream f(old_path);
+    if (!f) {
+        err << "xvrrpd: --diff=\"" << old_path << "\": cannot be read (" << std::strerror(errno) << ")\n";
+        return 2;
+    }
+    nlohmann::json before;
+    try {
+        before = nlohmann::json::parse(f);
+    } catch (const std::exception& e) {
+        err << "xvrrpd: --diff=\"" << old_path << "\": not a plan in JSON (xvrrpd --check-config --json): " << e.what() << "\n";
+        return 2;
+    }
+    if (!before.is_object() || !before.contains("groups")) {
+        err << "xvrrpd: --diff=\"" << old_path << "\": not a plan in JSON (xvrrpd --check-config --json): no groups\n";
+        return 2;
+    }
+    auto plan = resolve_plan(source);
+    if (!plan) {
+        err << "xvrrpd: " << plan.error().message() << '\n';
+        return 2;
+    }
+    const auto d = plan_differences(before, plan_to_json(plan.value()));
+    if (d.empty()) {
+        out << "the same plan as " << old_path << "\n";
+        return 0;
+    }
+    out << d.size() << " difference(s) from " << old_path << ":\n";
+    for (const auto& line : d) out << "  " << line << "\n";
+    return 1;
 }
 
 int run_list_env(std::ostream& out) {

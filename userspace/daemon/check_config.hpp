@@ -27,7 +27,7 @@ struct PlanSource {
 Result<std::map<std::string, std::string>> read_env_file(const std::string& path);
 
 // Environment (+ env file) -> Config -> node identity -> Plan. Warnings are in plan.warnings.
-// `seed` feeds the generator scheme's random low priorities.
+// The generator scheme's low priorities are drawn from plan_seed (same node, same plan).
 Result<Plan> resolve_plan(const PlanSource& source);
 
 nlohmann::json plan_to_json(const Plan& plan);
@@ -35,6 +35,15 @@ nlohmann::json plan_to_json(const Plan& plan);
 // `xvrrpd --check-config`: prints the plan (text or JSON) to `out`, or one error line to `err`.
 // Returns the process exit status: 0, or 2 for an invalid configuration.
 int run_check_config(const PlanSource& source, bool json, std::ostream& out, std::ostream& err);
+
+// What changed from plan `before` (a --check-config --json document) to `after`, one line per
+// difference: node-wide fields, then groups matched by family and VRID (added, removed, or each
+// field that changed; VIP lists as counts and the first few addresses). Empty: the same plan.
+std::vector<std::string> plan_differences(const nlohmann::json& before, const nlohmann::json& after);
+
+// `xvrrpd --check-config --diff OLD.json`: the differences from OLD to the plan this
+// environment gives. Exit status as diff(1): 0 the same, 1 different, 2 a bad file or config.
+int run_plan_diff(const PlanSource& source, const std::string& old_path, std::ostream& out, std::ostream& err);
 
 // `xvrrpd --list-env`: every accepted variable, one per line.
 int run_list_env(std::ostream& out);

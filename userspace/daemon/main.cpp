@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
     auto* check = app.add_flag("--check-config", check_config,
                                "Resolve the environment, print the plan and exit (touches nothing on the host)");
     app.add_flag("--json", json, "With --check-config: print the plan as JSON")->needs(check);
+    std::string diff_file;
+    app.add_option("--diff", diff_file,
+                   "With --check-config: what changed from OLD.json (an earlier --check-config --json); exit 1 when it did")
+        ->needs(check);
     app.add_option("--node-ip", node_ip, "With --check-config: plan for this node address, skip the interface lookup")
         ->needs(check);
     app.add_option("--env-file", env_file, "Read KEY=VALUE lines that override the environment");
@@ -61,6 +65,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (list_env) return xvrrp::run_list_env(std::cout);
+    if (check_config && !diff_file.empty()) return xvrrp::run_plan_diff(source, diff_file, std::cout, std::cerr);
     if (check_config) return xvrrp::run_check_config(source, json, std::cout, std::cerr);
     if (cleanup) return xvrrp::run_cleanup(source, std::cout, std::cerr);
     return xvrrp::run_daemon({source, keep_dataplane});
