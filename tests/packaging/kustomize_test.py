@@ -377,6 +377,19 @@ class KustomizeTest(unittest.TestCase):
                 self.assertTrue(t.get("expr") and t.get("refId"), f"{where}: a target lacks expr/refId")
                 check_expr(self, where, t["expr"], produced, values)
                 used |= metric_names(t["expr"])
+        def datasources(node):
+            if isinstance(node, dict):
+                if isinstance(node.get("datasource"), dict):
+                    yield node["datasource"]
+                for v in node.values():
+                    yield from datasources(v)
+            elif isinstance(node, list):
+                for v in node:
+                    yield from datasources(v)
+        for ds in datasources(d):  # panels, targets and variables alike
+            m = re.fullmatch(r"\$\{?(\w+)\}?", str(ds.get("uid", "")))
+            if m:
+                self.assertIn(m.group(1), variables, f"dashboard: datasource variable {ds['uid']} undefined")
         for needed in ("xvrrp_group_state", "xvrrp_group_transitions_total",
                        "xvrrp_group_takeover_seconds_bucket", "xvrrp_xdp_packets_total",
                        "xvrrp_adverts_dropped_total", "process_resident_memory_bytes"):
