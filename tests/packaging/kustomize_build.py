@@ -140,7 +140,10 @@ def transform(directory, path, k, objects, patches_only=False):
     ns = k.get("namespace")
     if ns:
         for o in objects:
-            if o["kind"] not in CLUSTER_SCOPED:
+            if o["kind"] == "Namespace":
+                # kustomize renames Namespace objects to it (kubernetes-sigs/kustomize#4979)
+                o["metadata"]["name"] = ns
+            elif o["kind"] not in CLUSTER_SCOPED:
                 o.setdefault("metadata", {})["namespace"] = ns
     for img in k.get("images", []):
         if "name" not in img or not ({"newTag", "newName"} & set(img)):
