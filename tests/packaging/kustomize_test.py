@@ -322,6 +322,16 @@ class KustomizeTest(unittest.TestCase):
             for key in ("volumes", "nodeSelector", "hostNetwork", "serviceAccountName"):
                 self.assertEqual(pod_spec(w).get(key), pod_spec(flat).get(key),
                                  f"{name}: pod {key} differs from deploy/{flat_file}")
+        # least_privilege_test.py holds the flat least-privilege Deployment's capabilities to the
+        # kernel; the overlay must grant the same, with the same pod-level seccomp and SELinux.
+        flat = [o for o in kb.load_yaml_docs(deploy("least-privilege", "ipfailover-deployment.yaml"))
+                if o["kind"] == "Deployment"][0]
+        w = workload(self.built["least-privilege"], "least-privilege")
+        self.assertEqual(daemon_container(w, "least-privilege").get("securityContext"),
+                         daemon_container(flat, "least-privilege/ipfailover-deployment.yaml").get("securityContext"),
+                         "least-privilege: container securityContext differs from deploy/least-privilege/")
+        self.assertEqual(pod_spec(w).get("securityContext"), pod_spec(flat).get("securityContext"),
+                         "least-privilege: pod securityContext differs from deploy/least-privilege/")
         (flat_cm,) = kb.load_yaml_docs(deploy("checkscript-configmap.yaml"))
         (cm,) = [o for o in self.built["privileged"] if o["kind"] == "ConfigMap"]
         self.assertEqual(cm["data"], flat_cm["data"], "base ConfigMap differs from deploy/checkscript-configmap.yaml")
