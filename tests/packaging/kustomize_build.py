@@ -6,7 +6,9 @@ newTag), `patches` with `path` or inline `patch`, either a strategic merge patch
 null deletes a key, lists of objects merge by their Kubernetes merge key, `$patch: delete` on a
 list item or on the whole object) or a JSON 6902 list (add/replace/remove) with a `target`.
 Anything else in a kustomization is an error naming the file and the key: a kustomization using
-a feature this model does not know fails the tests instead of being checked half.
+a feature this model does not know fails the tests instead of being checked half. Stricter than
+kustomize on purpose: a `$patch: delete` of a list item the base lacks is an error (kustomize
+ignores it), so a renamed volume or mount cannot leave a patch silently doing nothing.
 """
 import copy
 import os

@@ -6,7 +6,9 @@ account, config-volume at /etc/keepalive) are kept so `oc set env` / `oc set vol
 unchanged, probes hit /livez and /readyz on 63000, scripts named in the environment exist in the ConfigMap,
 and the least-privilege variant really drops privileged mode for the listed capabilities. The
 rollback manifest (a DaemonSet whose initContainer runs `xvrrpd --cleanup`) must clean exactly the
-config the ipfailover DaemonSet runs, on the same nodes, with the host's bpffs.
+config the ipfailover DaemonSet runs, on the same nodes, with the host's bpffs. The kustomize
+overlays (deploy/overlays, built by kustomize_build.py, alone and with components/env-file) go
+through the same `--list-env` and `--check-config` checks; their structure is kustomize_test.py's.
 
 usage: manifests_test.py SOURCE_DIR XVRRPD
 """
