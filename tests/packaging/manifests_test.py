@@ -6,7 +6,9 @@ account, config-volume at /etc/keepalive) are kept so `oc set env` / `oc set vol
 unchanged, probes hit /livez and /readyz on 63000, scripts named in the environment exist in the ConfigMap,
 and the least-privilege variant really drops privileged mode for the listed capabilities. The
 rollback manifest (a DaemonSet whose initContainer runs `xvrrpd --cleanup`) must clean exactly the
-config the ipfailover DaemonSet runs, on the same nodes, with the host's bpffs.
+config the ipfailover DaemonSet runs, on the same nodes, with the host's bpffs. The kustomize
+overlays (deploy/overlays, built by kustomize_build.py, alone and with components/env-file) go
+through the same `--list-env` and `--check-config` checks; their structure is kustomize_test.py's.
 
 usage: manifests_test.py SOURCE_DIR XVRRPD
 """
@@ -62,9 +64,16 @@ def accepted_variables():
     return names
 
 
+# The kustomize tree (kustomizations, patches, monitoring objects) is checked by kustomize_test.py;
+# its built workloads come back here through rendered_workloads().
+KUSTOMIZE_DIRS = ("base", "overlays", "components", "monitoring")
+
+
 def load_manifests():
     docs = []
-    files = sorted(glob.glob(os.path.join(SRC, "deploy", "**", "*.y*ml"), recursive=True))
+    files = sorted(f for f in glob.glob(os.path.join(SRC, "deploy", "**", "*.y*ml"), recursive=True)
+                   if os.path.relpath(f, os.path.join(SRC, "deploy")).split(os.sep)[0]
+                   not in KUSTOMIZE_DIRS)
     for path in files:
         rel = os.path.relpath(path, SRC)
         with open(path) as f:
@@ -83,6 +92,25 @@ def load_manifests():
                 raise AssertionError(f"{where}: no metadata.name")
             docs.append((where, doc))
     return files, docs
+
+
+def rendered_workloads():
+    """(where, workload, ConfigMaps by name) of every overlay's build, alone and with the env-file
+    component (kustomize_build.py: the kustomize subset deploy/ uses)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import kustomize_build as kb
+    out = []
+    for overlay in sorted(glob.glob(os.path.join(SRC, "deploy", "overlays", "*", "kustomization.yaml"))):
+        d = os.path.dirname(overlay)
+        for extra in ((), ("../../components/env-file",)):
+            where = os.path.relpath(d, SRC) + (" + components/env-file" if extra else "") + " (built)"
+            try:
+                objs = kb.build(d, extra_components=extra)
+            except kb.KustomizeError as e:
+                raise AssertionError(f"{where}: {e}")
+            cms = {o["metadata"]["name"]: o for o in objs if o["kind"] == "ConfigMap"}
+            out += [(where, o, cms) for o in objs if o["kind"] in WORKLOAD_KINDS]
+    return out
 
 
 def pod_spec(doc):
@@ -175,13 +203,14 @@ class ManifestsTest(unittest.TestCase):
                 finally:
                     shutil.rmtree(tmp, ignore_errors=True)
 
-    def check_config_of(self, w, c, volumes, tmp):
+    def check_config_of(self, w, c, volumes, tmp, configmaps=None):
+        configmaps = self.configmaps if configmaps is None else configmaps
         remap = {}
         for m in c.get("volumeMounts", []):
             cm_ref = volumes.get(m["name"], {}).get("configMap")
             if not cm_ref:
                 continue
-            cm = self.configmaps.get(cm_ref["name"])
+            cm = configmaps.get(cm_ref["name"])
             self.assertIsNotNone(cm, f"{w}: ConfigMap {cm_ref['name']} is not in deploy/")
             mount = os.path.join(tmp, m["name"])
             os.makedirs(mount)
@@ -203,9 +232,25 @@ class ManifestsTest(unittest.TestCase):
         env_file = os.path.join(tmp, "env")
         with open(env_file, "w") as f:
             f.write("\n".join(lines) + "\n")
-        r = subprocess.run([XVRRPD, "--check-config", "--json", "--node-ip", TEST_NODE_IP,
-                            "--env-file", env_file], capture_output=True, text=True, timeout=30,
-                           env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+        args = c.get("args", [])
+        if "--env-file" in args:
+            # The pod's own env file (a mounted ConfigMap) overrides its environment, as in the
+            # daemon: the environment goes in as the process's, the file as --env-file.
+            mounted = args[args.index("--env-file") + 1]
+            for prefix, real in remap.items():
+                mounted = mounted.replace(prefix, real)
+            self.assertTrue(os.path.isfile(mounted), f"{w}: --env-file {mounted} is not mounted")
+            proc_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+            proc_env.update({e["name"]: e["value"] for e in c.get("env", []) if "value" in e})
+            for prefix, real in remap.items():
+                proc_env = {k: v.replace(prefix, real) for k, v in proc_env.items()}
+            r = subprocess.run([XVRRPD, "--check-config", "--json", "--node-ip", TEST_NODE_IP,
+                                "--env-file", mounted], capture_output=True, text=True, timeout=30,
+                               env=proc_env)
+        else:
+            r = subprocess.run([XVRRPD, "--check-config", "--json", "--node-ip", TEST_NODE_IP,
+                                "--env-file", env_file], capture_output=True, text=True, timeout=30,
+                               env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
         self.assertEqual(r.returncode, 0, f"{w}: xvrrpd --check-config rejects the manifest's "
                                           f"environment: {r.stderr.strip() or r.stdout[-500:]}")
         try:
@@ -222,6 +267,29 @@ class ManifestsTest(unittest.TestCase):
         if "OPENSHIFT_HA_CHECK_SCRIPT" in env:
             self.assertEqual(plan.get("check", {}).get("kind"), "script",
                              f"{w}: the plan does not run the check script: {plan.get('check')}")
+
+    def test_rendered_overlays_pass_xvrrpd_check_config(self):
+        # What `kubectl apply -k deploy/overlays/NAME` would create, with and without the env-file
+        # component, through the same validation as the flat manifests: every variable (also the
+        # env file's) accepted, and the daemon's own --check-config on the pod's environment.
+        accepted = accepted_variables()
+        rendered = rendered_workloads()
+        self.assertTrue(rendered, "deploy/overlays has no overlay")
+        for w, d, configmaps in rendered:
+            volumes = {v["name"]: v for v in pod_spec(d).get("volumes", [])}
+            for c in xvrrp_containers(d):
+                names = [e["name"] for e in c.get("env", [])]
+                env_cm = configmaps.get("xvrrp-env")
+                if "--env-file" in c.get("args", []) and env_cm:
+                    for text in env_cm.get("data", {}).values():
+                        names += re.findall(r"^(?:export )?([A-Z][A-Z0-9_]*)=", text, re.M)
+                for name in names:
+                    self.assertIn(name, accepted, f"{w}: sets {name}, which xvrrpd does not accept")
+                tmp = tempfile.mkdtemp(prefix="xvrrp-manifest-")
+                try:
+                    self.check_config_of(w, c, volumes, tmp, configmaps)
+                finally:
+                    shutil.rmtree(tmp, ignore_errors=True)
 
     def test_page_variables_and_names_are_kept(self):
         for w, d in self.workloads:
