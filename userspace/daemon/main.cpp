@@ -15,16 +15,9 @@
 
 int main(int argc, char** argv) {
     // The log format first, so every line (a config error included) comes out in it. A bad value
-    // is reported in text, on stderr, with the usual exit status for a bad environment.
+    // leaves text and is reported by the configuration check, which quotes values safely.
     xvrrp::LogFormat format = xvrrp::LogFormat::Text;
-    if (const char* f = std::getenv("XVRRP_LOG_FORMAT"); f && *f) {
-        auto parsed = xvrrp::parse_log_format(f);
-        if (!parsed) {
-            std::cerr << "xvrrpd: XVRRP_LOG_FORMAT=\"" << f << "\": expected text or json\n";
-            return 2;
-        }
-        format = *parsed;
-    }
+    if (const char* f = std::getenv("XVRRP_LOG_FORMAT"); f && *f) format = xvrrp::parse_log_format(f).value_or(format);
     xvrrp::configure_logging(format);
     CLI::App app{"xvrrpd: VRRP failover for OpenShift ipfailover, with an XDP data plane", "xvrrpd"};
     bool check_config = false, json = false, list_env = false, version = false;
