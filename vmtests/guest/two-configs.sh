@@ -33,8 +33,8 @@ start() {
   eval "pid_${node}_$cfg=$!"
   disown $!
 }
-# state NODE CONFIG GROUP: group GROUP's (1, 2) state as that daemon reports it (empty when it
-# does not answer)
+# state NODE CONFIG GROUP: group GROUP's (1, 2) state as that daemon reports it on its network
+# /status, which numbers groups and names none (empty when it does not answer)
 state() {
   local ns=$A port
   [ "$1" = b ] && ns=$B
@@ -43,7 +43,7 @@ state() {
 import json, sys, urllib.request
 try:
     s = json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/status", timeout=3))
-    print([g["state"] for g in s["groups"] if g["name"].endswith("_VIP_" + sys.argv[2])][0])
+    print([g["state"] for g in s["groups"] if g["group"] == int(sys.argv[2])][0])
 except Exception:
     pass' "$port" "$3"
 }
