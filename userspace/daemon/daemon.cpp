@@ -723,12 +723,13 @@ void Runtime::repair() {
         spdlog::warn("{}: {} VIP address(es) missing from {} while MASTER (first {}): adding again", plan_.groups[gi].name,
                      list.size(), plan_.interface, list.front().to_string());
         group_counters_[gi].add_in_flight = true;
-        addresses_->add(list, [this, gi, n = list.size()](const AddressBatchOutcome& o) {
+        // A copy, not the structured binding: clang (C++20) cannot capture those.
+        addresses_->add(list, [this, g = gi, n = list.size()](const AddressBatchOutcome& o) {
             netlink_.record(o.latency);
-            auto& c = group_counters_[gi];
+            auto& c = group_counters_[g];
             c.add_in_flight = false;
             c.delivery_restored += n - o.failed.size();
-            for (const auto& f : o.failed) lost_addresses_[gi].insert(f.address);
+            for (const auto& f : o.failed) lost_addresses_[g].insert(f.address);
             if (!o.failed.empty()) schedule_repair(std::chrono::seconds(1));
         });
     }
