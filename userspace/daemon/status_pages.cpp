@@ -6,6 +6,7 @@
 // paths, MACs); the network gets bounded summaries rendered at most once per short interval and
 // cached, so no request rate or VIP count can keep the loop that sends adverts and writes the
 // liveness heartbeat from doing so. Per-VIP detail is paged (/status/vips).
+#include "core/fnv.hpp"
 #include "core/prometheus_text.hpp"
 #include "xvrrp/abi.h"
 #include "core/vip_page.hpp"
@@ -367,8 +368,8 @@ HttpResponse json_response(unsigned status, const nlohmann::json& j) {
 // What the cached pages depend on beyond their counters: a change re-renders them at once
 // (within kPageMinGap), so a state change shows without waiting for kPageMaxAge.
 std::uint64_t Runtime::page_fingerprint() const {
-    std::uint64_t h = 1469598103934665603ull;
-    auto mix = [&](std::uint64_t v) { h = (h ^ v) * 1099511628211ull; };
+    std::uint64_t h = fnv1a_64(std::string_view{});
+    auto mix = [&](std::uint64_t v) { h = fnv1a_64(std::span(reinterpret_cast<const unsigned char*>(&v), sizeof v), h); };
     mix(stopping_);
     mix(check_passing_);
     mix(link_ && link_->status().healthy());
