@@ -47,26 +47,26 @@ Announcer::~Announcer() {
 void Announcer::announce(unsigned group, const std::vector<IpAddress>& vips) {
     stop(group);
     auto c = std::make_shared<Campaign>(io_);
-    for (const auto& vip : vips) add_frames(*c, vip);
+    for (const auto& vip : vips) add_frames(c->frames, vip);
     c->rounds_left = settings_.repeat;
     c->second_burst_pending = settings_.second_burst_delay.count() > 0;
     campaigns_[group] = c;
     run(c);
 }
 
-void Announcer::add_frames(Campaign& c, const IpAddress& vip) const {
+void Announcer::add_frames(Frames& frames, const IpAddress& vip) const {
     if (vip.is_v4()) {
-        c.frames.push_back(gratuitous_arp(mac_, vip, GarpForm::Request));
-        if (settings_.reply_form) c.frames.push_back(gratuitous_arp(mac_, vip, GarpForm::Reply));
+        frames.push_back(gratuitous_arp(mac_, vip, GarpForm::Request));
+        if (settings_.reply_form) frames.push_back(gratuitous_arp(mac_, vip, GarpForm::Reply));
     } else {
-        c.frames.push_back(unsolicited_na(mac_, vip));
+        frames.push_back(unsolicited_na(mac_, vip));
     }
 }
 
 void Announcer::reassert(const IpAddress& vip) {
-    Campaign c(io_);
-    for (unsigned i = 0; i < std::max(1u, settings_.repeat); ++i) add_frames(c, vip);
-    send_round(c);
+    Frames frames;
+    for (unsigned i = 0; i < std::max(1u, settings_.repeat); ++i) add_frames(frames, vip);
+    send_round(frames);
 }
 
 void Announcer::stop(unsigned group) {
@@ -84,7 +84,7 @@ void Announcer::stop_all() {
 // One step of a campaign: a round now, then the timer for the next round, the second burst or
 // the refresh. A stopped campaign's timer fires with operation_aborted and the chain ends.
 void Announcer::run(const std::shared_ptr<Campaign>& c) {
-    send_round(*c);
+    send_round(c->frames);
     std::chrono::milliseconds wait{0};
     if (--c->rounds_left > 0) {
         wait = settings_.round_gap;
@@ -106,17 +106,17 @@ void Announcer::run(const std::shared_ptr<Campaign>& c) {
     });
 }
 
-void Announcer::send_round(Campaign& c) {
+void Announcer::send_round(Frames& frames) {
     // One sendmmsg per batch rather than one sendto per frame: a group of 128 VIPs is 640 frames
     // per burst, and a burst runs on the loop that also sends the adverts.
     constexpr std::size_t kBatch = 64;
     std::array<sockaddr_ll, kBatch> to{};
     std::array<iovec, kBatch> iov{};
     std::array<mmsghdr, kBatch> msgs{};
-    for (std::size_t first = 0; first < c.frames.size(); first += kBatch) {
-        const std::size_t n = std::min(kBatch, c.frames.size() - first);
+    for (std::size_t first = 0; first < frames.size(); first += kBatch) {
+        const std::size_t n = std::min(kBatch, frames.size() - first);
         for (std::size_t i = 0; i < n; ++i) {
-            auto& f = c.frames[first + i];
+            auto& f = frames[first + i];
             to[i] = {};
             to[i].sll_family = AF_PACKET;
             to[i].sll_ifindex = ifindex_;

@@ -61,17 +61,18 @@ public:
     const AnnounceSettings& settings() const { return settings_; }
 
 private:
+    using Frames = std::vector<std::vector<std::uint8_t>>;
     struct Campaign {
         explicit Campaign(boost::asio::io_context& io) : timer(io) {}
-        std::vector<std::vector<std::uint8_t>> frames;  // built once per campaign
+        Frames frames;  // built once per campaign
         boost::asio::steady_timer timer;
         unsigned rounds_left = 0;
         bool second_burst_pending = false;
     };
 
     void run(const std::shared_ptr<Campaign>& c);
-    void add_frames(Campaign& c, const IpAddress& vip) const;
-    void send_round(Campaign& c);
+    void add_frames(Frames& frames, const IpAddress& vip) const;
+    void send_round(Frames& frames);
 
     boost::asio::io_context& io_;
     int ifindex_;
