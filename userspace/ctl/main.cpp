@@ -105,14 +105,15 @@ bool exchange(const std::string& path, const std::string& command, const std::fu
 bool select_groups(nlohmann::json& s, const std::vector<std::string>& groups, const std::vector<std::string>& vips,
                    std::string& error) {
     if (groups.empty() && vips.empty()) return true;
-    std::vector<xvrrp::IpAddress> want_vips;
+    // The daemon writes addresses in their canonical text: compare with that, parsed once.
+    std::vector<std::string> want_vips;
     for (const auto& v : vips) {
         auto a = xvrrp::IpAddress::parse(v);
         if (!a) {
             error = "--vip " + v + ": not an IP address";
             return false;
         }
-        want_vips.push_back(*a);
+        want_vips.push_back(a->to_string());
     }
     std::set<std::string> matched;
     auto kept = nlohmann::json::array();
@@ -126,7 +127,7 @@ bool select_groups(nlohmann::json& s, const std::vector<std::string>& groups, co
         }
         for (std::size_t i = 0; i < want_vips.size(); ++i)
             for (const auto& v : g["vips"])
-                if (xvrrp::IpAddress::parse(v.get<std::string>()) == want_vips[i]) {
+                if (v.get<std::string>() == want_vips[i]) {
                     matched.insert("--vip " + vips[i]);
                     keep = true;
                 }
